@@ -1,0 +1,59 @@
+import winkNLP from 'wink-nlp';
+import model from 'wink-eng-lite-web-model';
+
+/** One token of a text as mnemo's retrieval sees it. */
+export interface Token {
+  /** Lower-cased surface form (`normal` in wink-nlp). */
+  readonly normal: string;
+  /** Dictionary form (`went` → `go`), from wink-nlp's part-of-speech lemmatiser. */
+  readonly lemma: string;
+  /** wink-nlp token type: `word`, `number`, `punctuation`, `email`, `time`, `hashtag`, ... */
+  readonly type: string;
+  /** True for function words (`the`, `did`, `her`). */
+  readonly stop: boolean;
+}
+
+/** A date, time or duration phrase wink-nlp's named-entity recogniser found. */
+export interface TemporalEntity {
+  readonly value: string;
+  readonly type: 'DATE' | 'TIME' | 'DURATION';
+}
+
+// wink-nlp loads its language model in ~50 ms; build it once, on first use.
+let instance: ReturnType<typeof winkNLP> | undefined;
+function nlp(): ReturnType<typeof winkNLP> {
+  instance ??= winkNLP(model, ['sbd', 'pos', 'ner']);
+  return instance;
+}
+
+/** Tokens of `text` with lemma, type and stop-word flag. */
+export function tokenize(text: string): Token[] {
+  const engine = nlp();
+  const its = engine.its;
+  const tokens = engine.readDoc(text).tokens();
+  const normals = tokens.out(its.normal) as string[];
+  // wink-nlp types its.lemma as needing model add-ons; the English model provides them.
+  const lemmas = tokens.out(its.lemma as Parameters<typeof tokens.out>[0]) as string[];
+  const types = tokens.out(its.type) as string[];
+  const stops = tokens.out(its.stopWordFlag) as unknown as boolean[];
+  return normals.map((normal, index) => ({
+    normal,
+    lemma: lemmas[index] ?? normal,
+    type: types[index] ?? 'word',
+    stop: stops[index] ?? false,
+  }));
+}
+
+/** Date, time and duration phrases in `text`, in order of appearance. */
+export function temporalEntities(text: string): TemporalEntity[] {
+  const engine = nlp();
+  const details = engine.readDoc(text).entities().out(engine.its.detail) as unknown as Array<{ value: string; type: string }>;
+  return details
+    .filter((entity): entity is TemporalEntity => entity.type === 'DATE' || entity.type === 'TIME' || entity.type === 'DURATION')
+    .map((entity) => ({ value: entity.value, type: entity.type }));
+}
+
+/** True for tokens that carry meaning for retrieval: words, numbers, e-mails, hashtags — not punctuation. */
+export function isContentToken(token: Token): boolean {
+  return token.type !== 'punctuation' && token.type !== 'symbol' && token.type !== 'emoji' && token.type !== 'emoticon';
+}
