@@ -1,0 +1,426 @@
+import type Database from 'better-sqlite3';
+import type { Embedder } from '../embedders/types.js';
+import { InputError, StoreError } from '../errors.js';
+import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retrieval/query.js';
+import type { RankWeights } from '../retrieval/rank.js';
+import type { EpisodeInput, FactChange, FactKind, Memory, MemoryKind, Scope, SearchHit } from '../types.js';
+import { validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
+import { openDatabase, type OpenDatabaseOptions } from './database.js';
+import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
+import { searchNamespace } from './search.js';
+import { bindEmbedder, readVectorIndexInfo, vectorBytes, type VectorIndexInfo } from './vectors.js';
+
+/** Options of {@link SqliteMemoryStore}. */
+export interface SqliteMemoryStoreOptions {
+  /**
+   * Embeds memories and queries; must match the embedder the file was indexed with. Without one the store can
+   * still list, export and forget, but not write or search.
+   */
+  embedder?: Embedder;
+  /** φq: turns a query into a retrieval plan. @default ruleQueryGenerator (offline rules) */
+  queryGenerator?: QueryGenerator;
+  /** Source of "now" for default timestamps and relative dates. @default () => new Date() */
+  clock?: () => Date;
+}
+
+/** Options of {@link SqliteMemoryStore.search}. */
+export interface SearchOptions {
+  /** How many results. @default 10 */
+  k?: number;
+  /** Only these kinds. @default every kind */
+  kinds?: readonly MemoryKind[];
+  /** Include facts that were superseded or invalidated. @default false */
+  history?: boolean;
+  /** Attach this many neighbouring turns on each side of an episode as context. @default 0 */
+  context?: number;
+  /** Earlier messages of the conversation, for short follow-up questions. */
+  conversation?: readonly string[];
+  /** A ready plan (e.g. from an LLM rewrite); skips the query generator. */
+  plan?: QueryPlan;
+  /** Overrides of the ranking weights. */
+  weights?: Partial<RankWeights>;
+  signal?: AbortSignal;
+}
+
+/** Progress of a long write (embedding a big ingest, reindexing). */
+export type ProgressListener = (progress: { done: number; total: number }) => void;
+
+/** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
+const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
+/** Texts embedded per call while ingesting; bounds memory and gives progress. */
+const EMBED_BATCH = 512;
+
+const scopeKey = (scope: Scope): string => (scope.kind === 'global' ? '' : scope.id);
+
+/**
+ * Long-term memory in one SQLite file: episodic turns and semantic facts, full-text (FTS5) and vector (sqlite-vec)
+ * indexes, every read scoped to a user, persona or global namespace.
+ *
+ * @example
+ * const store = await SqliteMemoryStore.open('mnemo.db', { embedder });
+ * await store.addEpisodes(userScope('ada'), [{ text: 'I moved to Lisbon' }]);
+ * const hits = await store.search([userScope('ada')], 'where do I live?');
+ */
+export class SqliteMemoryStore {
+  readonly db: Database.Database;
+  private readonly configuredEmbedder: Embedder | undefined;
+  private readonly queryGenerator: QueryGenerator;
+  private readonly clock: () => Date;
+  private vectors: VectorIndexInfo | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Prepared statements, cached by SQL text. */
+  private readonly prepare = (sql: string): Database.Statement => {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  constructor(db: Database.Database, options: SqliteMemoryStoreOptions) {
+    this.db = db;
+    this.configuredEmbedder = options.embedder;
+    this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
+    this.clock = options.clock ?? (() => new Date());
+    this.vectors = options.embedder ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
+  }
+
+  /** The embedder writes and searches use. */
+  get embedder(): Embedder {
+    if (!this.configuredEmbedder) throw new StoreError('store_failed', 'this memory store was opened without an embedder; it can only list, export and forget');
+    return this.configuredEmbedder;
+  }
+
+  /** Opens or creates the file at `path` (`:memory:` for a throwaway store). */
+  static open(path: string, options: SqliteMemoryStoreOptions & OpenDatabaseOptions): SqliteMemoryStore {
+    const db = openDatabase(path, options);
+    try {
+      return new SqliteMemoryStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The vector index in use, once the file has one. */
+  get vectorIndex(): VectorIndexInfo | undefined {
+    return this.vectors;
+  }
+
+  /** The vector index of the configured embedder (writes and searches need both). */
+  private get boundVectors(): VectorIndexInfo {
+    if (!this.vectors || this.embedder.id !== this.vectors.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
+    return this.vectors;
+  }
+
+  /** Appends turns to a scope's episodic memory in one transaction: all are stored, or none. */
+  async addEpisodes(
+    scope: Scope,
+    inputs: readonly EpisodeInput[],
+    options: { signal?: AbortSignal; onProgress?: ProgressListener } = {},
+  ): Promise<Memory[]> {
+    validateScope(scope);
+    const now = this.clock();
+    const rows = inputs.map((input, index) => {
+      const where = inputs.length > 1 ? ` (item ${index + 1})` : '';
+      return {
+        text: validateText(input?.text, `text${where}`),
+        role: validateOptionalString(input.role, `role${where}`, 200) ?? 'user',
+        at: validateTime(input.at, now, `at${where}`),
+        session: validateOptionalString(input.session, `session${where}`),
+        sourceId: validateOptionalString(input.sourceId, `id${where}`),
+      };
+    });
+    const vectors = await this.embedAll(rows.map((row) => row.text), options);
+    const insert = this.prepare(
+      `INSERT INTO memories (namespace_id, kind, text, role, session, at, source_id, created_at)
+       VALUES (?, 'episode', ?, ?, ?, ?, ?, ?)`,
+    );
+    const ids = this.db.transaction(() => {
+      const namespaceId = this.namespaceId(scope, true)!;
+      return rows.map((row, index) => {
+        const id = Number(insert.run(namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime()).lastInsertRowid);
+        this.insertVector(id, namespaceId, vectors[index]!);
+        return id;
+      });
+    }).immediate();
+    return ids.map((id, index) => {
+      const row = rows[index]!;
+      return {
+        id: memoryId('episode', id),
+        kind: 'episode',
+        scope,
+        text: row.text,
+        role: row.role,
+        session: row.session,
+        at: new Date(row.at),
+        validTo: null,
+        supersedes: null,
+        sourceId: row.sourceId,
+        provenance: [],
+        createdAt: now,
+      } satisfies Memory;
+    });
+  }
+
+  /**
+   * Applies changes to a scope's semantic memory in one transaction. A superseded or invalidated fact is closed
+   * (`validTo` set), never deleted: search returns the current fact, {@link list} with `history` keeps both.
+   * @returns the facts written (added or superseding), in order.
+   */
+  async changeFacts(scope: Scope, changes: readonly FactChange[], options: { signal?: AbortSignal } = {}): Promise<Memory[]> {
+    validateScope(scope);
+    const now = this.clock();
+    const prepared = changes.map((change) => {
+      if (change.op === 'invalidate') return { change, at: validateTime(change.at, now, 'at') };
+      const fact = change.fact;
+      return {
+        change,
+        text: validateText(fact?.text, 'fact text'),
+        kind: validateFactKind(fact.kind),
+        validFrom: validateTime(fact.validFrom, now, 'validFrom'),
+        provenance: (fact.provenance ?? []).map(parseMemoryId),
+      };
+    });
+    const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
+    const vectors = await this.embedAll(texts, options);
+    const insert = this.prepare(
+      `INSERT INTO memories (namespace_id, kind, text, at, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const close = this.prepare('UPDATE memories SET valid_to = ? WHERE id = ? AND valid_to IS NULL');
+    const link = this.prepare(
+      `INSERT OR IGNORE INTO fact_sources (fact_id, episode_id)
+       SELECT ?, id FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'`,
+    );
+    const written = this.db.transaction(() => {
+      const namespaceId = this.namespaceId(scope, true)!;
+      const ids: number[] = [];
+      let vectorIndex = 0;
+      for (const item of prepared) {
+        const { change } = item;
+        const closed = change.op === 'add' ? undefined : this.requireFact(namespaceId, change.id);
+        if (change.op === 'invalidate') {
+          close.run(item.at, closed!);
+          continue;
+        }
+        const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
+        const id = Number(insert.run(namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime()).lastInsertRowid);
+        this.insertVector(id, namespaceId, vectors[vectorIndex++]!);
+        for (const episode of fact.provenance) link.run(id, episode, namespaceId);
+        if (closed !== undefined) close.run(fact.validFrom, closed);
+        ids.push(id);
+      }
+      return ids;
+    }).immediate();
+    return written.map((id) => this.get(scope, memoryId('fact', id))!);
+  }
+
+  /** One memory of `scope` by id, or undefined (also when it belongs to another scope). */
+  get(scope: Scope, id: string): Memory | undefined {
+    const namespaceId = this.namespaceId(validateScope(scope), false);
+    if (namespaceId === undefined) return undefined;
+    const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ? AND m.namespace_id = ?`).get(parseMemoryId(id), namespaceId) as MemoryRow | undefined;
+    return row ? toMemory(row, scope) : undefined;
+  }
+
+  /** A scope's memories, newest first. */
+  list(scope: Scope, options: { kinds?: readonly MemoryKind[]; history?: boolean; limit?: number } = {}): Memory[] {
+    const namespaceId = this.namespaceId(validateScope(scope), false);
+    if (namespaceId === undefined) return [];
+    const kinds = options.kinds ?? ['episode', 'fact', 'preference', 'profile'];
+    const rows = this.db
+      .prepare(
+        `SELECT ${MEMORY_COLUMNS} FROM memories m
+         WHERE m.namespace_id = ? AND m.kind IN (SELECT value FROM json_each(?)) AND (? OR m.valid_to IS NULL)
+         ORDER BY m.at DESC, m.id DESC LIMIT ?`,
+      )
+      .all(namespaceId, JSON.stringify(kinds), options.history ? 1 : 0, options.limit ?? -1) as MemoryRow[];
+    return rows.map((row) => toMemory(row, scope));
+  }
+
+  /** Counts of a scope's memories by kind (current facts only). */
+  count(scope: Scope): Record<MemoryKind, number> {
+    const counts: Record<MemoryKind, number> = { episode: 0, fact: 0, preference: 0, profile: 0 };
+    const namespaceId = this.namespaceId(validateScope(scope), false);
+    if (namespaceId === undefined) return counts;
+    const rows = this.db
+      .prepare('SELECT kind, count(*) AS n FROM memories WHERE namespace_id = ? AND valid_to IS NULL GROUP BY kind')
+      .all(namespaceId) as Array<{ kind: MemoryKind; n: number }>;
+    for (const row of rows) counts[row.kind] = row.n;
+    return counts;
+  }
+
+  /** The turns around an episode in its session, oldest first (the episode itself excluded). */
+  neighbours(scope: Scope, id: string, radius = 1): Memory[] {
+    const namespaceId = this.namespaceId(validateScope(scope), false);
+    if (namespaceId === undefined) return [];
+    const rows = this.neighbourRows(namespaceId, [parseMemoryId(id)], radius).get(parseMemoryId(id)) ?? [];
+    return rows.map((row) => toMemory(row, scope));
+  }
+
+  /**
+   * Hybrid search across `scopes` (the first takes precedence): BM25 and vector KNN fused with word-level late
+   * interaction, boosted by the speaker and the time the query names. Results carry their score parts.
+   */
+  async search(scopes: readonly Scope[], query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    validateText(query, 'query');
+    const k = validateK(options.k ?? 10);
+    scopes.forEach(validateScope);
+    const now = this.clock();
+    const plan =
+      options.plan ??
+      (await this.queryGenerator({ text: query, now, ...(options.conversation ? { history: options.conversation } : {}) }));
+    const [queryVector] = await this.embedder.embed([plan.embedText], options.signal ? { signal: options.signal } : {});
+    const hits: SearchHit[] = [];
+    for (const scope of scopes) {
+      const namespaceId = this.namespaceId(scope, false);
+      if (namespaceId === undefined) continue;
+      const found = searchNamespace(this.prepare, {
+        namespaceId,
+        vectorTable: this.boundVectors.table,
+        embedder: this.embedder,
+        plan,
+        queryVector: queryVector!,
+        k,
+        now,
+        kinds: options.kinds,
+        history: options.history ?? false,
+        weights: options.weights,
+      });
+      const weight = SCOPE_WEIGHT[scope.kind];
+      const context = options.context ? this.neighbourRows(namespaceId, found.map((hit) => hit.row.id), options.context) : undefined;
+      for (const hit of found) {
+        hits.push({
+          memory: toMemory(hit.row, scope),
+          score: hit.score * weight,
+          parts: hit.parts,
+          context: (context?.get(hit.row.id) ?? []).map((row) => toMemory(row, scope)),
+        });
+      }
+    }
+    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  /**
+   * Deletes one memory, or every row of the scope when `id` is omitted: episodes, facts, provenance, full-text
+   * and vector entries. Deleted bytes are zeroed and the WAL is checkpointed, so the files keep no copy.
+   */
+  forget(scope: Scope, id?: string): { deleted: number } {
+    validateScope(scope);
+    const namespaceId = this.namespaceId(scope, false);
+    if (namespaceId === undefined) {
+      if (id !== undefined) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
+      return { deleted: 0 };
+    }
+    const deleted = this.db.transaction(() => {
+      const ids =
+        id === undefined
+          ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
+          : (this.prepare('SELECT id FROM memories WHERE id = ? AND namespace_id = ?').pluck().all(parseMemoryId(id), namespaceId) as number[]);
+      if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
+      this.deleteRows(ids);
+      if (id === undefined) this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
+      return ids.length;
+    }).immediate();
+    this.checkpoint();
+    return { deleted };
+  }
+
+  /** Everything stored about a scope, history included, oldest first. */
+  export(scope: Scope): { scope: Scope; memories: Memory[] } {
+    return { scope, memories: this.list(scope, { history: true }).reverse() };
+  }
+
+  /** Every scope that holds memories. */
+  scopes(kind?: Scope['kind']): Scope[] {
+    const rows = this.prepare('SELECT kind, key FROM namespaces WHERE ? IS NULL OR kind = ? ORDER BY kind, key').all(kind ?? null, kind ?? null) as Array<{
+      kind: Scope['kind'];
+      key: string;
+    }>;
+    return rows.map((row) => (row.kind === 'global' ? { kind: 'global' } : { kind: row.kind, id: row.key }));
+  }
+
+  /** Flushes the WAL into the main file and truncates it. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private namespaceId(scope: Scope, create: boolean): number | undefined {
+    const key = scopeKey(scope);
+    const found = this.prepare('SELECT id FROM namespaces WHERE kind = ? AND key = ?').pluck().get(scope.kind, key) as number | undefined;
+    if (found !== undefined || !create) return found;
+    return Number(this.prepare('INSERT INTO namespaces (kind, key, created_at) VALUES (?, ?, ?)').run(scope.kind, key, Date.now()).lastInsertRowid);
+  }
+
+  private requireFact(namespaceId: number, id: string): number {
+    const rowId = parseMemoryId(id);
+    const row = this.prepare('SELECT kind, valid_to FROM memories WHERE id = ? AND namespace_id = ?').get(rowId, namespaceId) as
+      | { kind: MemoryKind; valid_to: number | null }
+      | undefined;
+    if (!row || row.kind === 'episode') throw new InputError(`no fact ${id} in this scope`, { code: 'not_found' });
+    if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
+    return rowId;
+  }
+
+  private insertVector(id: number, namespaceId: number, vector: Float32Array): void {
+    this.db
+      .prepare(`INSERT INTO ${this.boundVectors.table} (rowid, namespace_id, embedding) VALUES (?, CAST(? AS INTEGER), ?)`)
+      .run(BigInt(id), namespaceId, vectorBytes(vector));
+  }
+
+  private deleteRows(ids: readonly number[]): void {
+    const vectors = this.vectors;
+    const zero = vectors ? vectorBytes(new Float32Array(vectors.dims)) : undefined;
+    // vec0 only flags a deleted row; overwrite its vector first so the chunk keeps no trace of it.
+    const wipe = vectors && this.prepare(`UPDATE ${vectors.table} SET embedding = ? WHERE rowid = ?`);
+    const unvector = vectors && this.prepare(`DELETE FROM ${vectors.table} WHERE rowid = ?`);
+    const unlink = this.prepare('UPDATE memories SET supersedes = NULL WHERE supersedes = ?');
+    const remove = this.prepare('DELETE FROM memories WHERE id = ?');
+    for (const id of ids) {
+      wipe?.run(zero, BigInt(id));
+      unvector?.run(BigInt(id));
+      unlink.run(id);
+      remove.run(id);
+    }
+  }
+
+  private neighbourRows(namespaceId: number, ids: readonly number[], radius: number): Map<number, MemoryRow[]> {
+    const result = new Map<number, MemoryRow[]>();
+    const anchor = this.prepare('SELECT session, at FROM memories WHERE id = ? AND namespace_id = ? AND kind = \'episode\'');
+    const before = this.prepare(
+      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = ? AND m.session IS ? AND m.kind = 'episode'
+       AND (m.at < ? OR (m.at = ? AND m.id < ?)) ORDER BY m.at DESC, m.id DESC LIMIT ?`,
+    );
+    const after = this.prepare(
+      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = ? AND m.session IS ? AND m.kind = 'episode'
+       AND (m.at > ? OR (m.at = ? AND m.id > ?)) ORDER BY m.at, m.id LIMIT ?`,
+    );
+    for (const id of ids) {
+      const origin = anchor.get(id, namespaceId) as { session: string | null; at: number } | undefined;
+      if (!origin || origin.session === null) continue;
+      const earlier = (before.all(namespaceId, origin.session, origin.at, origin.at, id, radius) as MemoryRow[]).reverse();
+      const later = after.all(namespaceId, origin.session, origin.at, origin.at, id, radius) as MemoryRow[];
+      result.set(id, [...earlier, ...later]);
+    }
+    return result;
+  }
+
+  private async embedAll(texts: readonly string[], options: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<Float32Array[]> {
+    const vectors: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += EMBED_BATCH) {
+      const batch = texts.slice(start, start + EMBED_BATCH);
+      const embedded = await this.embedder.embed(batch, options.signal ? { signal: options.signal } : {});
+      if (embedded.length !== batch.length || embedded.some((vector) => vector.length !== this.embedder.dims)) {
+        throw new StoreError('store_failed', `embedder ${this.embedder.id} returned vectors of the wrong count or size`);
+      }
+      vectors.push(...embedded);
+      options.onProgress?.({ done: vectors.length, total: texts.length });
+    }
+    return vectors;
+  }
+}

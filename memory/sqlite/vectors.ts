@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+import type { Embedder } from '../embedders/types.js';
+import { StoreError } from '../errors.js';
+
+/** The embedder a database's vectors were built with, as recorded in `meta`. */
+export interface VectorIndexInfo {
+  readonly embedderId: string;
+  readonly dims: number;
+  /** Name of the live vec0 table; reindexing builds a new one and swaps the name atomically. */
+  readonly table: string;
+}
+
+const getMeta = (db: Database.Database, key: string): string | undefined =>
+  (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+
+const setMeta = (db: Database.Database, key: string, value: string): void => {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+};
+
+export function readVectorIndexInfo(db: Database.Database): VectorIndexInfo | undefined {
+  const embedderId = getMeta(db, 'embedder.id');
+  const dims = getMeta(db, 'embedder.dims');
+  const table = getMeta(db, 'vectors.table');
+  if (embedderId === undefined || dims === undefined || table === undefined) return undefined;
+  return { embedderId, dims: Number(dims), table };
+}
+
+export function createVectorTable(db: Database.Database, table: string, dims: number): void {
+  if (!/^memory_vectors_\d+$/.test(table)) throw new Error(`bad vector table name ${table}`);
+  // One partition per namespace: a user's KNN never scans another user's vectors.
+  db.exec(
+    `CREATE VIRTUAL TABLE ${table} USING vec0 (namespace_id INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=cosine)`,
+  );
+}
+
+/**
+ * Makes sure the database has a vector index for `embedder`: creates one on a new file, accepts a matching one,
+ * and refuses a file built by another embedder (its vectors would be meaningless to this one).
+ */
+export function bindEmbedder(db: Database.Database, embedder: Embedder): VectorIndexInfo {
+  return db.transaction((): VectorIndexInfo => {
+    const existing = readVectorIndexInfo(db);
+    if (existing) {
+      if (existing.embedderId !== embedder.id || existing.dims !== embedder.dims) {
+        throw new StoreError(
+          'embedder_mismatch',
+          `this database was indexed with embedder ${existing.embedderId} (${existing.dims} dims), not ${embedder.id} (${embedder.dims} dims); ` +
+            `configure the original embedder or run \`mnemo reindex\` to rebuild the vectors with the new one`,
+        );
+      }
+      return existing;
+    }
+    const info: VectorIndexInfo = { embedderId: embedder.id, dims: embedder.dims, table: 'memory_vectors_1' };
+    createVectorTable(db, info.table, info.dims);
+    recordVectorIndex(db, info);
+    return info;
+  }).immediate();
+}
+
+export function recordVectorIndex(db: Database.Database, info: VectorIndexInfo): void {
+  setMeta(db, 'embedder.id', info.embedderId);
+  setMeta(db, 'embedder.dims', String(info.dims));
+  setMeta(db, 'vectors.table', info.table);
+}
+
+/** Float32 vector as the bytes sqlite-vec expects. */
+export const vectorBytes = (vector: Float32Array): Buffer => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);

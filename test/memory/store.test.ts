@@ -1,0 +1,181 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { InputError, StoreError } from '../../memory/errors.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { globalScope, personaScope, userScope } from '../../memory/types.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const embedder = () => new FakeEmbedder({ dims: 64 });
+const memoryStore = () => SqliteMemoryStore.open(':memory:', { embedder: embedder() });
+const ada = userScope('ada@example.com');
+const bob = userScope('T012:U345');
+
+describe('SqliteMemoryStore episodes', () => {
+  it('stores turns with role, time, session and source id, and finds them', async () => {
+    const store = memoryStore();
+    const [first] = await store.addEpisodes(ada, [
+      { text: 'I adopted a greyhound called Pixel', role: 'user', at: '2024-03-01T10:00:00Z', session: 's1', sourceId: 'msg-1' },
+      { text: 'What a lovely name!', role: 'assistant', at: '2024-03-01T10:00:05Z', session: 's1' },
+    ]);
+    expect(first).toMatchObject({ kind: 'episode', role: 'user', session: 's1', sourceId: 'msg-1' });
+    expect(first!.at.toISOString()).toBe('2024-03-01T10:00:00.000Z');
+    const [hit] = await store.search([ada], 'greyhound Pixel');
+    expect(hit!.memory.id).toBe(first!.id);
+    expect(hit!.memory.sourceId).toBe('msg-1');
+    expect(hit!.parts.textRank).toBe(1);
+    store.close();
+  });
+
+  it('attaches neighbouring turns of the same session as context', async () => {
+    const store = memoryStore();
+    await store.addEpisodes(ada, [
+      { text: 'Which colour did you pick for the kitchen?', role: 'assistant', session: 's1', at: '2024-01-01T00:00:00Z' },
+      { text: 'Terracotta, finally', session: 's1', at: '2024-01-01T00:00:01Z' },
+      { text: 'Nice choice', role: 'assistant', session: 's1', at: '2024-01-01T00:00:02Z' },
+      { text: 'Terracotta pots in the garden', session: 's2', at: '2024-02-01T00:00:00Z' },
+    ]);
+    const hits = await store.search([ada], 'terracotta', { context: 1 });
+    const kitchen = hits.find((hit) => hit.memory.text === 'Terracotta, finally')!;
+    expect(kitchen.context.map((turn) => turn.text)).toEqual(['Which colour did you pick for the kitchen?', 'Nice choice']);
+    const garden = hits.find((hit) => hit.memory.session === 's2')!;
+    expect(garden.context).toEqual([]);
+    store.close();
+  });
+
+  it('ranks memories in the period the query names above others', async () => {
+    const store = SqliteMemoryStore.open(':memory:', { embedder: embedder(), clock: () => new Date('2024-06-15T12:00:00Z') });
+    await store.addEpisodes(ada, [
+      { text: 'went hiking in the mountains', at: '2023-08-10T10:00:00Z' },
+      { text: 'went hiking by the lake', at: '2024-05-10T10:00:00Z' },
+    ]);
+    const [hit] = await store.search([ada], 'where did I go hiking last month?');
+    expect(hit!.memory.text).toBe('went hiking by the lake');
+    expect(hit!.parts.time).toBeGreaterThan(0);
+    store.close();
+  });
+
+  it('validates input before writing anything', async () => {
+    const store = memoryStore();
+    await expect(store.addEpisodes(ada, [{ text: 'fine' }, { text: '  ' }])).rejects.toThrow(/text \(item 2\) must be a non-empty string/);
+    await expect(store.addEpisodes(ada, [{ text: 'fine', at: 'yesterday-ish' }])).rejects.toThrow(InputError);
+    await expect(store.addEpisodes(userScope(''), [{ text: 'x' }])).rejects.toThrow(/user id must be a non-empty string/);
+    await expect(store.addEpisodes(userScope('x'.repeat(201)), [{ text: 'x' }])).rejects.toThrow(/longer than 200/);
+    await expect(store.search([ada], 'q', { k: 0 })).rejects.toThrow(/k must be an integer/);
+    expect(store.list(ada, { history: true })).toEqual([]);
+    store.close();
+  });
+});
+
+describe('SqliteMemoryStore facts', () => {
+  it('a superseding fact wins in search while history keeps both', async () => {
+    const store = memoryStore();
+    const [episode] = await store.addEpisodes(ada, [{ text: 'I just moved to Porto from Lisbon' }]);
+    const [old] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'lives in Lisbon', kind: 'profile', validFrom: '2020-01-01T00:00:00Z' } }]);
+    const [current] = await store.changeFacts(ada, [
+      { op: 'supersede', id: old!.id, fact: { text: 'lives in Porto', kind: 'profile', provenance: [episode!.id], validFrom: '2024-05-01T00:00:00Z' } },
+    ]);
+    expect(current).toMatchObject({ supersedes: old!.id, provenance: [episode!.id], validTo: null });
+
+    const hits = await store.search([ada], 'lives in', { kinds: ['profile'] });
+    expect(hits.map((hit) => hit.memory.text)).toEqual(['lives in Porto']);
+
+    const history = store.list(ada, { kinds: ['profile'], history: true });
+    expect(history.map((fact) => fact.text)).toEqual(['lives in Porto', 'lives in Lisbon']);
+    expect(history[1]!.validTo!.toISOString()).toBe('2024-05-01T00:00:00.000Z');
+    const withHistory = await store.search([ada], 'lives in', { kinds: ['profile'], history: true });
+    expect(withHistory).toHaveLength(2);
+
+    await expect(store.changeFacts(ada, [{ op: 'supersede', id: old!.id, fact: { text: 'lives in Faro' } }])).rejects.toThrow(/no longer current/);
+    store.close();
+  });
+
+  it('invalidates a fact without a replacement and refuses unknown ids', async () => {
+    const store = memoryStore();
+    const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'likes jazz', kind: 'preference' } }]);
+    await store.changeFacts(ada, [{ op: 'invalidate', id: fact!.id }]);
+    expect(store.list(ada)).toEqual([]);
+    expect(store.list(ada, { history: true })[0]!.validTo).not.toBeNull();
+    await expect(store.changeFacts(ada, [{ op: 'invalidate', id: 'f999' }])).rejects.toThrow(/no fact f999/);
+    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', kind: 'opinion' as never } }])).rejects.toThrow(/kind must be one of/);
+  });
+
+  it('merges user, persona and global scopes with the user first', async () => {
+    const store = memoryStore();
+    await store.changeFacts(personaScope('jazz-fans'), [{ op: 'add', fact: { text: 'enjoys jazz concerts', kind: 'preference' } }]);
+    await store.changeFacts(globalScope, [{ op: 'add', fact: { text: 'jazz concerts happen on fridays' } }]);
+    await store.changeFacts(ada, [{ op: 'add', fact: { text: 'hates jazz concerts', kind: 'preference' } }]);
+    const hits = await store.search([ada, personaScope('jazz-fans'), globalScope], 'jazz concerts');
+    expect(hits.map((hit) => hit.memory.scope.kind)).toEqual(['user', 'persona', 'global']);
+    expect((await store.search([bob], 'jazz concerts'))).toEqual([]);
+  });
+});
+
+describe('SqliteMemoryStore isolation', () => {
+  it('never returns another user\'s rows under randomized operations', async () => {
+    const store = memoryStore();
+    const users = Array.from({ length: 12 }, (_, index) => userScope(`user-${index}`));
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const owned = new Map<string, Set<string>>(users.map((user) => [user.kind === 'user' ? user.id : '', new Set()]));
+    for (let step = 0; step < 300; step++) {
+      const user = users[Math.floor(next() * users.length)]!;
+      const id = user.kind === 'user' ? user.id : '';
+      const roll = next();
+      if (roll < 0.5) {
+        const [episode] = await store.addEpisodes(user, [{ text: `shared words pizza garden ${id} note ${step}` }]);
+        owned.get(id)!.add(episode!.id);
+      } else if (roll < 0.7) {
+        const [fact] = await store.changeFacts(user, [{ op: 'add', fact: { text: `shared fact pizza ${id} ${step}` } }]);
+        owned.get(id)!.add(fact!.id);
+      } else if (roll < 0.8 && owned.get(id)!.size > 0) {
+        const victim = [...owned.get(id)!][0]!;
+        store.forget(user, victim);
+        owned.get(id)!.delete(victim);
+      } else if (roll < 0.85) {
+        // Another user's id must look like "not found" rather than deleting it.
+        const other = users.find((candidate) => candidate !== user && owned.get((candidate as { id: string }).id)!.size > 0);
+        if (other) expect(() => store.forget(user, [...owned.get((other as { id: string }).id)!][0]!)).toThrow(/no memory/);
+      } else {
+        const hits = await store.search([user], 'shared words pizza garden', { k: 50 });
+        for (const hit of hits) expect(owned.get(id)!.has(hit.memory.id)).toBe(true);
+        const listed = store.list(user, { history: true });
+        expect(new Set(listed.map((memory) => memory.id))).toEqual(owned.get(id));
+        for (const memory of listed) expect(store.get(users.find((candidate) => candidate !== user)!, memory.id)).toBeUndefined();
+      }
+    }
+    store.close();
+  });
+});
+
+describe('SqliteMemoryStore files', () => {
+  const directory = () => mkdtempSync(join(tmpdir(), 'mnemo-store-'));
+
+  it('refuses a file indexed by another embedder and names mnemo reindex', () => {
+    const path = join(directory(), 'm.db');
+    SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 16 }) }).close();
+    expect(() => SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) })).toThrow(StoreError);
+    expect(() => SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) })).toThrow(/mnemo reindex/);
+  });
+
+  it('forgetting a user leaves none of their text in the database files', async () => {
+    const path = join(directory(), 'm.db');
+    const store = SqliteMemoryStore.open(path, { embedder: embedder() });
+    const secrets = ['zanzibarquokka', 'plumbobcitadel', 'xylophonemarmalade'];
+    const episodes = Array.from({ length: 400 }, (_, index) => ({ text: `turn ${index} about ${secrets[index % 3]} and the weather`, session: `s${index % 7}` }));
+    const [episode] = await store.addEpisodes(ada, episodes);
+    await store.changeFacts(ada, [{ op: 'add', fact: { text: `loves ${secrets[0]} ice cream`, provenance: [episode!.id] } }]);
+    await store.addEpisodes(bob, [{ text: 'bob keeps his own memories about the weather' }]);
+    const contains = (needle: string) =>
+      ['', '-wal'].some((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)));
+    expect(contains(secrets[0]!)).toBe(true);
+
+    expect(store.forget(ada).deleted).toBe(401);
+    for (const secret of [...secrets, 'ada@example.com']) expect(contains(secret), secret).toBe(false);
+    expect(store.list(ada, { history: true })).toEqual([]);
+    expect((await store.search([bob], 'weather')).length).toBe(1);
+    store.close();
+  });
+});
