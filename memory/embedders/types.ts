@@ -17,21 +17,19 @@ export interface Embedder {
   embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
 }
 
-/** Word-level vectors of one text, for late-interaction re-ranking (MaxSim over words). */
-export interface TokenVectors {
-  /** The normalised word forms that had a vector, in text order. */
-  readonly words: readonly string[];
-  /** `words.length * dims` values; row i is the unit vector of words[i]. */
-  readonly vectors: Float32Array;
-  /** One informativeness weight per word (rare words weigh more). */
-  readonly weights: Float32Array;
-}
-
-/** An embedder that can also expose per-word vectors (the GloVe embedder can; API embedders cannot). */
+/**
+ * An embedder that also exposes its word vectors, for late-interaction re-ranking (MaxSim over words). The GloVe
+ * embedder can; API embedders cannot.
+ */
 export interface LateInteractionEmbedder extends Embedder {
-  tokenVectors(text: string): TokenVectors;
+  /** Vocabulary ids of the words of `text` that have a vector, in text order (punctuation skipped). */
+  wordIds(text: string): Int32Array;
+  /** Unit vector of one vocabulary word (`dims` values). */
+  wordVector(id: number): Float32Array;
+  /** How informative a word is (rare words weigh more), in (0, 1]. */
+  wordWeight(id: number): number;
 }
 
 export function supportsLateInteraction(embedder: Embedder): embedder is LateInteractionEmbedder {
-  return typeof (embedder as Partial<LateInteractionEmbedder>).tokenVectors === 'function';
+  return typeof (embedder as Partial<LateInteractionEmbedder>).wordIds === 'function';
 }

@@ -47,7 +47,8 @@ export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
     terms.add(token.normal);
     if (token.lemma && token.lemma !== token.normal) terms.add(token.lemma);
   }
-  let embedText = text;
+  // The question's form ("what ... do I ...?") would pull the query vector toward every other question.
+  let embedText = content.map((token) => token.normal).join(' ') || text;
   const previous = history?.at(-1);
   if (content.length < SHORT_FOLLOW_UP && previous) {
     for (const token of tokenize(previous).filter(isContentToken)) if (!token.stop) terms.add(token.normal);
@@ -65,10 +66,3 @@ export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
     recent: tokens.some((token) => RECENT_WORDS.has(token.normal)),
   };
 };
-
-/** FTS5 MATCH expression for `terms` restricted to one namespace's token; every term is quoted, so user text can't inject syntax. */
-export function ftsMatchExpression(namespaceToken: string, terms: readonly string[]): string | undefined {
-  const quoted = terms.map((term) => `"${term.replaceAll('"', '""')}"`);
-  if (quoted.length === 0) return undefined;
-  return `ns : "${namespaceToken}" AND (${quoted.join(' OR ')})`;
-}

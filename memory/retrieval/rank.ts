@@ -21,23 +21,23 @@ export interface Candidate {
 
 /** How much each signal counts. The defaults were chosen on LoCoMo and checked on hand-written paraphrases. */
 export interface RankWeights {
-  /** BM25, normalised by the best BM25 of the query. @default 0.45 */
+  /** BM25, normalised by the best BM25 of the query. @default 0.35 */
   text: number;
   /** Cosine of pooled vectors. @default 0.2 */
   vector: number;
-  /** Late interaction; its share moves to `vector` when the embedder has no word vectors. @default 0.35 */
+  /** Late interaction; its share moves to `vector` when the embedder has no word vectors. @default 0.45 */
   lateInteraction: number;
-  /** Added when the memory's speaker is named in the query. @default 0.08 */
+  /** Added when the memory's speaker is named in the query. @default 0.15 */
   speaker: number;
   /** Added when the memory falls in the period the query names. @default 0.25 */
   time: number;
   /** Added, at most, for being recent when the query asks for recent things. @default 0.1 */
   recency: number;
-  /** Share of the best neighbouring turn's score added to a turn (a turn often needs its neighbours). @default 0.25 */
+  /** Share of the best neighbouring turn's score added to a turn (a turn often needs its neighbours). @default 0.5 */
   context: number;
 }
 
-export const DEFAULT_WEIGHTS: RankWeights = { text: 0.45, vector: 0.2, lateInteraction: 0.35, speaker: 0.08, time: 0.25, recency: 0.1, context: 0.25 };
+export const DEFAULT_WEIGHTS: RankWeights = { text: 0.35, vector: 0.2, lateInteraction: 0.45, speaker: 0.15, time: 0.25, recency: 0.1, context: 0.5 };
 
 const RECENCY_HALF_LIFE_MS = 30 * 86_400_000;
 

@@ -34,13 +34,23 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         supersedes   INTEGER REFERENCES memories (id) ON DELETE SET NULL,
         source_id    TEXT,
         created_at   INTEGER NOT NULL,
-        -- The namespace as a full-text token, so a full-text query only walks one namespace's postings.
-        ns           TEXT GENERATED ALWAYS AS ('n' || namespace_id) VIRTUAL
+        -- The embedder's vocabulary ids of the text's words (Int32 LE), for late-interaction re-ranking without
+        -- re-tokenizing at search time. NULL when the embedder has no word vectors.
+        word_ids     BLOB
       ) STRICT;
 
       CREATE INDEX memories_by_session ON memories (namespace_id, session, at, id);
       CREATE INDEX memories_by_kind ON memories (namespace_id, kind, valid_to, at);
       CREATE INDEX memories_by_source ON memories (namespace_id, source_id) WHERE source_id IS NOT NULL;
+
+      -- Centroids of a big namespace's vectors (see vector-index.ts): its vectors are partitioned by nearest cell.
+      CREATE TABLE vector_cells (
+        namespace_id INTEGER NOT NULL,
+        cell         INTEGER NOT NULL,
+        centroid     BLOB NOT NULL,
+        trained_at   INTEGER NOT NULL,
+        PRIMARY KEY (namespace_id, cell)
+      ) STRICT, WITHOUT ROWID;
 
       CREATE TABLE fact_sources (
         fact_id    INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
@@ -49,24 +59,48 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX fact_sources_by_episode ON fact_sources (episode_id);
 
+      -- Full text, partitioned by namespace: every indexed word carries its namespace as a prefix (see
+      -- fts-terms.ts), so a query walks only its own user's postings and BM25 statistics are per user. The text
+      -- itself is not stored here (contentless); rows are written and deleted by the store.
       CREATE VIRTUAL TABLE memories_fts USING fts5 (
-        ns, text,
-        content = 'memories', content_rowid = 'id',
+        terms,
+        content = '', contentless_delete = 1,
         tokenize = 'porter unicode61 remove_diacritics 2'
       );
       -- Deleted rows leave the index at once instead of as delete markers: forget leaves no residue.
       INSERT INTO memories_fts (memories_fts, rank) VALUES ('secure-delete', 1);
+    `);
+  },
+  // The LangGraph BaseStore (`memory/langgraph-store.ts`). Its vec0 table (`store_embeddings_N`) is created when an
+  // embedder is first configured, like the memory vectors.
+  (db) => {
+    db.exec(`
+      CREATE TABLE store_items (
+        id         INTEGER PRIMARY KEY,
+        -- Each label escaped ('%' '/' NUL as %XX) and followed by '/': a namespace prefix is exactly a string prefix.
+        namespace  TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL CHECK (json_valid(value)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (namespace, key)
+      ) STRICT;
 
-      CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
-        INSERT INTO memories_fts (rowid, ns, text) VALUES (new.id, new.ns, new.text);
-      END;
-      CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
-        INSERT INTO memories_fts (memories_fts, rowid, ns, text) VALUES ('delete', old.id, old.ns, old.text);
-      END;
-      CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
-        INSERT INTO memories_fts (memories_fts, rowid, ns, text) VALUES ('delete', old.id, old.ns, old.text);
-        INSERT INTO memories_fts (rowid, ns, text) VALUES (new.id, new.ns, new.text);
-      END;
+      -- One row per embedded text of an item; its id is the rowid of the vector in store_embeddings_N.
+      CREATE TABLE store_vectors (
+        id      INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES store_items (id),
+        path    TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX store_vectors_by_item ON store_vectors (item_id);
+
+      -- The indexed text of each item (rowid = store_items.id); contentless, the text lives in the item's value.
+      CREATE VIRTUAL TABLE store_items_fts USING fts5 (
+        text,
+        content = '', contentless_delete = 1,
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      INSERT INTO store_items_fts (store_items_fts, rank) VALUES ('secure-delete', 1);
     `);
   },
 ];

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Embedder, EmbedOptions } from '../embedders/types.js';
 import { StoreError } from '../errors.js';
-import { createVectorTable, readVectorIndexInfo, recordVectorIndex, vectorBytes } from './vectors.js';
+import { CELL_SLOTS, VectorIndex } from './vector-index.js';
+import { createVectorTable, readVectorIndexInfo, recordVectorIndex, vectorBytes, wordIdBytes } from './vectors.js';
 
 /** Options of {@link reindex}. */
 export interface ReindexOptions extends EmbedOptions {
@@ -22,7 +23,9 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
   createVectorTable(db, table, embedder.dims);
   const total = db.prepare('SELECT count(*) FROM memories').pluck().get() as number;
   const page = db.prepare('SELECT id, namespace_id, text FROM memories WHERE id > ? ORDER BY id LIMIT ?');
-  const insert = db.prepare(`INSERT INTO ${table} (rowid, namespace_id, embedding) VALUES (?, CAST(? AS INTEGER), ?)`);
+  // Every namespace starts unclustered (cell 0); big ones are re-clustered below once the new index is live.
+  const insert = db.prepare(`INSERT INTO ${table} (rowid, cell_key, embedding) VALUES (?, CAST(? AS INTEGER) * ${CELL_SLOTS}, ?)`);
+  const words = db.prepare('UPDATE memories SET word_ids = ? WHERE id = ?');
   const batchSize = options.batchSize ?? 256;
   let done = 0;
   let after = 0;
@@ -37,15 +40,25 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
       if (vectors.length !== rows.length || vectors.some((vector) => vector.length !== embedder.dims)) {
         throw new StoreError('store_failed', `embedder ${embedder.id} returned vectors of the wrong count or size`);
       }
-      db.transaction(() => rows.forEach((row, index) => insert.run(BigInt(row.id), row.namespace_id, vectorBytes(vectors[index]!))))();
+      db.transaction(() =>
+        rows.forEach((row, index) => {
+          insert.run(BigInt(row.id), row.namespace_id, vectorBytes(vectors[index]!));
+          words.run(wordIdBytes(embedder, row.text), row.id);
+        }),
+      )();
       after = rows.at(-1)!.id;
       done += rows.length;
       options.onProgress?.({ done, total });
     }
     db.transaction(() => {
       recordVectorIndex(db, { embedderId: embedder.id, dims: embedder.dims, table });
+      db.exec('DELETE FROM vector_cells');
       if (previous) db.exec(`DROP TABLE ${previous.table}`);
     }).immediate();
+    const index = new VectorIndex(db, (sql) => db.prepare(sql), { embedderId: embedder.id, dims: embedder.dims, table });
+    for (const namespaceId of db.prepare('SELECT id FROM namespaces').pluck().all() as number[]) {
+      db.transaction(() => index.maintain(namespaceId)).immediate();
+    }
   } catch (error) {
     db.exec(`DROP TABLE IF EXISTS ${table}`);
     throw error;

@@ -15,6 +15,7 @@ export interface MemoryRow {
   source_id: string | null;
   created_at: number;
   provenance: string | null;
+  word_ids?: Buffer | null;
 }
 
 /** Columns of {@link MemoryRow}, with provenance folded in as a comma list. */

@@ -1,15 +1,17 @@
 import type Database from 'better-sqlite3';
-import { supportsLateInteraction, type Embedder, type TokenVectors } from '../embedders/types.js';
-import { ftsMatchExpression, type QueryPlan } from '../retrieval/query.js';
+import { supportsLateInteraction, type Embedder, type LateInteractionEmbedder } from '../embedders/types.js';
+import type { QueryPlan } from '../retrieval/query.js';
 import { DEFAULT_WEIGHTS, scoreCandidates, type Candidate, type RankWeights } from '../retrieval/rank.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
 import { MEMORY_COLUMNS, type MemoryRow } from './rows.js';
-import { vectorBytes } from './vectors.js';
+import { matchExpression } from './fts-terms.js';
+import type { VectorIndex } from './vector-index.js';
+import { readWordIds } from './vectors.js';
 
 /** Everything one namespace's search needs. */
 export interface NamespaceSearch {
   readonly namespaceId: number;
-  readonly vectorTable: string;
+  readonly vectors: VectorIndex;
   readonly embedder: Embedder;
   readonly plan: QueryPlan;
   readonly queryVector: Float32Array;
@@ -18,80 +20,99 @@ export interface NamespaceSearch {
   readonly kinds: readonly MemoryKind[] | undefined;
   readonly history: boolean;
   readonly weights: Partial<RankWeights> | undefined;
+  readonly depth: Partial<SearchDepth> | undefined;
 }
 
-/** Candidates each retriever contributes before fusion: enough for recall, few enough to re-rank quickly. */
-const candidatePool = (k: number): number => Math.max(60, 4 * k);
+/**
+ * How many candidates each stage keeps. Full text is cheap and recalls most evidence, so it contributes the most;
+ * vector KNN is a brute-force scan whose cost grows with k, so it contributes the paraphrases BM25 misses; only
+ * the best of both are re-ranked word by word.
+ */
+export interface SearchDepth {
+  /** BM25 candidates. @default max(100, 4k) */
+  text: number;
+  /** Vector KNN candidates. @default max(25, 2k) */
+  vector: number;
+  /** Candidates re-ranked with late interaction and session context. @default max(100, 2k) */
+  rerank: number;
+}
+
+export const searchDepth = (k: number): SearchDepth => ({ text: Math.max(100, 4 * k), vector: Math.max(25, 2 * k), rerank: Math.max(100, 2 * k) });
+
+/** How many of the best candidates bring their session neighbours in. */
+const CONTEXT_ANCHORS = 30;
 
 type Prepare = (sql: string) => Database.Statement;
+type Entry = Candidate & { row: MemoryRow };
 
-/** BM25 and KNN candidates of one namespace, fused, re-ranked and cut to k. */
-export function searchNamespace(
-  prepare: Prepare,
-  search: NamespaceSearch,
-): Array<{ row: MemoryRow; score: number; parts: ScoreParts }> {
-  const pool = candidatePool(search.k);
-  const candidates = new Map<number, Candidate & { row?: MemoryRow }>();
-  const candidate = (id: number): Candidate & { row?: MemoryRow } => {
-    let found = candidates.get(id);
-    if (!found) {
-      found = { id, text: '', role: null, at: 0 };
-      candidates.set(id, found);
-    }
-    return found;
-  };
+/** BM25 and KNN candidates of one namespace, fused, re-ranked with word-level similarity and context, cut to k. */
+export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Array<{ row: MemoryRow; score: number; parts: ScoreParts }> {
+  const depth = { ...searchDepth(search.k), ...search.depth };
+  const weights = { ...DEFAULT_WEIGHTS, ...search.weights };
+  const found = new Map<number, Partial<Candidate>>();
 
-  const match = ftsMatchExpression(`n${search.namespaceId}`, search.plan.terms);
+  const match = matchExpression(search.namespaceId, search.plan.terms);
   if (match) {
-    const textHits = prepare(
-      'SELECT rowid AS id, bm25(memories_fts, 0.0, 1.0) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
-    ).all(match, pool) as Array<{ id: number; bm25: number }>;
-    textHits.forEach((hit, index) => Object.assign(candidate(hit.id), { textRank: index + 1, bm25: hit.bm25 }));
+    const textHits = prepare('SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?').all(
+      match,
+      depth.text,
+    ) as Array<{ id: number; bm25: number }>;
+    textHits.forEach((hit, index) => found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 }));
   }
-
-  const queryBytes = vectorBytes(search.queryVector);
-  const vectorHits = prepare(
-    `SELECT rowid AS id, distance FROM ${search.vectorTable} WHERE embedding MATCH ? AND k = ? AND namespace_id = CAST(? AS INTEGER)`,
-  ).all(queryBytes, pool, search.namespaceId) as Array<{ id: number; distance: number }>;
-  vectorHits.forEach((hit, index) => Object.assign(candidate(hit.id), { vectorRank: index + 1, cosine: 1 - hit.distance }));
-  if (candidates.size === 0) return [];
+  if (weights.vector > 0 || weights.lateInteraction > 0) {
+    search.vectors
+      .nearest(search.namespaceId, search.queryVector, depth.vector)
+      .forEach((hit, index) => found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine }));
+  }
+  if (found.size === 0) return [];
 
   const kinds = search.kinds ? new Set(search.kinds) : undefined;
-  const cosine = prepare(`SELECT 1 - vec_distance_cosine(embedding, ?) FROM ${search.vectorTable} WHERE rowid = ?`).pluck();
   const lateInteraction = supportsLateInteraction(search.embedder) ? search.embedder : undefined;
-  const queryWords = lateInteraction?.tokenVectors(search.plan.text);
-  const kept = new Map<number, Candidate & { row: MemoryRow }>();
-  const load = (ids: readonly number[]): void => {
-    const rows = prepare(
-      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND m.namespace_id = ?`,
-    ).all(JSON.stringify(ids), search.namespaceId) as MemoryRow[];
+  const queryWords = lateInteraction && weights.lateInteraction > 0 ? new QueryWords(lateInteraction, search.plan) : undefined;
+  const entries = new Map<number, Entry>();
+  const load = (ids: readonly number[]): Entry[] => {
+    // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom filter.
+    const rows = prepare(`SELECT ${MEMORY_COLUMNS}, m.word_ids FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`).all(
+      JSON.stringify(ids),
+      search.namespaceId,
+    ) as MemoryRow[];
+    const loaded: Entry[] = [];
     for (const row of rows) {
       if (kinds && !kinds.has(row.kind)) continue;
       if (!search.history && row.valid_to !== null) continue;
-      const entry = Object.assign(candidate(row.id), { text: row.text, role: row.role, at: row.at, row });
-      entry.cosine ??= (cosine.get(queryBytes, BigInt(row.id)) as number | undefined) ?? 0;
-      if (queryWords && lateInteraction) entry.lateInteraction = maxSim(queryWords, lateInteraction.tokenVectors(row.text), lateInteraction.dims);
-      kept.set(row.id, entry);
+      const entry: Entry = { id: row.id, text: row.text, role: row.role, at: row.at, row, ...found.get(row.id) };
+      entry.cosine ??= search.vectors.cosine(row.id, search.queryVector) ?? 0;
+      entries.set(row.id, entry);
+      loaded.push(entry);
     }
+    return loaded;
   };
-  load([...candidates.keys()]);
+  const rerank = (list: readonly Entry[]): void => {
+    if (queryWords) for (const entry of list) entry.lateInteraction ??= queryWords.maxSim(entry.row.word_ids ? readWordIds(entry.row.word_ids) : entry.text);
+  };
 
-  const weights = { ...DEFAULT_WEIGHTS, ...search.weights };
-  let scored = scoreCandidates([...kept.values()], search.plan, search.now, weights);
-  if (weights.context > 0) {
-    // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best-scoring
-    // turns pull their session neighbours in as candidates, and every turn gains a share of its best neighbour.
-    const top = [...scored].sort((a, b) => b.score - a.score).slice(0, CONTEXT_ANCHORS);
-    const neighbours = sessionNeighbours(prepare, search.namespaceId, top.map((entry) => entry.candidate.id));
-    const missing = [...new Set([...neighbours.values()].flat())].filter((id) => !kept.has(id));
-    if (missing.length > 0) {
-      load(missing);
-      scored = scoreCandidates([...kept.values()], search.plan, search.now, weights);
-    }
+  // Stage 1: BM25 + cosine (late interaction's weight on cosine) picks who gets re-ranked.
+  const firstStage = scoreCandidates(load([...found.keys()]), search.plan, search.now, { ...weights, lateInteraction: 0, vector: weights.vector + weights.lateInteraction });
+  const shortlist = firstStage
+    .sort((a, b) => b.score - a.score)
+    .slice(0, depth.rerank)
+    .map((scored) => scored.candidate as Entry);
+  rerank(shortlist);
+  let scored = scoreCandidates(shortlist, search.plan, search.now, weights);
+  if (weights.context > 0 && scored.length > 0) {
+    // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
+    // their session neighbours in, and every turn gains a share of its best neighbour's own score.
+    const anchors = [...scored].sort((a, b) => b.score - a.score).slice(0, CONTEXT_ANCHORS);
+    const anchorNeighbours = sessionNeighbours(prepare, search.namespaceId, anchors.map((entry) => entry.candidate.id));
+    const missing = [...new Set([...anchorNeighbours.values()].flat())].filter((id) => !entries.has(id));
+    const added = missing.length > 0 ? load(missing) : [];
+    rerank(added);
+    const pool = [...shortlist, ...added];
+    scored = scoreCandidates(pool, search.plan, search.now, weights);
     const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));
-    const allNeighbours = sessionNeighbours(prepare, search.namespaceId, [...own.keys()]);
+    const neighbours = sessionNeighbours(prepare, search.namespaceId, [...own.keys()]);
     scored = scored.map((entry) => {
-      const best = Math.max(0, ...(allNeighbours.get(entry.candidate.id) ?? []).map((id) => own.get(id) ?? 0));
+      const best = Math.max(0, ...(neighbours.get(entry.candidate.id) ?? []).map((id) => own.get(id) ?? 0));
       const context = weights.context * best;
       return context > 0 ? { ...entry, score: entry.score + context, parts: { ...entry.parts, context } } : entry;
     });
@@ -99,42 +120,73 @@ export function searchNamespace(
   return scored
     .sort((a, b) => b.score - a.score)
     .slice(0, search.k)
-    .map((entry) => ({ row: kept.get(entry.candidate.id)!.row, score: entry.score, parts: entry.parts }));
+    .map((entry) => ({ row: (entry.candidate as Entry).row, score: entry.score, parts: entry.parts }));
 }
-
-/** How many of the best candidates bring their neighbours into the candidate set. */
-const CONTEXT_ANCHORS = 30;
 
 /** The previous and next episode of each given episode in its session. */
 function sessionNeighbours(prepare: Prepare, namespaceId: number, ids: readonly number[]): Map<number, number[]> {
+  // Row-value comparisons let SQLite seek the (namespace_id, session, at, id) index instead of scanning the session.
   const rows = prepare(
     `SELECT a.id AS id,
-       (SELECT p.id FROM memories p WHERE p.namespace_id = a.namespace_id AND p.session = a.session AND p.kind = 'episode'
-          AND (p.at < a.at OR (p.at = a.at AND p.id < a.id)) ORDER BY p.at DESC, p.id DESC LIMIT 1) AS previous,
-       (SELECT n.id FROM memories n WHERE n.namespace_id = a.namespace_id AND n.session = a.session AND n.kind = 'episode'
-          AND (n.at > a.at OR (n.at = a.at AND n.id > a.id)) ORDER BY n.at, n.id LIMIT 1) AS next
-     FROM memories a WHERE a.id IN (SELECT value FROM json_each(?)) AND a.namespace_id = ? AND a.kind = 'episode' AND a.session IS NOT NULL`,
+       (SELECT p.id FROM memories p WHERE p.namespace_id = a.namespace_id AND p.session = a.session
+          AND (p.at, p.id) < (a.at, a.id) ORDER BY p.at DESC, p.id DESC LIMIT 1) AS previous,
+       (SELECT n.id FROM memories n WHERE n.namespace_id = a.namespace_id AND n.session = a.session
+          AND (n.at, n.id) > (a.at, a.id) ORDER BY n.at, n.id LIMIT 1) AS next
+     FROM memories a WHERE a.id IN (SELECT value FROM json_each(?)) AND +a.namespace_id = ? AND +a.kind = 'episode' AND a.session IS NOT NULL`,
   ).all(JSON.stringify(ids), namespaceId) as Array<{ id: number; previous: number | null; next: number | null }>;
   return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
 }
 
 /**
  * Word-level late interaction (ColBERT's MaxSim over word vectors): each query word finds its most similar word in
- * the memory; the weighted mean of those similarities rewards paraphrases that pooled vectors blur.
+ * the memory; the weighted mean of those similarities rewards paraphrases that pooled vectors blur. Similarities are
+ * memoised per vocabulary word, since candidates share most of their words.
  */
-export function maxSim(query: TokenVectors, document: TokenVectors, dims: number): number {
-  let total = 0;
-  let weightSum = 0;
-  for (let q = 0; q < query.words.length; q++) {
-    const weight = query.weights[q]!;
-    let best = 0;
-    for (let d = 0; d < document.words.length; d++) {
-      let dot = 0;
-      for (let i = 0; i < dims; i++) dot += query.vectors[q * dims + i]! * document.vectors[d * dims + i]!;
-      if (dot > best) best = dot;
-    }
-    total += weight * best;
-    weightSum += weight;
+export class QueryWords {
+  private readonly ids: Int32Array;
+  private readonly weights: Float64Array;
+  private readonly weightSum: number;
+  private readonly vectors: Float32Array[];
+  private readonly similarities = new Map<number, Float64Array>();
+
+  constructor(
+    private readonly embedder: LateInteractionEmbedder,
+    plan: QueryPlan,
+  ) {
+    // Only the query's content words take part: "what", "do" and "have" would match every turn a little.
+    const words = plan.terms.length > 0 ? plan.terms.join(' ') : plan.text;
+    this.ids = Int32Array.from(new Set(embedder.wordIds(words)));
+    this.weights = Float64Array.from(this.ids, (id) => embedder.wordWeight(id));
+    this.weightSum = this.weights.reduce((sum, weight) => sum + weight, 0);
+    this.vectors = Array.from(this.ids, (id) => embedder.wordVector(id));
   }
-  return weightSum > 0 ? total / weightSum : 0;
+
+  /** MaxSim against a text, or against its stored word ids. */
+  maxSim(text: string | Int32Array): number {
+    if (this.weightSum === 0) return 0;
+    const best = new Float64Array(this.ids.length);
+    for (const id of typeof text === 'string' ? this.embedder.wordIds(text) : text) {
+      const similarity = this.similarityTo(id);
+      for (let q = 0; q < best.length; q++) if (similarity[q]! > best[q]!) best[q] = similarity[q]!;
+    }
+    let total = 0;
+    for (let q = 0; q < best.length; q++) total += this.weights[q]! * best[q]!;
+    return total / this.weightSum;
+  }
+
+  private similarityTo(id: number): Float64Array {
+    let similarity = this.similarities.get(id);
+    if (!similarity) {
+      const vector = this.embedder.wordVector(id);
+      similarity = new Float64Array(this.vectors.length);
+      for (let q = 0; q < this.vectors.length; q++) {
+        const queryVector = this.vectors[q]!;
+        let dot = 0;
+        for (let i = 0; i < vector.length; i++) dot += queryVector[i]! * vector[i]!;
+        similarity[q] = dot;
+      }
+      this.similarities.set(id, similarity);
+    }
+    return similarity;
+  }
 }

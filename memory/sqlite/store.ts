@@ -5,10 +5,12 @@ import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retr
 import type { RankWeights } from '../retrieval/rank.js';
 import type { EpisodeInput, FactChange, FactKind, Memory, MemoryKind, Scope, SearchHit } from '../types.js';
 import { validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
-import { openDatabase, type OpenDatabaseOptions } from './database.js';
+import { openDatabase, statementCache, type OpenDatabaseOptions } from './database.js';
 import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
-import { searchNamespace } from './search.js';
-import { bindEmbedder, readVectorIndexInfo, vectorBytes, type VectorIndexInfo } from './vectors.js';
+import { searchNamespace, type SearchDepth } from './search.js';
+import { indexedTerms } from './fts-terms.js';
+import { VectorIndex } from './vector-index.js';
+import { bindEmbedder, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
 
 /** Options of {@link SqliteMemoryStore}. */
 export interface SqliteMemoryStoreOptions {
@@ -39,6 +41,8 @@ export interface SearchOptions {
   plan?: QueryPlan;
   /** Overrides of the ranking weights. */
   weights?: Partial<RankWeights>;
+  /** Overrides of how many candidates each stage keeps (more: better recall, slower). */
+  depth?: Partial<SearchDepth>;
   signal?: AbortSignal;
 }
 
@@ -66,24 +70,18 @@ export class SqliteMemoryStore {
   private readonly configuredEmbedder: Embedder | undefined;
   private readonly queryGenerator: QueryGenerator;
   private readonly clock: () => Date;
-  private vectors: VectorIndexInfo | undefined;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly vectors: VectorIndex | undefined;
   /** Prepared statements, cached by SQL text. */
-  private readonly prepare = (sql: string): Database.Statement => {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  };
+  private readonly prepare: (sql: string) => Database.Statement;
 
   constructor(db: Database.Database, options: SqliteMemoryStoreOptions) {
     this.db = db;
+    this.prepare = statementCache(db);
     this.configuredEmbedder = options.embedder;
     this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
     this.clock = options.clock ?? (() => new Date());
-    this.vectors = options.embedder ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
+    const info = options.embedder ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
+    this.vectors = info && new VectorIndex(db, this.prepare, info);
   }
 
   /** The embedder writes and searches use. */
@@ -105,12 +103,12 @@ export class SqliteMemoryStore {
 
   /** The vector index in use, once the file has one. */
   get vectorIndex(): VectorIndexInfo | undefined {
-    return this.vectors;
+    return this.vectors?.info;
   }
 
   /** The vector index of the configured embedder (writes and searches need both). */
-  private get boundVectors(): VectorIndexInfo {
-    if (!this.vectors || this.embedder.id !== this.vectors.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
+  private get boundVectors(): VectorIndex {
+    if (!this.vectors || this.embedder.id !== this.vectors.info.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
     return this.vectors;
   }
 
@@ -134,16 +132,22 @@ export class SqliteMemoryStore {
     });
     const vectors = await this.embedAll(rows.map((row) => row.text), options);
     const insert = this.prepare(
-      `INSERT INTO memories (namespace_id, kind, text, role, session, at, source_id, created_at)
-       VALUES (?, 'episode', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO memories (namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
+       VALUES (?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
     const ids = this.db.transaction(() => {
       const namespaceId = this.namespaceId(scope, true)!;
-      return rows.map((row, index) => {
-        const id = Number(insert.run(namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime()).lastInsertRowid);
-        this.insertVector(id, namespaceId, vectors[index]!);
+      const ids = rows.map((row, index) => {
+        const id = Number(
+          insert.run(namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text)).lastInsertRowid,
+        );
+        this.boundVectors.insert(id, namespaceId, vectors[index]!);
+        indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
         return id;
       });
+      this.boundVectors.maintain(namespaceId);
+      return ids;
     }).immediate();
     return ids.map((id, index) => {
       const row = rows[index]!;
@@ -186,9 +190,10 @@ export class SqliteMemoryStore {
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
     const vectors = await this.embedAll(texts, options);
     const insert = this.prepare(
-      `INSERT INTO memories (namespace_id, kind, text, at, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO memories (namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const close = this.prepare('UPDATE memories SET valid_to = ? WHERE id = ? AND valid_to IS NULL');
+    const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
     const link = this.prepare(
       `INSERT OR IGNORE INTO fact_sources (fact_id, episode_id)
        SELECT ?, id FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'`,
@@ -205,8 +210,11 @@ export class SqliteMemoryStore {
           continue;
         }
         const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
-        const id = Number(insert.run(namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime()).lastInsertRowid);
-        this.insertVector(id, namespaceId, vectors[vectorIndex++]!);
+        const id = Number(
+          insert.run(namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime(), wordIdBytes(this.embedder, fact.text)).lastInsertRowid,
+        );
+        this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
+        indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
         for (const episode of fact.provenance) link.run(id, episode, namespaceId);
         if (closed !== undefined) close.run(fact.validFrom, closed);
         ids.push(id);
@@ -278,7 +286,7 @@ export class SqliteMemoryStore {
       if (namespaceId === undefined) continue;
       const found = searchNamespace(this.prepare, {
         namespaceId,
-        vectorTable: this.boundVectors.table,
+        vectors: this.boundVectors,
         embedder: this.embedder,
         plan,
         queryVector: queryVector!,
@@ -287,6 +295,7 @@ export class SqliteMemoryStore {
         kinds: options.kinds,
         history: options.history ?? false,
         weights: options.weights,
+        depth: options.depth,
       });
       const weight = SCOPE_WEIGHT[scope.kind];
       const context = options.context ? this.neighbourRows(namespaceId, found.map((hit) => hit.row.id), options.context) : undefined;
@@ -320,7 +329,13 @@ export class SqliteMemoryStore {
           : (this.prepare('SELECT id FROM memories WHERE id = ? AND namespace_id = ?').pluck().all(parseMemoryId(id), namespaceId) as number[]);
       if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
       this.deleteRows(ids);
-      if (id === undefined) this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
+      if (id === undefined) {
+        this.vectors?.dropNamespace(namespaceId);
+        this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
+      }
+      // Deleted rows are gone from the full-text postings, but their words can survive as separator keys of the
+      // index's b-tree; rewriting the index drops them.
+      if (ids.length > 0) this.prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
       return ids.length;
     }).immediate();
     this.checkpoint();
@@ -367,23 +382,13 @@ export class SqliteMemoryStore {
     return rowId;
   }
 
-  private insertVector(id: number, namespaceId: number, vector: Float32Array): void {
-    this.db
-      .prepare(`INSERT INTO ${this.boundVectors.table} (rowid, namespace_id, embedding) VALUES (?, CAST(? AS INTEGER), ?)`)
-      .run(BigInt(id), namespaceId, vectorBytes(vector));
-  }
-
   private deleteRows(ids: readonly number[]): void {
-    const vectors = this.vectors;
-    const zero = vectors ? vectorBytes(new Float32Array(vectors.dims)) : undefined;
-    // vec0 only flags a deleted row; overwrite its vector first so the chunk keeps no trace of it.
-    const wipe = vectors && this.prepare(`UPDATE ${vectors.table} SET embedding = ? WHERE rowid = ?`);
-    const unvector = vectors && this.prepare(`DELETE FROM ${vectors.table} WHERE rowid = ?`);
     const unlink = this.prepare('UPDATE memories SET supersedes = NULL WHERE supersedes = ?');
     const remove = this.prepare('DELETE FROM memories WHERE id = ?');
+    const unindex = this.prepare('DELETE FROM memories_fts WHERE rowid = ?');
     for (const id of ids) {
-      wipe?.run(zero, BigInt(id));
-      unvector?.run(BigInt(id));
+      this.vectors?.remove(id);
+      unindex.run(BigInt(id));
       unlink.run(id);
       remove.run(id);
     }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Embedder } from '../embedders/types.js';
+import { supportsLateInteraction, type Embedder } from '../embedders/types.js';
 import { StoreError } from '../errors.js';
 
 /** The embedder a database's vectors were built with, as recorded in `meta`. */
@@ -27,10 +27,9 @@ export function readVectorIndexInfo(db: Database.Database): VectorIndexInfo | un
 
 export function createVectorTable(db: Database.Database, table: string, dims: number): void {
   if (!/^memory_vectors_\d+$/.test(table)) throw new Error(`bad vector table name ${table}`);
-  // One partition per namespace: a user's KNN never scans another user's vectors.
-  db.exec(
-    `CREATE VIRTUAL TABLE ${table} USING vec0 (namespace_id INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=cosine)`,
-  );
+  // Partitioned by namespace (and, for big namespaces, by cell: see vector-index.ts), so a user's KNN never scans
+  // another user's vectors. Vectors are unit length, so L2 orders like cosine and is sqlite-vec's cheaper distance.
+  db.exec(`CREATE VIRTUAL TABLE ${table} USING vec0 (cell_key INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=l2)`);
 }
 
 /**
@@ -65,3 +64,17 @@ export function recordVectorIndex(db: Database.Database, info: VectorIndexInfo):
 
 /** Float32 vector as the bytes sqlite-vec expects. */
 export const vectorBytes = (vector: Float32Array): Buffer => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+
+/** The embedder's word ids of `text` as stored in `memories.word_ids`, or null when it has no word vectors. */
+export function wordIdBytes(embedder: Embedder, text: string): Buffer | null {
+  if (!supportsLateInteraction(embedder)) return null;
+  const ids = embedder.wordIds(text);
+  return Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
+}
+
+/** Inverse of {@link wordIdBytes}. */
+export function readWordIds(bytes: Buffer): Int32Array {
+  // Copy: a Buffer's offset into SQLite's result memory need not be 4-byte aligned.
+  const copy = new Uint8Array(bytes);
+  return new Int32Array(copy.buffer, 0, copy.byteLength >> 2);
+}

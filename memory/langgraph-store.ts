@@ -1,0 +1,613 @@
+import type Database from 'better-sqlite3';
+import {
+  BaseStore,
+  type Item,
+  type ListNamespacesOperation,
+  type MatchCondition,
+  type Operation,
+  type OperationResults,
+  type PutOperation,
+  type SearchItem,
+} from '@langchain/langgraph-checkpoint';
+import type { Embedder } from './embedders/types.js';
+import { InputError, StoreError } from './errors.js';
+import { openDatabase, statementCache, type OpenDatabaseOptions } from './sqlite/database.js';
+import { vectorBytes } from './sqlite/vectors.js';
+
+/** Semantic indexing of a {@link SqliteStore}. */
+export interface SqliteStoreIndexOptions {
+  /** Embeds the indexed text of each put and each search query. The file records it and refuses another one later. */
+  embedder: Embedder;
+  /** JSON paths of the text to index when a put names none (`'$'` is the whole value, `'a.b'`, `'list[*].text'`). @default ['$'] */
+  fields?: string[];
+}
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Rank `search({ query })` by vector similarity. Without it, queries rank by full-text BM25. */
+  index?: SqliteStoreIndexOptions;
+  /** Source of `createdAt` / `updatedAt`. @default () => new Date() */
+  clock?: () => Date;
+}
+
+/** sqlite-vec refuses a KNN query with a larger k. */
+const VECTOR_K_MAX = 4096;
+/** Texts per embedder call. */
+const EMBED_BATCH = 512;
+const META = { embedderId: 'store.embedder.id', dims: 'store.embedder.dims', table: 'store.embeddings.table' } as const;
+const ITEM_COLUMNS = 'i.id, i.namespace, i.key, i.value, i.created_at, i.updated_at';
+const FILTER_OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin'] as const;
+type FilterOperator = (typeof FILTER_OPERATORS)[number];
+
+interface ItemRow {
+  id: number;
+  namespace: string;
+  key: string;
+  value: string;
+  created_at: number;
+  updated_at: number;
+}
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+interface PreparedPut {
+  namespace: string;
+  key: string;
+  /** Serialised JSON, or null to delete. */
+  value: string | null;
+  texts: Array<{ path: string; text: string }>;
+}
+/** A validated search: bad filters or limits fail before anything is embedded. */
+interface PlannedSearch {
+  where: Where;
+  limit: number;
+  offset: number;
+  /** The query, when it has any non-blank text. */
+  query: string | undefined;
+}
+type PlannedOperation =
+  | { kind: 'get'; namespace: string; key: string }
+  | { kind: 'search'; search: PlannedSearch }
+  | { kind: 'put' }
+  | { kind: 'list'; operation: ListNamespacesOperation };
+
+/**
+ * LangGraph's `BaseStore` on mnemo's SQLite file, so any LangGraph.js app can `compile({ store })` with it. Items are
+ * JSON objects under namespace tuples; `search({ query })` ranks by cosine similarity when an embedder is configured,
+ * else by full-text BM25. Namespace labels may hold any character ('.', ':' and '/' included) but must not be empty.
+ *
+ * @example
+ * const store = SqliteStore.open('mnemo.db', { index: { embedder, fields: ['text'] } });
+ * const graph = new StateGraph(State).addNode('remember', remember).compile({ store });
+ */
+export class SqliteStore extends BaseStore {
+  readonly db: Database.Database;
+  private readonly embedder: Embedder | undefined;
+  private readonly fields: readonly string[];
+  private readonly clock: () => Date;
+  private embeddings: { table: string; dims: number } | undefined;
+  /** Prepared statements, cached by SQL text (filters vary the text by shape only; values are bound). */
+  private readonly prepare: (sql: string) => Database.Statement;
+
+  constructor(db: Database.Database, options: SqliteStoreOptions = {}) {
+    super();
+    this.db = db;
+    this.prepare = statementCache(db);
+    this.embedder = options.index?.embedder;
+    this.fields = validatePaths(options.index?.fields ?? ['$'], 'index.fields');
+    this.clock = options.clock ?? (() => new Date());
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'store_items'").get() === undefined) {
+      throw new StoreError('store_failed', 'this database has no LangGraph store tables; open it with openDatabase() or SqliteStore.open()');
+    }
+    this.embeddings = this.embedder ? this.bindEmbedder(this.embedder) : this.readEmbeddings();
+  }
+
+  /** Opens or creates the file at `path` (`:memory:` for a throwaway store). */
+  static open(path: string, options: SqliteStoreOptions & OpenDatabaseOptions = {}): SqliteStore {
+    const db = openDatabase(path, options);
+    try {
+      return new SqliteStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the operations in one SQLite transaction. As in LangGraph's InMemoryStore, reads see the store as it was
+   * before the batch's writes, and of several puts to one item the last wins. Embedding happens before the transaction.
+   */
+  override async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
+    const puts = new Map<string, PreparedPut>();
+    const plan = operations.map((operation): PlannedOperation => {
+      if (operation === null || typeof operation !== 'object') throw new InputError('a store operation must be an object');
+      if ('namespacePrefix' in operation) {
+        validateNamespace(operation.namespacePrefix, 'namespacePrefix', true);
+        const search = {
+          where: whereClause(operation.namespacePrefix, operation.filter),
+          limit: validateCount(operation.limit ?? 10, 'limit'),
+          offset: validateCount(operation.offset ?? 0, 'offset'),
+          query: operation.query?.trim() ? operation.query : undefined,
+        };
+        return { kind: 'search', search };
+      }
+      if ('namespace' in operation && 'key' in operation) {
+        // Reading or deleting under no namespace finds nothing; only writing one is an error.
+        validateNamespace(operation.namespace, 'namespace', !('value' in operation) || operation.value === null);
+        if (typeof operation.key !== 'string') throw new InputError(`an item key must be a string, got ${typeof operation.key}`);
+        if (!('value' in operation)) return { kind: 'get', namespace: encodeNamespace(operation.namespace), key: operation.key };
+        const put = preparePut(operation, this.fields);
+        puts.set(JSON.stringify([put.namespace, put.key]), put);
+        return { kind: 'put' };
+      }
+      if ('matchConditions' in operation || 'limit' in operation || 'maxDepth' in operation) return { kind: 'list', operation };
+      throw new InputError('unknown store operation: expected a get, put, search or listNamespaces operation');
+    });
+
+    const texts = new Set<string>();
+    if (this.embedder) {
+      for (const put of puts.values()) put.texts.forEach(({ text }) => texts.add(text));
+      for (const entry of plan) if (entry.kind === 'search' && entry.search.query !== undefined) texts.add(entry.search.query);
+    }
+    const vectors = await this.embed([...texts]);
+
+    const transaction = this.db.transaction(() => {
+      const results = plan.map((entry) => {
+        if (entry.kind === 'get') return this.getItem(entry.namespace, entry.key);
+        if (entry.kind === 'search') return this.searchItems(entry.search, vectors);
+        if (entry.kind === 'list') return this.listNamespacesOf(entry.operation);
+        return undefined;
+      });
+      const now = this.clock().getTime();
+      for (const put of puts.values()) this.applyPut(put, now, vectors);
+      return results;
+    });
+    return (puts.size > 0 ? transaction.immediate() : transaction.deferred()) as OperationResults<Op>;
+  }
+
+  // The base class's convenience methods reject '.' and ':' in labels (InMemoryStore's path separators); this store
+  // encodes labels exactly, so it only rejects what it cannot store.
+  override async get(namespace: string[], key: string): Promise<Item | null> {
+    const [item] = await this.batch([{ namespace, key }]);
+    return item ?? null;
+  }
+
+  override async put(namespace: string[], key: string, value: Record<string, any>, index?: false | string[]): Promise<void> {
+    validateNamespace(namespace, 'namespace', false);
+    if (namespace[0] === 'langgraph') throw new InputError('the namespace root label "langgraph" is reserved by LangGraph');
+    await this.batch([{ namespace, key, value, ...(index === undefined ? {} : { index }) }]);
+  }
+
+  override async delete(namespace: string[], key: string): Promise<void> {
+    await this.batch([{ namespace, key, value: null }]);
+  }
+
+  override async search(
+    namespacePrefix: string[],
+    options: { filter?: Record<string, any>; limit?: number; offset?: number; query?: string } = {},
+  ): Promise<SearchItem[]> {
+    const [items] = await this.batch([{ namespacePrefix, ...options }]);
+    return items ?? [];
+  }
+
+  override async listNamespaces(
+    options: { prefix?: string[]; suffix?: string[]; maxDepth?: number; limit?: number; offset?: number } = {},
+  ): Promise<string[][]> {
+    const matchConditions: MatchCondition[] = [];
+    if (options.prefix) matchConditions.push({ matchType: 'prefix', path: options.prefix });
+    if (options.suffix) matchConditions.push({ matchType: 'suffix', path: options.suffix });
+    const [namespaces] = await this.batch([
+      { matchConditions, limit: options.limit ?? 100, offset: options.offset ?? 0, ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }) },
+    ]);
+    return namespaces ?? [];
+  }
+
+  /**
+   * Deletes every item whose namespace starts with `namespacePrefix` (e.g. `['users', id]` to forget a user), with
+   * its full-text and vector entries, then checkpoints the WAL so the files keep no copy.
+   * @returns how many items were deleted.
+   */
+  deletePrefix(namespacePrefix: string[]): number {
+    validateNamespace(namespacePrefix, 'namespacePrefix', false);
+    const range = namespaceRange(namespacePrefix);
+    const deleted = this.db.transaction(() => {
+      const ids = this.prepare(`SELECT i.id FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as number[];
+      for (const id of ids) this.deleteItem(id);
+      return ids.length;
+    }).immediate();
+    if (deleted > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
+  }
+
+  /** Closes the database connection (shared with anything else that uses it). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private getItem(namespace: string, key: string): Item | null {
+    const row = this.prepare(`SELECT ${ITEM_COLUMNS} FROM store_items i WHERE i.namespace = ? AND i.key = ?`).get(namespace, key) as ItemRow | undefined;
+    return row ? toItem(row) : null;
+  }
+
+  private searchItems({ where, limit, offset, query }: PlannedSearch, vectors: ReadonlyMap<string, Float32Array>): SearchItem[] {
+    if (limit === 0) return [];
+    const queryVector = query === undefined ? undefined : vectors.get(query);
+    if (queryVector && this.embeddings) return this.vectorSearch(this.embeddings.table, where, queryVector, limit, offset);
+    const match = query === undefined ? undefined : ftsMatch(query);
+    if (match !== undefined) {
+      const rows = this.prepare(
+        `WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(store_items_fts) AS bm25 FROM store_items_fts WHERE store_items_fts MATCH ?)
+         SELECT ${ITEM_COLUMNS}, hits.bm25 AS bm25 FROM store_items i LEFT JOIN hits ON hits.id = i.id
+         WHERE ${where.sql} ORDER BY hits.bm25 IS NULL, hits.bm25, i.updated_at DESC, i.id DESC LIMIT ? OFFSET ?`,
+      ).all(match, ...where.params, limit, offset) as Array<ItemRow & { bm25: number | null }>;
+      // BM25 is lower-is-better in FTS5; negated so that, like cosine, a higher score is a better match.
+      return rows.map((row) => withScore(row, row.bm25 === null ? undefined : -row.bm25));
+    }
+    return this.unscored(where, limit, offset, false);
+  }
+
+  /**
+   * Items by cosine similarity, best first, then the items without a vector (newest first), like InMemoryStore.
+   * A KNN query serves when its k nearest vectors hold enough matching items; a selective filter over a large store
+   * falls back to scoring every matching item.
+   */
+  private vectorSearch(table: string, where: Where, queryVector: Float32Array, limit: number, offset: number): SearchItem[] {
+    const query = vectorBytes(queryVector);
+    const needed = offset + limit;
+    const total = this.prepare('SELECT count(*) FROM store_vectors').pluck().get() as number;
+    const knn = this.prepare(
+      `WITH knn AS MATERIALIZED (SELECT rowid AS vector_id, distance FROM ${table} WHERE embedding MATCH ? AND k = ?)
+       SELECT ${ITEM_COLUMNS}, min(knn.distance) AS distance
+       FROM knn JOIN store_vectors v ON v.id = knn.vector_id JOIN store_items i ON i.id = v.item_id
+       WHERE ${where.sql} GROUP BY i.id ORDER BY distance, i.updated_at DESC, i.id DESC LIMIT ?`,
+    );
+    for (let k = Math.min(total, Math.max(64, 4 * needed)); k <= VECTOR_K_MAX; k = Math.min(total, k * 8)) {
+      const scored = k === 0 ? [] : (knn.all(query, k, ...where.params, needed) as Array<ItemRow & { distance: number }>);
+      const page = scored.slice(offset).map((row) => withScore(row, 1 - row.distance));
+      if (scored.length >= needed) return page;
+      if (k >= total) {
+        // Every vector was ranked, so every scored item is here: the rest of the page is items without a vector.
+        return [...page, ...this.unscored(where, limit - page.length, Math.max(0, offset - scored.length), true)];
+      }
+    }
+    const rows = this.prepare(
+      `SELECT ${ITEM_COLUMNS}, (SELECT min(vec_distance_cosine(e.embedding, ?)) FROM store_vectors v JOIN ${table} e ON e.rowid = v.id
+         WHERE v.item_id = i.id) AS distance
+       FROM store_items i WHERE ${where.sql} ORDER BY distance IS NULL, distance, i.updated_at DESC, i.id DESC LIMIT ? OFFSET ?`,
+    ).all(query, ...where.params, limit, offset) as Array<ItemRow & { distance: number | null }>;
+    return rows.map((row) => withScore(row, row.distance === null ? undefined : 1 - row.distance));
+  }
+
+  /** Matching items newest first, optionally only those without a vector. */
+  private unscored(where: Where, limit: number, offset: number, withoutVectors: boolean): SearchItem[] {
+    if (limit <= 0) return [];
+    const vectorless = withoutVectors ? ' AND NOT EXISTS (SELECT 1 FROM store_vectors v WHERE v.item_id = i.id)' : '';
+    const rows = this.prepare(
+      `SELECT ${ITEM_COLUMNS} FROM store_items i WHERE ${where.sql}${vectorless} ORDER BY i.updated_at DESC, i.id DESC LIMIT ? OFFSET ?`,
+    ).all(...where.params, limit, offset) as ItemRow[];
+    return rows.map((row) => withScore(row, undefined));
+  }
+
+  private listNamespacesOf(operation: ListNamespacesOperation): string[][] {
+    const conditions = operation.matchConditions ?? [];
+    for (const condition of conditions) {
+      if (condition.matchType !== 'prefix' && condition.matchType !== 'suffix') {
+        throw new InputError(`unknown namespace match type ${String(condition.matchType)}; use "prefix" or "suffix"`);
+      }
+      validateNamespace(condition.path, `${condition.matchType} path`, true);
+    }
+    const maxDepth = operation.maxDepth === undefined ? undefined : validateCount(operation.maxDepth, 'maxDepth');
+    if (maxDepth === 0) throw new InputError('maxDepth must be at least 1');
+    const offset = validateCount(operation.offset ?? 0, 'offset');
+    const limit = operation.limit === undefined ? Infinity : validateCount(operation.limit, 'limit');
+    // The labels before any wildcard of a prefix condition narrow the scan to one index range.
+    const prefixPath = conditions.find((condition) => condition.matchType === 'prefix')?.path ?? [];
+    const wildcard = prefixPath.indexOf('*');
+    const head = wildcard === -1 ? prefixPath : prefixPath.slice(0, wildcard);
+    const range = head.length > 0 ? namespaceRange(head) : { sql: '1', params: [] };
+    const encoded = this.prepare(`SELECT DISTINCT i.namespace FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as string[];
+    const unique = new Map<string, string[]>();
+    for (const namespace of encoded.map(decodeNamespace)) {
+      if (!conditions.every((condition) => matchesCondition(condition, namespace))) continue;
+      const kept = maxDepth === undefined ? namespace : namespace.slice(0, maxDepth);
+      unique.set(encodeNamespace(kept), kept);
+    }
+    return [...unique.values()].sort(compareNamespaces).slice(offset, offset + limit);
+  }
+
+  private applyPut(put: PreparedPut, now: number, vectors: ReadonlyMap<string, Float32Array>): void {
+    const existing = this.prepare('SELECT id FROM store_items WHERE namespace = ? AND key = ?').pluck().get(put.namespace, put.key) as number | undefined;
+    if (put.value === null) {
+      if (existing !== undefined) this.deleteItem(existing);
+      return;
+    }
+    let id: number;
+    if (existing === undefined) {
+      id = Number(
+        this.prepare('INSERT INTO store_items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(put.namespace, put.key, put.value, now, now)
+          .lastInsertRowid,
+      );
+    } else {
+      id = existing;
+      this.clearIndex(id);
+      this.prepare('UPDATE store_items SET value = ?, updated_at = ? WHERE id = ?').run(put.value, now, id);
+    }
+    if (put.texts.length === 0) return;
+    this.prepare('INSERT INTO store_items_fts (rowid, text) VALUES (?, ?)').run(id, put.texts.map(({ text }) => text).join('\n'));
+    if (!this.embedder || !this.embeddings) return;
+    const addVector = this.prepare('INSERT INTO store_vectors (item_id, path) VALUES (?, ?)');
+    const addEmbedding = this.prepare(`INSERT INTO ${this.embeddings.table} (rowid, embedding) VALUES (?, ?)`);
+    for (const { path, text } of put.texts) {
+      const vectorId = addVector.run(id, path).lastInsertRowid;
+      addEmbedding.run(BigInt(vectorId), vectorBytes(vectors.get(text)!));
+    }
+  }
+
+  private deleteItem(id: number): void {
+    this.clearIndex(id);
+    this.prepare('DELETE FROM store_items WHERE id = ?').run(id);
+  }
+
+  /** Removes an item's full-text row and vectors. */
+  private clearIndex(id: number): void {
+    this.prepare('DELETE FROM store_items_fts WHERE rowid = ?').run(id);
+    const vectorIds = this.prepare('SELECT id FROM store_vectors WHERE item_id = ?').pluck().all(id) as number[];
+    if (vectorIds.length === 0) return;
+    // Another connection may have created the vector table after this store was opened without an embedder.
+    const embeddings = this.embeddings ?? (this.embeddings = this.readEmbeddings());
+    if (!embeddings) throw new StoreError('store_failed', 'the LangGraph store has vectors but no vector table is recorded in meta');
+    const zero = vectorBytes(new Float32Array(embeddings.dims));
+    // Older sqlite-vec releases only flag a deleted row; overwrite its vector first so no release leaves a trace of it.
+    const wipe = this.prepare(`UPDATE ${embeddings.table} SET embedding = ? WHERE rowid = ?`);
+    const remove = this.prepare(`DELETE FROM ${embeddings.table} WHERE rowid = ?`);
+    for (const vectorId of vectorIds) {
+      wipe.run(zero, BigInt(vectorId));
+      remove.run(BigInt(vectorId));
+    }
+    this.prepare('DELETE FROM store_vectors WHERE item_id = ?').run(id);
+  }
+
+  private async embed(texts: readonly string[]): Promise<Map<string, Float32Array>> {
+    const vectors = new Map<string, Float32Array>();
+    const embedder = this.embedder;
+    if (!embedder) return vectors;
+    for (let start = 0; start < texts.length; start += EMBED_BATCH) {
+      const batch = texts.slice(start, start + EMBED_BATCH);
+      const embedded = await embedder.embed(batch);
+      if (embedded.length !== batch.length || embedded.some((vector) => vector.length !== embedder.dims)) {
+        throw new StoreError('store_failed', `embedder ${embedder.id} returned vectors of the wrong count or size`);
+      }
+      batch.forEach((text, index) => vectors.set(text, embedded[index]!));
+    }
+    return vectors;
+  }
+
+  private readEmbeddings(): { table: string; dims: number } | undefined {
+    const meta = this.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    const table = meta.get(META.table) as string | undefined;
+    const dims = meta.get(META.dims) as string | undefined;
+    return table === undefined || dims === undefined ? undefined : { table, dims: Number(dims) };
+  }
+
+  /** Accepts the embedder the file was indexed with, creates the vector table on first use, refuses any other. */
+  private bindEmbedder(embedder: Embedder): { table: string; dims: number } {
+    if (!Number.isInteger(embedder.dims) || embedder.dims <= 0) throw new InputError(`embedder ${embedder.id} has invalid dims ${embedder.dims}`);
+    return this.db.transaction(() => {
+      const meta = this.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+      const recordedId = meta.get(META.embedderId) as string | undefined;
+      const existing = this.readEmbeddings();
+      if (recordedId !== undefined && existing) {
+        if (recordedId !== embedder.id || existing.dims !== embedder.dims) {
+          throw new StoreError(
+            'embedder_mismatch',
+            `the LangGraph store in this database was indexed with embedder ${recordedId} (${existing.dims} dims), ` +
+              `not ${embedder.id} (${embedder.dims} dims); configure the original embedder`,
+          );
+        }
+        return existing;
+      }
+      const created = { table: 'store_embeddings_1', dims: embedder.dims };
+      this.db.exec(`CREATE VIRTUAL TABLE ${created.table} USING vec0 (embedding FLOAT[${created.dims}] distance_metric=cosine)`);
+      const setMeta = this.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      setMeta.run(META.embedderId, embedder.id);
+      setMeta.run(META.dims, String(created.dims));
+      setMeta.run(META.table, created.table);
+      return created;
+    }).immediate();
+  }
+}
+
+// ---- namespaces ----
+
+/** Each label escaped and followed by '/', so that a prefix of labels is exactly a prefix of the string. */
+const encodeNamespace = (labels: readonly string[]): string =>
+  labels.map((label) => `${label.replace(/[%/\u0000]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)}/`).join('');
+
+const decodeNamespace = (encoded: string): string[] => encoded.split('/').slice(0, -1).map(decodeURIComponent);
+
+/** Namespaces under `prefix`: encodings in [prefix, prefix with its final '/' raised to '0'), '0' following '/'. */
+function namespaceRange(prefix: readonly string[]): Where {
+  const lower = encodeNamespace(prefix);
+  return { sql: 'i.namespace >= ? AND i.namespace < ?', params: [lower, `${lower.slice(0, -1)}0`] };
+}
+
+function validateNamespace(namespace: unknown, what: string, allowEmpty: boolean): asserts namespace is string[] {
+  if (!Array.isArray(namespace)) throw new InputError(`${what} must be an array of labels, got ${typeof namespace}`);
+  if (namespace.length === 0 && !allowEmpty) throw new InputError(`${what} must have at least one label`);
+  namespace.forEach((label: unknown, index) => {
+    if (typeof label !== 'string') throw new InputError(`${what} label ${index} must be a string, got ${typeof label}`);
+    if (label === '') throw new InputError(`${what} label ${index} is empty; namespace labels must be non-empty strings`);
+  });
+}
+
+function matchesCondition(condition: MatchCondition, namespace: readonly string[]): boolean {
+  const { path } = condition;
+  if (path.length > namespace.length) return false;
+  const start = condition.matchType === 'prefix' ? 0 : namespace.length - path.length;
+  return path.every((label, index) => label === '*' || namespace[start + index] === label);
+}
+
+function compareNamespaces(a: readonly string[], b: readonly string[]): number {
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    if (a[index] !== b[index]) return a[index]! < b[index]! ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+// ---- items ----
+
+function preparePut(operation: PutOperation, defaultFields: readonly string[]): PreparedPut {
+  const base = { namespace: encodeNamespace(operation.namespace), key: operation.key };
+  if (operation.value === null) return { ...base, value: null, texts: [] };
+  const serialised = isRecord(operation.value) ? toJson(operation.value, 'the store value') : undefined;
+  // Index the JSON form (dates as strings...), which is what get and search return.
+  const stored: unknown = serialised === undefined ? undefined : JSON.parse(serialised);
+  if (!isRecord(stored)) throw new InputError('a store value must be a JSON object, or null to delete the item');
+  const paths = operation.index === false ? [] : operation.index === undefined ? defaultFields : validatePaths(operation.index, 'index');
+  const texts = paths.flatMap((path) => {
+    const found = textsAt(stored, path).filter((text) => text.trim() !== '');
+    return found.length === 1 ? [{ path, text: found[0]! }] : found.map((text, index) => ({ path: `${path}.${index}`, text }));
+  });
+  return { ...base, value: serialised!, texts };
+}
+
+function toItem(row: ItemRow): Item {
+  return {
+    value: JSON.parse(row.value) as Record<string, unknown>,
+    key: row.key,
+    namespace: decodeNamespace(row.namespace),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+const withScore = (row: ItemRow, score: number | undefined): SearchItem => (score === undefined ? toItem(row) : { ...toItem(row), score });
+
+function toJson(value: unknown, what: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw new InputError(`${what} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function validateCount(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(`${what} must be a non-negative integer, got ${String(value)}`);
+  return value;
+}
+
+function validatePaths(paths: unknown, what: string): string[] {
+  if (!Array.isArray(paths) || paths.some((path) => typeof path !== 'string' || path === '')) {
+    throw new InputError(`${what} must be an array of JSON paths such as '$', 'text' or 'chapters[*].title'`);
+  }
+  return paths as string[];
+}
+
+// ---- indexed text ----
+
+/** Splits `a.b[0].c{d,e}` into `a`, `b`, `[0]`, `c`, `{d,e}`. */
+function tokenizePath(path: string): string[] {
+  return path.match(/\[[^\]]*\]|\{[^}]*\}|[^.[{]+/g) ?? [];
+}
+
+/**
+ * The texts at a JSON path, following LangGraph's store path syntax: `$` is the whole value as JSON, `a.b` a nested
+ * field, `list[*]` every element, `list[0]` / `list[-1]` one, `*` every field, `{a,b}` several fields. Objects found
+ * at the end of the path are indexed as JSON, numbers and booleans as text.
+ */
+function textsAt(value: unknown, path: string): string[] {
+  const tokens = tokenizePath(path);
+  // A leading '$' is the root, so '$.title' is 'title'.
+  if (tokens[0] === '$') tokens.shift();
+  const walk = (node: unknown, position: number): string[] => {
+    if (node === null || node === undefined) return [];
+    const token = tokens[position];
+    if (token === undefined) {
+      if (typeof node === 'string') return [node];
+      if (typeof node === 'number' || typeof node === 'boolean') return [String(node)];
+      return typeof node === 'object' ? [JSON.stringify(node, null, 2)] : [];
+    }
+    const next = (child: unknown): string[] => walk(child, position + 1);
+    if (token.startsWith('[')) {
+      if (!Array.isArray(node)) return [];
+      const index = token.slice(1, -1).trim();
+      if (index === '*') return node.flatMap(next);
+      const at = Number.parseInt(index, 10);
+      return Number.isNaN(at) ? [] : next(node.at(at));
+    }
+    if (typeof node !== 'object') return [];
+    if (token === '*') return Object.values(node).flatMap(next);
+    if (token.startsWith('{')) {
+      return token
+        .slice(1, -1)
+        .split(',')
+        .flatMap((field) => next(field.trim().split('.').reduce<unknown>((child, part) => (isRecord(child) ? child[part] : undefined), node)));
+    }
+    return Object.hasOwn(node, token) ? next((node as Record<string, unknown>)[token]) : [];
+  };
+  return walk(value, 0);
+}
+
+/** An FTS5 query matching any word of `query`, or undefined when it has none. */
+function ftsMatch(query: string): string | undefined {
+  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, 64);
+  return words.length === 0 ? undefined : words.map((word) => `"${word}"`).join(' OR ');
+}
+
+// ---- filters ----
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A top-level field of the item with this name. */
+const FIELD = 'SELECT 1 FROM json_each(i.value) AS field WHERE field.key = ?';
+/** The field equals one of the JSON values bound as an array (any number equals an equal number). */
+const EQUALS_ONE_OF = `EXISTS (${FIELD} AND EXISTS (SELECT 1 FROM json_each(?) AS wanted WHERE
+  (field.type = wanted.type OR (field.type IN ('integer', 'real') AND wanted.type IN ('integer', 'real'))) AND field.value IS wanted.value))`;
+const COMPARATORS = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
+
+/**
+ * SQL for a LangGraph search filter: `{ field: value }` or `{ field: { $op: value } }` on top-level fields, every
+ * condition required. Equality is JSON equality; `$gt`/`$gte`/`$lt`/`$lte` compare numbers with numbers and strings
+ * with strings (a Date compares as its ISO string, which is how dates are stored); `$ne`/`$nin` match items without
+ * the field. Values are bound, so the SQL text only depends on the filter's shape.
+ */
+function whereClause(namespacePrefix: readonly string[], filter: Record<string, unknown> | undefined): Where {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (namespacePrefix.length > 0) {
+    const range = namespaceRange(namespacePrefix);
+    conditions.push(range.sql);
+    params.push(...range.params);
+  }
+  if (filter !== undefined && !isRecord(filter)) throw new InputError('a search filter must be an object of field conditions');
+  for (const [field, expected] of Object.entries(filter ?? {})) {
+    if (expected === undefined) continue;
+    const operators = isRecord(expected) && Object.keys(expected).some((key) => key.startsWith('$')) ? Object.entries(expected) : [['$eq', expected] as const];
+    for (const [operator, operand] of operators) {
+      if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) {
+        throw new InputError(`unknown filter operator ${operator} on ${field}; use one of ${FILTER_OPERATORS.join(', ')}`);
+      }
+      const condition = filterCondition(field, operator as FilterOperator, operand);
+      conditions.push(condition.sql);
+      params.push(...condition.params);
+    }
+  }
+  return { sql: conditions.length > 0 ? conditions.join(' AND ') : '1', params };
+}
+
+function filterCondition(field: string, operator: FilterOperator, operand: unknown): Where {
+  if (operator === '$eq' || operator === '$ne' || operator === '$in' || operator === '$nin') {
+    const many = operator === '$in' || operator === '$nin';
+    if (many && !Array.isArray(operand)) throw new InputError(`filter ${operator} on ${field} needs an array of values`);
+    const sql = operator === '$eq' || operator === '$in' ? EQUALS_ONE_OF : `NOT ${EQUALS_ONE_OF}`;
+    return { sql, params: [field, toJson(many ? operand : [operand], `filter value of ${field}`)] };
+  }
+  const value = operand instanceof Date ? operand.toISOString() : operand;
+  const comparator = COMPARATORS[operator];
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    return { sql: `EXISTS (${FIELD} AND field.type IN ('integer', 'real') AND field.value ${comparator} ?)`, params: [field, value] };
+  }
+  if (typeof value === 'string') return { sql: `EXISTS (${FIELD} AND field.type = 'text' AND field.value ${comparator} ?)`, params: [field, value] };
+  throw new InputError(`filter ${operator} on ${field} needs a finite number, a string or a Date`);
+}

@@ -1,0 +1,38 @@
+import { openDatabase } from '../../../memory/sqlite/database.js';
+import { reindex } from '../../../memory/sqlite/reindex.js';
+import { readVectorIndexInfo } from '../../../memory/sqlite/vectors.js';
+import { createEmbedder } from '../../providers.js';
+import type { Command } from '../command.js';
+import { progressBar } from '../io.js';
+
+export const reindexCommand: Command = {
+  name: 'reindex',
+  summary: 'rebuild every vector with the configured embedder (after changing MNEMO_EMBEDDER)',
+  help: `Usage: mnemo reindex
+
+Re-embeds every memory in the database with the embedder configured now (MNEMO_EMBEDDER,
+MNEMO_EMBEDDING_MODEL, ...) and records it in the file. The new index is built beside the old
+one and swapped in at the end, so an interrupted reindex changes nothing.
+
+Options:
+      --db PATH  database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
+  -h, --help     show this help
+`,
+  options: {},
+  positionals: [0, 0],
+  async run(context) {
+    const preparing = progressBar(context.io, 'preparing embedder');
+    const embedder = await createEmbedder(context.config.embedder, { onProgress: ({ done, total }) => preparing.update(done, total) });
+    preparing.finish();
+    const db = openDatabase(context.config.db);
+    try {
+      const before = readVectorIndexInfo(db)?.embedderId ?? 'none';
+      const bar = progressBar(context.io, 'reindexing');
+      const { memories } = await reindex(db, embedder, { onProgress: ({ done, total }) => bar.update(done, total) });
+      bar.finish();
+      context.io.stdout.write(`reindexed ${memories} memories: ${before} → ${embedder.id}\n`);
+    } finally {
+      db.close();
+    }
+  },
+};

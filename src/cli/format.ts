@@ -1,0 +1,55 @@
+import type { Memory, SearchHit } from '../../memory/types.js';
+
+const day = (date: Date): string => date.toISOString().slice(0, 10);
+const oneLine = (text: string, max = 160): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** `f12 preference 2024-05-08 likes jazz` — one memory per line for humans. */
+export function formatMemory(memory: Memory): string {
+  const who = memory.kind === 'episode' ? `${memory.role ?? 'user'}: ` : `${memory.kind}: `;
+  const closed = memory.validTo ? ` (until ${day(memory.validTo)})` : '';
+  return `${memory.id.padEnd(8)} ${day(memory.at)} ${who}${oneLine(memory.text)}${closed}`;
+}
+
+export function formatHit(hit: SearchHit, rank: number): string {
+  return `${String(rank).padStart(2)}. ${hit.score.toFixed(3)} ${formatMemory(hit.memory)}`;
+}
+
+/** The `--json` shape of a search result. */
+export function hitJson(hit: SearchHit): Record<string, unknown> {
+  const { memory } = hit;
+  return {
+    id: memory.id,
+    kind: memory.kind,
+    text: memory.text,
+    score: Math.round(hit.score * 10_000) / 10_000,
+    at: memory.at.toISOString(),
+    role: memory.role,
+    session: memory.session,
+    source: { id: memory.sourceId },
+    parts: hit.parts,
+    provenance: memory.provenance,
+    ...(hit.context.length > 0 ? { context: hit.context.map(memoryJson) } : {}),
+  };
+}
+
+/** The `--json` shape of a stored memory. */
+export function memoryJson(memory: Memory): Record<string, unknown> {
+  return {
+    id: memory.id,
+    kind: memory.kind,
+    text: memory.text,
+    at: memory.at.toISOString(),
+    role: memory.role,
+    session: memory.session,
+    validTo: memory.validTo?.toISOString() ?? null,
+    supersedes: memory.supersedes,
+    source: { id: memory.sourceId },
+    provenance: memory.provenance,
+    createdAt: memory.createdAt.toISOString(),
+  };
+}
+
+export const printJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { IVF_MIN_VECTORS, sphericalKMeans } from '../../memory/sqlite/vector-index.js';
+import { userScope } from '../../memory/types.js';
+
+describe('vector index', () => {
+  it('clusters a namespace that outgrows brute force and still finds its memories', async () => {
+    const store = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 256 }) });
+    const big = userScope('big');
+    const small = userScope('small');
+    const topics = ['garden', 'piano', 'sailing', 'chess', 'baking', 'cycling', 'poetry', 'astronomy'];
+    const turns = Array.from({ length: IVF_MIN_VECTORS + 500 }, (_, index) => ({
+      text: `${topics[index % topics.length]} note ${index % 97} word${index % 13}`,
+      session: `s${Math.floor(index / 20)}`,
+    }));
+    await store.addEpisodes(big, turns.slice(0, 10_000));
+    await store.addEpisodes(small, [{ text: 'piano lessons on tuesday' }]);
+    const cells = () => store.db.prepare('SELECT count(*) FROM vector_cells').pluck().get() as number;
+    expect(cells()).toBe(0);
+    await store.addEpisodes(big, turns.slice(10_000));
+    expect(cells()).toBeGreaterThanOrEqual(8);
+
+    // Every vector moved to a cell partition: none is lost, and new turns are filed into cells too.
+    const [fresh] = await store.addEpisodes(big, [{ text: 'zebra crossing at the lighthouse' }]);
+    const vectors = store.db.prepare(`SELECT count(*) FROM ${store.vectorIndex!.table}`).pluck().get();
+    expect(vectors).toBe(turns.length + 2);
+    const hits = await store.search([big], 'zebra lighthouse', { k: 5, weights: { text: 0 } });
+    expect(hits[0]!.memory.id).toBe(fresh!.id);
+    expect((await store.search([small], 'piano')).map((hit) => hit.memory.text)).toEqual(['piano lessons on tuesday']);
+
+    store.forget(big);
+    expect(cells()).toBe(0);
+    expect(store.db.prepare(`SELECT count(*) FROM ${store.vectorIndex!.table}`).pluck().get()).toBe(1);
+    store.close();
+  });
+
+  it('spherical k-means separates clear clusters', () => {
+    const point = (x: number, y: number) => {
+      const norm = Math.hypot(x, y);
+      return Float32Array.from([x / norm, y / norm]);
+    };
+    const vectors = [point(1, 0.01), point(1, -0.01), point(0.01, 1), point(-0.01, 1)];
+    const centroids = sphericalKMeans(vectors, 2, 2);
+    const cellOf = (vector: Float32Array) => (centroids[0]![0]! * vector[0]! + centroids[0]![1]! * vector[1]! > 0.9 ? 0 : 1);
+    expect(cellOf(vectors[0]!)).toBe(cellOf(vectors[1]!));
+    expect(cellOf(vectors[2]!)).toBe(cellOf(vectors[3]!));
+    expect(cellOf(vectors[0]!)).not.toBe(cellOf(vectors[2]!));
+  });
+});
