@@ -103,6 +103,15 @@ export class GloveEmbedder implements LateInteractionEmbedder {
   /** The unit vector of one text, synchronously (what embed() does for each text). */
   embedText(text: string): Float32Array {
     if (typeof text !== 'string') throw new InputError(`GloveEmbedder can only embed strings, not ${typeof text}`);
+    // The usual short text: go through the memoised word ids, so storing them for late interaction afterwards
+    // does not tokenize the text a second time.
+    if (text.length <= PIECE_CHARS) {
+      const ids = this.wordIds(text);
+      if (ids.length > 0 && ids.length < this.#maxTokenVectorWords) {
+        const vector = this.embedWordIds(ids);
+        if (vector) return vector;
+      }
+    }
     const { dims, quantized, commonComponent } = this.#cache;
     const coefficients = this.#coefficients;
     const sum = this.#sum.fill(0);
@@ -123,11 +132,34 @@ export class GloveEmbedder implements LateInteractionEmbedder {
       }
     }
     if (knownWords === 0) return fallbackVector(unknownWords.length > 0 ? unknownWords : [text.trim()], dims);
+    return this.#finish(sum) ?? fallbackVector([text.trim()], dims);
+  }
+
+  /**
+   * The text vector from word ids that {@link wordIds} returned: the same as embedding the text (for texts of up to
+   * `maxTokenVectorWords` known words) without tokenizing it again. Undefined when there are no ids.
+   */
+  embedWordIds(ids: Int32Array): Float32Array | undefined {
+    if (ids.length === 0) return undefined;
+    const { dims, quantized } = this.#cache;
+    const coefficients = this.#coefficients;
+    const sum = this.#sum.fill(0);
+    for (const row of ids) {
+      const coefficient = coefficients[row] as number;
+      const base = row * dims;
+      for (let index = 0; index < dims; index += 1) sum[index] = (sum[index] as number) + (quantized[base + index] as number) * coefficient;
+    }
+    return this.#finish(sum);
+  }
+
+  /** Common-component removal and normalisation of a weighted word sum. */
+  #finish(sum: Float64Array): Float32Array | undefined {
+    const { dims, commonComponent } = this.#cache;
     let projection = 0;
     for (let index = 0; index < dims; index += 1) projection += (sum[index] as number) * (commonComponent[index] as number);
     for (let index = 0; index < dims; index += 1) sum[index] = (sum[index] as number) - projection * (commonComponent[index] as number);
-    // Only a text whose vector lies exactly on the common component ends up all-zero; it gets the fallback too.
-    return unitVector(sum) ?? fallbackVector([text.trim()], dims);
+    // Only a text whose vector lies exactly on the common component ends up all-zero; the caller falls back.
+    return unitVector(sum);
   }
 
   /** Vocabulary rows of the known words of `text` (punctuation skipped), memoised: search re-ranks the same memories often. */
@@ -162,6 +194,19 @@ export class GloveEmbedder implements LateInteractionEmbedder {
     const vector = new Float32Array(dims);
     for (let index = 0; index < dims; index += 1) vector[index] = (quantized[id * dims + index] as number) * scale;
     return vector;
+  }
+
+  /** Dot products of word `id`'s unit vector with each of `count` query vectors laid out in `queries`, into `out`. */
+  wordSimilarities(id: number, queries: Float32Array, out: Float64Array): void {
+    const { dims, quantized, unitScales } = this.#cache;
+    const scale = unitScales[id] as number;
+    const base = id * dims;
+    for (let query = 0; query < out.length; query += 1) {
+      let dot = 0;
+      const offset = query * dims;
+      for (let index = 0; index < dims; index += 1) dot += (quantized[base + index] as number) * (queries[offset + index] as number);
+      out[query] = dot * scale;
+    }
   }
 
   /** SIF weight of vocabulary row `id`: near 1 for rare words, small for "the". */

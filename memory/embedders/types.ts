@@ -28,6 +28,10 @@ export interface LateInteractionEmbedder extends Embedder {
   wordVector(id: number): Float32Array;
   /** How informative a word is (rare words weigh more), in (0, 1]. */
   wordWeight(id: number): number;
+  /** Dot products of word `id`'s unit vector with each query vector (`out.length` rows of `dims` in `queries`). */
+  wordSimilarities(id: number, queries: Float32Array, out: Float64Array): void;
+  /** The text vector `embed` gives a text, rebuilt from its word ids; undefined when it cannot be. */
+  embedWordIds(ids: Int32Array): Float32Array | undefined;
 }
 
 export function supportsLateInteraction(embedder: Embedder): embedder is LateInteractionEmbedder {

@@ -3,7 +3,7 @@ import { supportsLateInteraction, type Embedder, type LateInteractionEmbedder } 
 import type { QueryPlan } from '../retrieval/query.js';
 import { DEFAULT_WEIGHTS, scoreCandidates, type Candidate, type RankWeights } from '../retrieval/rank.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
-import { MEMORY_COLUMNS, type MemoryRow } from './rows.js';
+import { type MemoryRow } from './rows.js';
 import { matchExpression } from './fts-terms.js';
 import type { VectorIndex } from './vector-index.js';
 import { readWordIds } from './vectors.js';
@@ -29,15 +29,19 @@ export interface NamespaceSearch {
  * the best of both are re-ranked word by word.
  */
 export interface SearchDepth {
-  /** BM25 candidates. @default max(100, 4k) */
+  /** BM25 candidates. @default max(60, 2k) */
   text: number;
-  /** Vector KNN candidates. @default max(25, 2k) */
+  /** Vector KNN candidates. @default max(25, k) */
   vector: number;
-  /** Candidates re-ranked with late interaction and session context. @default max(100, 2k) */
+  /** Candidates re-ranked with late interaction and session context. @default max(60, 2k) */
   rerank: number;
 }
 
-export const searchDepth = (k: number): SearchDepth => ({ text: Math.max(100, 4 * k), vector: Math.max(25, 2 * k), rerank: Math.max(100, 2 * k) });
+export const searchDepth = (k: number): SearchDepth => ({ text: Math.max(60, 2 * k), vector: Math.max(25, k), rerank: Math.max(60, 2 * k) });
+
+/** Row columns a search reads for every candidate (provenance is looked up for the results only). */
+const SEARCH_COLUMNS =
+  'm.id, m.namespace_id, m.kind, m.text, m.role, m.session, m.at, m.valid_to, m.supersedes, m.source_id, m.created_at, NULL AS provenance, m.word_ids';
 
 /** How many of the best candidates bring their session neighbours in. */
 const CONTEXT_ANCHORS = 30;
@@ -70,9 +74,18 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
   const lateInteraction = supportsLateInteraction(search.embedder) ? search.embedder : undefined;
   const queryWords = lateInteraction && weights.lateInteraction > 0 ? new QueryWords(lateInteraction, search.plan) : undefined;
   const entries = new Map<number, Entry>();
+  // An embedder with word vectors rebuilds a memory's vector from its stored word ids faster than sqlite-vec can
+  // look one up by rowid.
+  const cosineOf = (row: MemoryRow): number | undefined => {
+    const vector = lateInteraction && row.word_ids ? lateInteraction.embedWordIds(readWordIds(row.word_ids)) : undefined;
+    if (!vector) return undefined;
+    let dot = 0;
+    for (let i = 0; i < vector.length; i++) dot += vector[i]! * search.queryVector[i]!;
+    return dot;
+  };
   const load = (ids: readonly number[]): Entry[] => {
     // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom filter.
-    const rows = prepare(`SELECT ${MEMORY_COLUMNS}, m.word_ids FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`).all(
+    const rows = prepare(`SELECT ${SEARCH_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`).all(
       JSON.stringify(ids),
       search.namespaceId,
     ) as MemoryRow[];
@@ -81,7 +94,7 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
       if (kinds && !kinds.has(row.kind)) continue;
       if (!search.history && row.valid_to !== null) continue;
       const entry: Entry = { id: row.id, text: row.text, role: row.role, at: row.at, row, ...found.get(row.id) };
-      entry.cosine ??= search.vectors.cosine(row.id, search.queryVector) ?? 0;
+      entry.cosine ??= cosineOf(row) ?? search.vectors.cosine(row.id, search.queryVector) ?? 0;
       entries.set(row.id, entry);
       loaded.push(entry);
     }
@@ -102,25 +115,31 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
   if (weights.context > 0 && scored.length > 0) {
     // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
     // their session neighbours in, and every turn gains a share of its best neighbour's own score.
+    const neighbours = sessionNeighbours(prepare, search.namespaceId, shortlist.map((entry) => entry.id));
     const anchors = [...scored].sort((a, b) => b.score - a.score).slice(0, CONTEXT_ANCHORS);
-    const anchorNeighbours = sessionNeighbours(prepare, search.namespaceId, anchors.map((entry) => entry.candidate.id));
-    const missing = [...new Set([...anchorNeighbours.values()].flat())].filter((id) => !entries.has(id));
+    const missing = [...new Set(anchors.flatMap((entry) => neighbours.get(entry.candidate.id) ?? []))].filter((id) => !entries.has(id));
     const added = missing.length > 0 ? load(missing) : [];
     rerank(added);
-    const pool = [...shortlist, ...added];
-    scored = scoreCandidates(pool, search.plan, search.now, weights);
+    // A pulled-in turn's only scored neighbours are the shortlisted turns that pulled it in.
+    for (const entry of added) {
+      neighbours.set(entry.id, shortlist.filter((anchor) => neighbours.get(anchor.id)?.includes(entry.id)).map((anchor) => anchor.id));
+    }
+    scored = scoreCandidates([...shortlist, ...added], search.plan, search.now, weights);
     const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));
-    const neighbours = sessionNeighbours(prepare, search.namespaceId, [...own.keys()]);
     scored = scored.map((entry) => {
       const best = Math.max(0, ...(neighbours.get(entry.candidate.id) ?? []).map((id) => own.get(id) ?? 0));
       const context = weights.context * best;
       return context > 0 ? { ...entry, score: entry.score + context, parts: { ...entry.parts, context } } : entry;
     });
   }
-  return scored
-    .sort((a, b) => b.score - a.score)
-    .slice(0, search.k)
-    .map((entry) => ({ row: (entry.candidate as Entry).row, score: entry.score, parts: entry.parts }));
+  const top = scored.sort((a, b) => b.score - a.score).slice(0, search.k);
+  // Provenance only for what is returned: looking it up for every candidate would cost more than the rest.
+  const provenance = prepare('SELECT group_concat(episode_id) FROM fact_sources WHERE fact_id = ?').pluck();
+  return top.map((entry) => {
+    const row = (entry.candidate as Entry).row;
+    if (row.kind !== 'episode') row.provenance = (provenance.get(row.id) as string | null) ?? null;
+    return { row, score: entry.score, parts: entry.parts };
+  });
 }
 
 /** The previous and next episode of each given episode in its session. */
@@ -146,7 +165,8 @@ export class QueryWords {
   private readonly ids: Int32Array;
   private readonly weights: Float64Array;
   private readonly weightSum: number;
-  private readonly vectors: Float32Array[];
+  /** The query words' unit vectors, one row of `dims` each. */
+  private readonly vectors: Float32Array;
   private readonly similarities = new Map<number, Float64Array>();
 
   constructor(
@@ -158,7 +178,8 @@ export class QueryWords {
     this.ids = Int32Array.from(new Set(embedder.wordIds(words)));
     this.weights = Float64Array.from(this.ids, (id) => embedder.wordWeight(id));
     this.weightSum = this.weights.reduce((sum, weight) => sum + weight, 0);
-    this.vectors = Array.from(this.ids, (id) => embedder.wordVector(id));
+    this.vectors = new Float32Array(this.ids.length * embedder.dims);
+    this.ids.forEach((id, index) => this.vectors.set(embedder.wordVector(id), index * embedder.dims));
   }
 
   /** MaxSim against a text, or against its stored word ids. */
@@ -177,14 +198,8 @@ export class QueryWords {
   private similarityTo(id: number): Float64Array {
     let similarity = this.similarities.get(id);
     if (!similarity) {
-      const vector = this.embedder.wordVector(id);
-      similarity = new Float64Array(this.vectors.length);
-      for (let q = 0; q < this.vectors.length; q++) {
-        const queryVector = this.vectors[q]!;
-        let dot = 0;
-        for (let i = 0; i < vector.length; i++) dot += queryVector[i]! * vector[i]!;
-        similarity[q] = dot;
-      }
+      similarity = new Float64Array(this.ids.length);
+      this.embedder.wordSimilarities(id, this.vectors, similarity);
       this.similarities.set(id, similarity);
     }
     return similarity;

@@ -6,7 +6,7 @@ import { vectorBytes, type VectorIndexInfo } from './vectors.js';
  *
  * vec0 searches by brute force: a 100,000-memory user costs ~10 ms per query. Past {@link IVF_MIN_VECTORS} a
  * namespace's vectors are clustered (spherical k-means) and each vector lives in the vec0 partition of its nearest
- * centroid; a query scans only the partitions of its nearest quarter of the centroids, plus an overflow partition
+ * centroid; a query scans only the partitions of its nearest sixth of the centroids, plus an overflow partition
  * of vectors close to no centroid. Small namespaces keep one partition and exact search.
  */
 export const IVF_MIN_VECTORS = 20_000;
@@ -17,6 +17,8 @@ export const CELL_SLOTS = 1024;
 /** Vectors sampled to train the centroids. */
 const TRAINING_SAMPLE = 25_000;
 const KMEANS_ITERATIONS = 12;
+/** Share of a clustered namespace's cells a query scans (the nearest ones). */
+const PROBED_SHARE = 1 / 6;
 /** Below this cosine to its nearest centroid a vector goes to the always-scanned overflow cell. */
 const OUTLIER_SIMILARITY = 0.2;
 
@@ -62,7 +64,7 @@ export class VectorIndex {
   nearest(namespaceId: number, query: Float32Array, k: number): Array<{ id: number; cosine: number }> {
     const cells = this.cellsOf(namespaceId);
     const keys = cells
-      ? [0, ...nearest(cells.centroids, query, Math.max(1, Math.ceil(cells.centroids.length / 4))).map((cell) => cell + 1)].map(
+      ? [0, ...nearest(cells.centroids, query, Math.max(1, Math.ceil(cells.centroids.length * PROBED_SHARE))).map((cell) => cell + 1)].map(
           (cell) => namespaceId * CELL_SLOTS + cell,
         )
       : [namespaceId * CELL_SLOTS];

@@ -247,6 +247,20 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
       expect(embedder.wordIds('... !!!')).toHaveLength(0);
     });
 
+    it('rebuilds a text vector from its word ids and scores words against query vectors', async () => {
+      const text = 'The doctor, she painted the zebra! qwzx';
+      const [embedded] = await embedder.embed([text]);
+      const rebuilt = embedder.embedWordIds(embedder.wordIds(text));
+      expect(cosine(embedded as Float32Array, rebuilt as Float32Array)).toBeCloseTo(1, 5);
+      expect(embedder.embedWordIds(new Int32Array())).toBeUndefined();
+      const [doctor, zebra] = [...embedder.wordIds('doctor zebra')] as [number, number];
+      const queries = new Float32Array([...embedder.wordVector(doctor), ...embedder.wordVector(zebra)]);
+      const out = new Float64Array(2);
+      embedder.wordSimilarities(doctor, queries, out);
+      expect(out[0]).toBeCloseTo(1, 2);
+      expect(out[1]).toBeLessThan(out[0] as number);
+    });
+
     it('caps the word ids of a huge text', async () => {
       const capped = await GloveEmbedder.load({ cacheDir: await freshCacheDir(), sourcePath, maxTokenVectorWords: 3 });
       expect(capped.wordIds('the doctor '.repeat(100_000))).toHaveLength(3);

@@ -1,0 +1,68 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { cliEnvironment, mnemo } from '../helpers/cli.js';
+import { sharedGloveEmbedder } from '../helpers/glove.js';
+
+// A loopback OpenAI-compatible /v1/embeddings server (base64 float32, like the real API).
+let server: Server;
+let baseURL: string;
+const requests: string[] = [];
+
+beforeAll(async () => {
+  await sharedGloveEmbedder();
+  const fake = new FakeEmbedder({ dims: 48 });
+  server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', async () => {
+      requests.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
+      const { input } = JSON.parse(body) as { input: string[] };
+      const vectors = await fake.embed(input);
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          object: 'list',
+          model: 'test-embed',
+          data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: Buffer.from(vector.buffer).toString('base64') })),
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('switching embedders', () => {
+  it('refuses a database built by another embedder, naming mnemo reindex, and reindexes it', async () => {
+    const env = cliEnvironment();
+    const file = join(env.HOME!, 'turns.jsonl');
+    writeFileSync(file, '{"text":"I keep bees on the roof"}\n{"text":"the hive swarmed in June"}\n');
+    expect((await mnemo(env, ['ingest', '--user', 'ada', file])).code).toBe(0);
+
+    const openai = { ...env, MNEMO_EMBEDDER: 'openai', OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_EMBEDDING_MODEL: 'test-embed' };
+    const refused = await mnemo(openai, ['search', '--user', 'ada', 'bees']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/indexed with embedder glove-sg-100d-sif@1.*mnemo reindex/);
+
+    const reindexed = await mnemo(openai, ['reindex']);
+    expect(reindexed).toMatchObject({ code: 0, stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed\n' });
+    const found = JSON.parse((await mnemo(openai, ['search', '--user', 'ada', '--json', 'bees roof'])).stdout) as Array<{ text: string }>;
+    expect(found[0]!.text).toBe('I keep bees on the roof');
+    expect(requests.every((line) => line.startsWith('POST /v1/embeddings Bearer sk-test'))).toBe(true);
+
+    // And the default embedder is now the stranger.
+    expect((await mnemo(env, ['search', '--user', 'ada', 'bees'])).stderr).toMatch(/mnemo reindex/);
+    expect((await mnemo(env, ['memories', '--user', 'ada', '--all', '--json'])).code).toBe(0);
+  });
+
+  it('rejects an unknown embedder in one line', async () => {
+    const result = await mnemo(cliEnvironment({ MNEMO_EMBEDDER: 'word2vec' }), ['search', '--user', 'ada', 'x']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('mnemo search: MNEMO_EMBEDDER must be "glove" or "openai", not "word2vec"\n');
+  });
+});
