@@ -8,7 +8,10 @@ export type Scope =
   | { readonly kind: 'persona'; readonly id: string }
   | { readonly kind: 'global' };
 
-export const userScope = (id: string): Scope => ({ kind: 'user', id });
+/** A user's scope. */
+export type UserScope = Extract<Scope, { kind: 'user' }>;
+
+export const userScope = (id: string): UserScope => ({ kind: 'user', id });
 export const personaScope = (id: string): Scope => ({ kind: 'persona', id });
 export const globalScope: Scope = { kind: 'global' };
 

@@ -13,14 +13,33 @@ const EmbedderConfig = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** The chat model; `none` when nothing is configured (every non-LLM command still works). */
+const ModelConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({
+    kind: z.literal('openai'),
+    model: z.string().min(1),
+    baseURL: z.string().url().optional(),
+    apiKey: z.string().optional(),
+    timeoutMs: z.number().int().positive(),
+    maxRetries: z.number().int().min(0),
+  }),
+]);
+
 const Config = z.object({
   /** The database file. */
   db: z.string().min(1),
   embedder: EmbedderConfig,
+  model: ModelConfig,
 });
 
 export type MnemoConfig = z.infer<typeof Config>;
 export type EmbedderSettings = z.infer<typeof EmbedderConfig>;
+export type ModelSettings = z.infer<typeof ModelConfig>;
+
+/** The one line that tells a user how to configure a model. */
+export const NO_MODEL_HELP =
+  'no model configured: set OPENAI_API_KEY (OpenAI), or OPENAI_BASE_URL for any OpenAI-compatible server (Ollama, vLLM, LM Studio), and optionally MNEMO_MODEL';
 
 /** Options of {@link loadConfig}: the environment and the global flags, read once by bin/. */
 export interface LoadConfigOptions {
@@ -53,10 +72,31 @@ export function loadConfig(options: LoadConfigOptions): MnemoConfig {
   } else {
     throw new ConfigError(`MNEMO_EMBEDDER must be "glove" or "openai", not "${env.MNEMO_EMBEDDER}"`);
   }
-  const parsed = Config.safeParse({ db: databasePath(env, options.db), embedder });
+  const apiKey = env.OPENAI_API_KEY?.trim();
+  const baseURL = env.OPENAI_BASE_URL?.trim();
+  const model: ModelSettings =
+    apiKey || baseURL
+      ? {
+          kind: 'openai',
+          model: env.MNEMO_MODEL?.trim() || 'gpt-4o-mini',
+          ...(baseURL ? { baseURL } : {}),
+          ...(apiKey ? { apiKey } : {}),
+          timeoutMs: integerSetting(env, 'MNEMO_MODEL_TIMEOUT_MS', 60_000),
+          maxRetries: integerSetting(env, 'MNEMO_MODEL_RETRIES', 2),
+        }
+      : { kind: 'none' };
+  const parsed = Config.safeParse({ db: databasePath(env, options.db), embedder, model });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`invalid configuration at ${issue.path.join('.') || 'root'}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, not "${raw}"`);
+  return value;
 }

@@ -15,3 +15,9 @@ export class UsageError extends MnemoError {
     super('invalid_argument', message);
   }
 }
+
+/** An error's message as one line (providers' messages can span several), for events and CLI output. */
+export function oneLine(error: unknown, max = 300): string {
+  const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -103,6 +103,19 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       INSERT INTO store_items_fts (store_items_fts, rank) VALUES ('secure-delete', 1);
     `);
   },
+  // Persona membership: the group of similar users whose memory backs a user up (placed by hand, or by the
+  // recommender's clustering).
+  (db) => {
+    db.exec(`
+      CREATE TABLE persona_members (
+        user_namespace_id INTEGER PRIMARY KEY REFERENCES namespaces (id) ON DELETE CASCADE,
+        persona           TEXT NOT NULL,
+        assigned_by       TEXT NOT NULL CHECK (assigned_by IN ('hand', 'auto')),
+        assigned_at       INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX persona_members_by_persona ON persona_members (persona);
+    `);
+  },
 ];
 
 /** Brings `db` to the newest schema, one transaction per migration. */

@@ -3,7 +3,7 @@ import type { Embedder } from '../embedders/types.js';
 import { InputError, StoreError } from '../errors.js';
 import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retrieval/query.js';
 import type { RankWeights } from '../retrieval/rank.js';
-import type { EpisodeInput, FactChange, FactKind, Memory, MemoryKind, Scope, SearchHit } from '../types.js';
+import { personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
 import { validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
 import { openDatabase, statementCache, type OpenDatabaseOptions } from './database.js';
 import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
@@ -331,6 +331,8 @@ export class SqliteMemoryStore {
       this.deleteRows(ids);
       if (id === undefined) {
         this.vectors?.dropNamespace(namespaceId);
+        this.deleteThreads(namespaceId);
+        this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
         this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
       }
       // Deleted rows are gone from the full-text postings, but their words can survive as separator keys of the
@@ -340,6 +342,43 @@ export class SqliteMemoryStore {
     }).immediate();
     this.checkpoint();
     return { deleted };
+  }
+
+  /** Places a user in a persona (or takes them out with `null`); recall then merges the persona's memory. */
+  setPersona(user: UserScope, persona: string | null, assignedBy: 'hand' | 'auto' = 'hand'): void {
+    validateScope(user);
+    if (persona === null) {
+      const namespaceId = this.namespaceId(user, false);
+      if (namespaceId !== undefined) this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
+      return;
+    }
+    validateScope(personaScope(persona));
+    const namespaceId = this.namespaceId(user, true)!;
+    this.prepare(
+      `INSERT INTO persona_members (user_namespace_id, persona, assigned_by, assigned_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_namespace_id) DO UPDATE SET persona = excluded.persona, assigned_by = excluded.assigned_by, assigned_at = excluded.assigned_at`,
+    ).run(namespaceId, persona, assignedBy, this.clock().getTime());
+  }
+
+  /** The persona a user belongs to, if any. */
+  personaOf(user: UserScope): { persona: string; assignedBy: 'hand' | 'auto' } | undefined {
+    const namespaceId = this.namespaceId(validateScope(user), false);
+    if (namespaceId === undefined) return undefined;
+    const row = this.prepare('SELECT persona, assigned_by FROM persona_members WHERE user_namespace_id = ?').get(namespaceId) as
+      | { persona: string; assigned_by: 'hand' | 'auto' }
+      | undefined;
+    return row && { persona: row.persona, assignedBy: row.assigned_by };
+  }
+
+  /**
+   * The id under which a conversation thread of `user` is checkpointed (LangGraph's `thread_id`): the user's
+   * namespace id, a slash, the caller's thread id. Two users can never share or reach each other's thread, and
+   * forgetting a user deletes every checkpoint with their prefix.
+   */
+  threadKey(user: UserScope, threadId: string): string {
+    validateScope(user);
+    validateText(threadId, 'thread id');
+    return `${this.namespaceId(user, true)!}/${threadId}`;
   }
 
   /** Everything stored about a scope, history included, oldest first. */
@@ -380,6 +419,16 @@ export class SqliteMemoryStore {
     if (!row || row.kind === 'episode') throw new InputError(`no fact ${id} in this scope`, { code: 'not_found' });
     if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
     return rowId;
+  }
+
+  /** Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables, when the file has them. */
+  private deleteThreads(namespaceId: number): void {
+    const prefix = `${namespaceId}/`;
+    for (const table of ['checkpoints', 'writes']) {
+      const exists = this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+      // substr() rather than LIKE: thread ids may contain % and _.
+      if (exists) this.db.prepare(`DELETE FROM ${table} WHERE substr(thread_id, 1, ?) = ?`).run(prefix.length, prefix);
+    }
   }
 
   private deleteRows(ids: readonly number[]): void {

@@ -3,6 +3,7 @@ import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { loadConfig } from '../config.js';
 import { MnemoError, UsageError } from '../errors.js';
 import { createEmbedder } from '../providers.js';
+import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
 import { ingestCommand } from './commands/ingest.js';
 import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from './commands/memories.js';
@@ -12,6 +13,7 @@ import type { Command, CommandContext } from './command.js';
 import { progressBar, type CliIo } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
+  askCommand,
   ingestCommand,
   searchCommand,
   rememberCommand,
@@ -45,6 +47,7 @@ Environment:
   OPENAI_BASE_URL         OpenAI-compatible endpoint for MNEMO_EMBEDDER=openai (Ollama, vLLM, ...)
   OPENAI_API_KEY          its key
   MNEMO_EMBEDDING_MODEL   embedding model (default text-embedding-3-small)
+  MNEMO_MODEL             chat model for ask (default gpt-4o-mini; needs OPENAI_API_KEY or OPENAI_BASE_URL)
 `;
 }
 

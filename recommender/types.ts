@@ -1,0 +1,60 @@
+/**
+ * The downstream model of the survey's framework: the same user memory that personalizes the conversation drives
+ * a recommender and a rating predictor. The agent's `recommend` and `rate` tools call this interface.
+ */
+
+/** Where a rating came from. */
+export type RatingSource = 'explicit' | 'stated-in-chat';
+
+/** One catalog item (a movie, a book, a dish...). */
+export interface Item {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string | null;
+  readonly tags: readonly string[];
+  readonly year: number | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A user's rating of an item, 1–5 stars. */
+export interface Rating {
+  readonly userId: string;
+  readonly itemId: string;
+  readonly stars: number;
+  readonly at: Date;
+  readonly source: RatingSource;
+}
+
+/** One reason a recommendation or prediction was made, for the user to read. */
+export type Why =
+  | { readonly kind: 'rating'; readonly itemId: string; readonly title: string; readonly stars: number; readonly text: string }
+  | { readonly kind: 'memory'; readonly memoryId: string; readonly text: string }
+  | { readonly kind: 'persona'; readonly persona: string; readonly text: string }
+  | { readonly kind: 'popular'; readonly text: string };
+
+/** A predicted rating with the granularity it came from. */
+export interface Prediction {
+  readonly itemId: string;
+  readonly title: string;
+  /** Predicted stars, within 1–5. */
+  readonly predicted: number;
+  /** Which level carried the prediction: the user's own model, their persona's, or global biases. */
+  readonly level: 'user' | 'persona' | 'global';
+  readonly why: readonly Why[];
+}
+
+/** One recommended item, best first. */
+export interface Recommendation extends Prediction {
+  /** Ranking score (predicted rating blended with diversity and constraints). */
+  readonly score: number;
+}
+
+/** What the agent needs from the recommender. */
+export interface Recommender {
+  /** Top-k unseen items for a user, honouring hard constraints from their memory; every item says why. */
+  recommend(userId: string, options?: { k?: number; query?: string; signal?: AbortSignal }): Promise<Recommendation[]>;
+  /** Predicted rating of one item (id or title, resolved fuzzily). */
+  predict(userId: string, item: string): Promise<Prediction>;
+  /** Records a rating (title resolved fuzzily; an ambiguous title is an error listing the candidates). */
+  rate(userId: string, item: string, stars: number, options?: { source?: RatingSource; at?: Date }): Promise<Rating>;
+}

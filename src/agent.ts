@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
+import type { Embedder } from '../memory/embedders/types.js';
+import type { QueryGenerator } from '../memory/retrieval/query.js';
+import { SqliteMemoryStore } from '../memory/sqlite/store.js';
+import { userScope } from '../memory/types.js';
+import { validateScope, validateText } from '../memory/validate.js';
+import type { Recommender } from '../recommender/types.js';
+import { TOOLS } from '../tools/index.js';
+import type { ToolDefinition } from '../tools/types.js';
+import { ConfigError } from './errors.js';
+import type { AgentEvent, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
+import type { NodeEmission } from './graph/context.js';
+import { createAgentGraph } from './graph/graph.js';
+import { messageText } from './graph/nodes/recall.js';
+
+/** Options of {@link createAgent}. */
+export interface CreateAgentOptions {
+  /** The chat model (LangChain `BaseChatModel`: `ChatOpenAI`, or `fakeModel()` in tests). */
+  model: BaseChatModel;
+  /** An open memory store; the agent shares its database file for checkpoints. Give this or `db`. */
+  store?: SqliteMemoryStore;
+  /** Path of the database file to open (with `embedder`). */
+  db?: string;
+  /** Embedder for `db`. */
+  embedder?: Embedder;
+  /** The downstream recommender behind the `recommend` and `rate` tools. */
+  recommender?: Recommender;
+  /** Where threads are checkpointed. @default LangGraph's SqliteSaver in the same database file */
+  checkpointer?: BaseCheckpointSaver;
+  /** φq: an LLM rewrite or other query generator. @default the memory store's offline rules */
+  queryGenerator?: QueryGenerator;
+  /** Tools offered to the model. @default recommend, rate, remember, forget, search_memory */
+  tools?: readonly ToolDefinition[];
+  /** Memories recalled per turn. @default 8 */
+  recallK?: number;
+  /** Which surface turns come from, for the graph's context. @default 'library' */
+  surface?: string;
+  clock?: () => Date;
+}
+
+/** Options of one turn. */
+export interface TurnOptions {
+  /** Whose turn it is: any non-empty id up to 200 characters. */
+  userId: string;
+  /** Continues this thread; a new one is started when omitted. */
+  threadId?: string;
+  signal?: AbortSignal;
+}
+
+/** Everything one turn did, as `chat` returns it. */
+export interface TurnResult {
+  reply: string;
+  threadId: string;
+  recalled: EventMemory[];
+  written: { episodes: EventMemory[]; facts: FactWrite[] };
+  toolCalls: Array<{ id: string; name: string; args: Record<string, unknown>; result?: string; isError?: boolean }>;
+  usage: TokenUsage;
+  latencyMs: StageLatency;
+  errors: Array<{ stage: string; message: string }>;
+}
+
+/** A conversational agent with long-term memory. */
+export interface Agent {
+  /** One turn; resolves when the reply is delivered and memory is written. */
+  chat(input: string, options: TurnOptions): Promise<TurnResult>;
+  /** One turn as events: text deltas while the reply streams, then memory and timing events. */
+  stream(input: string, options: TurnOptions): AsyncIterable<AgentEvent>;
+  /** The memory store the agent reads and writes. */
+  readonly memory: SqliteMemoryStore;
+  /** Closes the database if the agent opened it. */
+  close(): void;
+}
+
+/**
+ * Creates the agent: compiles the graph with an injected model, memory store, tools and checkpointer.
+ *
+ * @example
+ * const agent = createAgent({ store, model: new ChatOpenAI({ model: 'gpt-4o-mini' }) });
+ * const { reply } = await agent.chat('I just adopted a greyhound', { userId: 'ada' });
+ */
+export function createAgent(options: CreateAgentOptions): Agent {
+  if (!options.store && !options.db) throw new ConfigError('createAgent needs a memory store (`store`) or a database path (`db`)');
+  if (!options.store && !options.embedder) throw new ConfigError('createAgent with `db` needs an `embedder`');
+  const memory = options.store ?? SqliteMemoryStore.open(options.db!, { embedder: options.embedder! });
+  const ownsStore = !options.store;
+  const graph = createAgentGraph({
+    memory,
+    model: options.model,
+    tools: options.tools ?? TOOLS,
+    services: { memory, ...(options.recommender ? { recommender: options.recommender } : {}) },
+    checkpointer: options.checkpointer ?? new SqliteSaver(memory.db),
+    ...(options.queryGenerator ? { queryGenerator: options.queryGenerator } : {}),
+    ...(options.recallK ? { recallK: options.recallK } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const surface = options.surface ?? 'library';
+  // Turns of one thread run one after another: two at once would fork its checkpoint.
+  const threadQueues = new Map<string, Promise<unknown>>();
+
+  async function* runTurn(input: string, turn: TurnOptions, threadId: string): AsyncGenerator<AgentEvent> {
+    const started = performance.now();
+    const key = memory.threadKey(userScope(turn.userId), threadId);
+    const config = { configurable: { thread_id: key }, context: { userId: turn.userId, threadId, surface }, ...(turn.signal ? { signal: turn.signal } : {}) };
+    const latency: StageLatency = { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 };
+    const usage: TokenUsage = { input: 0, output: 0 };
+    const counts = { recalled: 0, written: 0, toolCalls: 0 };
+    const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
+    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+      if (mode === 'messages') {
+        const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+        const text = metadata.langgraph_node === 'converse' && message.getType() === 'ai' ? messageText(message) : '';
+        if (text) yield { type: 'text-delta', text };
+        continue;
+      }
+      const emission = chunk as NodeEmission;
+      if (emission.type === 'stage') {
+        latency[emission.stage] += emission.ms;
+        usage.input += emission.usage?.input ?? 0;
+        usage.output += emission.usage?.output ?? 0;
+        continue;
+      }
+      if (emission.type === 'memory-recalled') counts.recalled = emission.memories.length;
+      if (emission.type === 'memory-written') counts.written = emission.episodes.length + emission.facts.length;
+      if (emission.type === 'tool-call') counts.toolCalls += 1;
+      yield emission;
+    }
+    const state = await graph.getState(config);
+    const messages = (state.values as { messages?: BaseMessage[]; failed?: boolean }).messages ?? [];
+    const failed = (state.values as { failed?: boolean }).failed ?? false;
+    const last = messages.at(-1);
+    const reply = !failed && last?.getType() === 'ai' ? messageText(last) : '';
+    latency.total = performance.now() - started;
+    yield { type: 'turn-end', threadId, reply, latencyMs: roundLatency(latency), usage, counts };
+  }
+
+  async function* stream(input: string, turn: TurnOptions): AsyncGenerator<AgentEvent> {
+    validateText(input, 'message');
+    validateScope(userScope(turn.userId));
+    if (turn.threadId !== undefined) validateText(turn.threadId, 'thread id');
+    const threadId = turn.threadId ?? randomUUID();
+    const queueKey = `${turn.userId}\u0000${threadId}`;
+    const previous = threadQueues.get(queueKey) ?? Promise.resolve();
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => done);
+    threadQueues.set(queueKey, chained);
+    await previous;
+    try {
+      yield* runTurn(input, turn, threadId);
+    } finally {
+      release();
+      if (threadQueues.get(queueKey) === chained) threadQueues.delete(queueKey);
+    }
+  }
+
+  return {
+    memory,
+    stream,
+    async chat(input, turn) {
+      const result: TurnResult = {
+        reply: '',
+        threadId: turn.threadId ?? '',
+        recalled: [],
+        written: { episodes: [], facts: [] },
+        toolCalls: [],
+        usage: { input: 0, output: 0 },
+        latencyMs: { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 },
+        errors: [],
+      };
+      for await (const event of stream(input, turn)) {
+        switch (event.type) {
+          case 'memory-recalled':
+            result.recalled = [...event.memories];
+            break;
+          case 'memory-written':
+            result.written = { episodes: [...event.episodes], facts: [...event.facts] };
+            break;
+          case 'tool-call':
+            result.toolCalls.push({ id: event.id, name: event.name, args: event.args });
+            break;
+          case 'tool-result': {
+            const call = result.toolCalls.find((candidate) => candidate.id === event.id && candidate.result === undefined);
+            if (call) Object.assign(call, { result: event.result, isError: event.isError });
+            break;
+          }
+          case 'error':
+            result.errors.push({ stage: event.stage, message: event.message });
+            break;
+          case 'turn-end':
+            Object.assign(result, { reply: event.reply, threadId: event.threadId, usage: event.usage, latencyMs: event.latencyMs });
+            break;
+          case 'text-delta':
+            break;
+        }
+      }
+      return result;
+    },
+    close() {
+      if (ownsStore) memory.close();
+    },
+  };
+}
+
+const roundLatency = (latency: StageLatency): StageLatency =>
+  Object.fromEntries(Object.entries(latency).map(([stage, ms]) => [stage, Math.round(ms * 10) / 10])) as unknown as StageLatency;

@@ -1,0 +1,82 @@
+import { createAgent } from '../../agent.js';
+import { NO_MODEL_HELP } from '../../config.js';
+import { ConfigError } from '../../errors.js';
+import type { AgentEvent } from '../../events.js';
+import { createChatModel } from '../../models.js';
+import { JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
+import { printJson } from '../format.js';
+
+export const askCommand: Command = {
+  name: 'ask',
+  summary: 'one conversational turn: recall, answer, remember (needs a model)',
+  help: `Usage: mnemo ask --user U [--thread T] [--json] "message"
+
+Runs one turn of the agent: recalls what it knows about the user, answers (streaming the
+reply to stdout), and writes the turn and any new facts back to memory before it exits.
+Without --thread a new thread is started; its id is printed on stderr (in --json output).
+
+Options:
+  -u, --user U     who is talking (required)
+  -t, --thread T   continue this conversation thread
+      --json       print { reply, threadId, recalled, written, toolCalls, usage, latencyMs }
+      --db PATH    database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
+  -h, --help       show this help
+
+Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
+`,
+  options: { ...USER_OPTION, ...JSON_OPTION, thread: { type: 'string', short: 't' } },
+  positionals: [1, 1],
+  async run(context) {
+    const user = requireFlag(context, 'user');
+    const model = createChatModel(context.config.model);
+    if (!model) throw new ConfigError(NO_MODEL_HELP);
+    const store = await context.openStore();
+    const agent = createAgent({ store, model, surface: 'cli' });
+    const thread = context.values.thread as string | undefined;
+    const turn = { userId: user, ...(thread ? { threadId: thread } : {}) };
+    try {
+      if (context.values.json) {
+        const result = await agent.chat(context.positionals[0]!, turn);
+        context.io.stdout.write(
+          printJson({
+            reply: result.reply,
+            threadId: result.threadId,
+            recalled: result.recalled.map((memory) => ({ id: memory.id, text: memory.text })),
+            written: [...result.written.episodes.map((episode) => ({ id: episode.id, kind: episode.kind, text: episode.text })), ...result.written.facts],
+            toolCalls: result.toolCalls,
+            usage: result.usage,
+            latencyMs: result.latencyMs,
+            ...(result.errors.length > 0 ? { errors: result.errors } : {}),
+          }),
+        );
+        return result.errors.some((error) => error.stage === 'model') ? 1 : 0;
+      }
+      let failed = false;
+      for await (const event of agent.stream(context.positionals[0]!, turn)) failed = render(event, context.io) || failed;
+      return failed ? 1 : 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+/** Prints one event for a person; true when the model failed. */
+function render(event: AgentEvent, io: { stdout: { write(text: string): unknown }; stderr: { write(text: string): unknown } }): boolean {
+  switch (event.type) {
+    case 'text-delta':
+      io.stdout.write(event.text);
+      return false;
+    case 'memory-written':
+      for (const fact of event.facts) io.stderr.write(`${fact.op === 'add' ? 'remembered' : fact.op === 'supersede' ? 'updated' : 'no longer true'}: ${fact.text ?? fact.id}\n`);
+      return false;
+    case 'error':
+      io.stderr.write(`mnemo ask: ${event.message}\n`);
+      return event.stage === 'model';
+    case 'turn-end':
+      if (event.reply) io.stdout.write('\n');
+      io.stderr.write(`thread ${event.threadId}\n`);
+      return false;
+    default:
+      return false;
+  }
+}

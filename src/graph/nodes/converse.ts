@@ -1,0 +1,57 @@
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { SystemMessage, type AIMessage, type BaseMessage } from '@langchain/core/messages';
+import type { ToolDefinition } from '../../../tools/types.js';
+import { systemPrompt } from '../../../prompts/system.js';
+import { emit, type NodeConfig } from '../context.js';
+import type { AgentStateType, AgentStateUpdate } from '../state.js';
+import { oneLine } from '../../errors.js';
+
+/** Dependencies of the converse node. */
+export interface ConverseNodeOptions {
+  model: BaseChatModel;
+  tools: readonly ToolDefinition[];
+  /** Most thread messages sent with each call (older ones are in memory). @default 24 */
+  historyLimit?: number;
+  clock?: () => Date;
+}
+
+/** The last `limit` messages, starting at a human message so no tool result loses its call. */
+export function messageWindow(messages: readonly BaseMessage[], limit: number): BaseMessage[] {
+  let start = Math.max(0, messages.length - limit);
+  while (start > 0 && messages[start]!.getType() !== 'human') start -= 1;
+  return messages.slice(start);
+}
+
+/**
+ * converse (φp + M): the personalized prompt — instructions, profile, recalled memories quoted as data, persona
+ * notes — then the model, which answers (streamed) or asks for tools. A failing model becomes an `error` event and a
+ * flag, so the turn is still stored.
+ */
+export function createConverseNode(options: ConverseNodeOptions) {
+  const clock = options.clock ?? (() => new Date());
+  const toolSpecs = options.tools.map((tool) => ({ name: tool.name, description: tool.description, schema: tool.schema }));
+  const model = options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : options.model;
+  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+    const started = performance.now();
+    const system = systemPrompt({
+      profile: state.profile,
+      memories: state.recalled,
+      ...(state.persona ? { persona: state.persona } : {}),
+      now: clock(),
+      tools: options.tools.map((tool) => tool.name),
+    });
+    try {
+      // The run's config carries LangGraph's stream handlers: passing it is what streams the reply's tokens.
+      const response = (await model.invoke([new SystemMessage(system), ...messageWindow(state.messages, options.historyLimit ?? 24)], config)) as AIMessage;
+      for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
+      const usage = (response as unknown as { usage_metadata?: { input_tokens?: number; output_tokens?: number } }).usage_metadata;
+      emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started, usage: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 } });
+      return { messages: [response] };
+    } catch (error) {
+      if (config.signal?.aborted) throw error;
+      emit(config, { type: 'error', stage: 'model', code: 'model_failed', message: `the model failed: ${oneLine(error)}` });
+      emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started });
+      return { failed: true };
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import { ToolMessage, type AIMessage } from '@langchain/core/messages';
+import type { ToolDefinition, ToolServices } from '../../../tools/types.js';
+import { oneLine } from '../../errors.js';
+import { emit, turnContext, type NodeConfig } from '../context.js';
+import type { AgentStateType, AgentStateUpdate } from '../state.js';
+
+/** Dependencies of the tools node. */
+export interface ToolsNodeOptions {
+  tools: readonly ToolDefinition[];
+  services: ToolServices;
+}
+
+/**
+ * tasks: runs the tools the model asked for, always for the turn's own user. A failing tool (bad arguments, unknown
+ * item, no recommender yet) becomes an error result the model reads and can recover from.
+ */
+export function createToolsNode(options: ToolsNodeOptions) {
+  const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
+  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+    const started = performance.now();
+    const { userId, threadId } = turnContext(config);
+    const calls = (state.messages.at(-1) as AIMessage | undefined)?.tool_calls ?? [];
+    const results: ToolMessage[] = [];
+    for (const call of calls) {
+      const tool = byName.get(call.name);
+      let result: string;
+      let isError = false;
+      try {
+        if (!tool) throw new Error(`unknown tool "${call.name}"; available: ${[...byName.keys()].join(', ')}`);
+        const parsed = tool.schema.safeParse(call.args);
+        if (!parsed.success) throw new Error(`invalid arguments: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`).join('; ')}`);
+        result = await tool.execute(parsed.data, options.services, { userId, threadId, ...(config.signal ? { signal: config.signal } : {}) });
+      } catch (error) {
+        isError = true;
+        result = `error: ${oneLine(error)}`;
+      }
+      emit(config, { type: 'tool-result', id: call.id ?? '', name: call.name, result, isError });
+      results.push(new ToolMessage({ content: result, tool_call_id: call.id ?? '', name: call.name, status: isError ? 'error' : 'success' }));
+    }
+    emit(config, { type: 'stage', stage: 'tools', ms: performance.now() - started });
+    return { messages: results, toolRounds: state.toolRounds + 1 };
+  };
+}

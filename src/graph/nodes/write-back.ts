@@ -1,0 +1,108 @@
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
+import { FACT_KINDS, userScope, type FactChange, type EpisodeInput } from '../../../memory/types.js';
+import { extractionPrompt, parseExtraction, type ExtractedChange } from '../../../prompts/extraction.js';
+import { MnemoError, oneLine } from '../../errors.js';
+import type { FactWrite } from '../../events.js';
+import { emit, turnContext, type NodeConfig } from '../context.js';
+import { eventMemory } from '../memories.js';
+import type { AgentStateType, AgentStateUpdate } from '../state.js';
+import { messageText } from './recall.js';
+
+/** Dependencies of the write-back node. */
+export interface WriteBackNodeOptions {
+  memory: SqliteMemoryStore;
+  /** The model that extracts facts; the same chat model by default. */
+  model: BaseChatModel;
+  /** Existing facts shown to the extractor to decide against. @default 8 */
+  similarFacts?: number;
+  clock?: () => Date;
+}
+
+/**
+ * write-back: the turn is appended to episodic memory, then one model call extracts durable facts about the user and
+ * decides against the similar existing ones (add, supersede, invalidate, or nothing). Unparseable output is retried
+ * once, then skipped; nothing here can fail the turn.
+ */
+export function createWriteBackNode(options: WriteBackNodeOptions) {
+  const clock = options.clock ?? (() => new Date());
+  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+    const started = performance.now();
+    const { userId, threadId } = turnContext(config);
+    const user = userScope(userId);
+    const lastHuman = state.messages.findLastIndex((message) => message.getType() === 'human');
+    const userMessage = lastHuman >= 0 ? messageText(state.messages[lastHuman]!) : '';
+    const replyMessage = state.failed ? undefined : state.messages.slice(lastHuman + 1).findLast((message) => message.getType() === 'ai');
+    const reply = replyMessage ? messageText(replyMessage) : '';
+    const facts: FactWrite[] = [];
+    try {
+      const now = clock();
+      const turns: EpisodeInput[] = [];
+      if (userMessage.trim() !== '') turns.push({ text: userMessage, role: 'user', session: threadId, at: now });
+      if (reply.trim() !== '') turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
+      const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns) : [];
+      if (!state.failed && userMessage.trim() !== '') {
+        const provenance = episodes.filter((episode) => episode.role === 'user').map((episode) => episode.id);
+        facts.push(...(await extractFacts(options, config, { userMessage, reply, provenance })));
+      }
+      emit(config, { type: 'memory-written', episodes: episodes.map((episode) => eventMemory(episode)), facts });
+    } catch (error) {
+      emit(config, { type: 'error', stage: 'write-back', code: error instanceof MnemoError ? error.code : 'store_failed', message: `memory write-back failed: ${oneLine(error)}` });
+    }
+    emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started });
+    return {};
+  };
+}
+
+/** Asks the model for fact changes (retrying once on unparseable output) and applies the valid ones. */
+async function extractFacts(
+  options: WriteBackNodeOptions,
+  config: NodeConfig,
+  turn: { userMessage: string; reply: string; provenance: string[] },
+): Promise<FactWrite[]> {
+  const { userId } = turnContext(config);
+  const user = userScope(userId);
+  const similar = await options.memory.search([user], turn.userMessage, { k: options.similarFacts ?? 8, kinds: FACT_KINDS });
+  const existing = new Map(similar.map((hit) => [hit.memory.id, hit.memory]));
+  const prompt = extractionPrompt({
+    userMessage: turn.userMessage,
+    assistantReply: turn.reply,
+    existing: similar.map((hit) => ({ id: hit.memory.id, kind: hit.memory.kind, text: hit.memory.text })),
+  });
+  let changes: ExtractedChange[] | undefined;
+  let feedback = '';
+  for (let attempt = 0; attempt < 2 && !changes; attempt++) {
+    // Not passed the run's stream handlers: the extraction's tokens are not part of the reply.
+    const answer = await options.model.invoke(
+      [new SystemMessage(prompt.system), new HumanMessage(prompt.user + feedback)],
+      config.signal ? { signal: config.signal } : {},
+    );
+    try {
+      changes = parseExtraction(messageText(answer));
+    } catch (error) {
+      feedback = `\nYour previous answer could not be used (${oneLine(error, 120)}). Answer with the JSON object only.`;
+    }
+  }
+  if (!changes) {
+    emit(config, { type: 'error', stage: 'write-back', code: 'model_failed', message: 'fact extraction returned no usable JSON twice; skipped for this turn' });
+    return [];
+  }
+  // Only ids the extractor was shown can be replaced or invalidated: a hallucinated id is ignored.
+  const valid = changes.filter((change) => change.op === 'add' || existing.has(change.id));
+  const factChanges: FactChange[] = valid.map((change) =>
+    change.op === 'invalidate'
+      ? { op: 'invalidate', id: change.id }
+      : change.op === 'supersede'
+        ? { op: 'supersede', id: change.id, fact: { text: change.text, kind: change.kind, provenance: turn.provenance } }
+        : { op: 'add', fact: { text: change.text, kind: change.kind, provenance: turn.provenance } },
+  );
+  if (factChanges.length === 0) return [];
+  const written = await options.memory.changeFacts(user, factChanges);
+  let next = 0;
+  return valid.map((change): FactWrite => {
+    if (change.op === 'invalidate') return { op: 'invalidate', id: change.id, text: existing.get(change.id)?.text ?? '' };
+    const fact = written[next++]!;
+    return { op: change.op, id: fact.id, kind: fact.kind, text: fact.text, ...(change.op === 'supersede' ? { replaces: change.id } : {}) };
+  });
+}

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { globalScope, personaScope, userScope } from '../../memory/types.js';
+import { createAgent } from '../../src/agent.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const noFacts = () => new AIMessage('{"changes": []}');
+const systemOf = (messages: BaseMessage[]): string => String(messages[0]!.content);
+
+describe('threads and personas', () => {
+  it('forgetting a user deletes their threads and leaves no byte of them in the files', async () => {
+    const path = join(tempDir(), 'agent.db');
+    const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) });
+    const model = fakeModel();
+    for (let index = 0; index < 6; index++) model.respond(new AIMessage(`reply ${index}`)).respond(noFacts());
+    const agent = createAgent({ store: memory, model });
+    await agent.chat('my secret word is quetzalcoatlfjord', { userId: 'ada', threadId: 'one' });
+    await agent.chat('again: quetzalcoatlfjord', { userId: 'ada', threadId: 'two' });
+    await agent.chat('hello there', { userId: 'bob', threadId: 'one' });
+    const threads = () => memory.db.prepare('SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id').pluck().all() as string[];
+    expect(threads()).toHaveLength(3);
+
+    memory.forget(userScope('ada'));
+    expect(threads()).toHaveLength(1);
+    const bytes = ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
+    for (const file of bytes) expect(file.includes(Buffer.from('quetzalcoatlfjord'))).toBe(false);
+    // Bob's thread is untouched and continues.
+    const bobThread = await agent.chat('still there?', { userId: 'bob', threadId: 'one' });
+    expect(bobThread.reply).toBe('reply 3');
+    memory.close();
+  });
+
+  it('recall merges user, persona and global memory, the user\'s first, and a new user is carried by the persona', async () => {
+    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
+    await memory.changeFacts(personaScope('night-owls'), [{ op: 'add', fact: { text: 'night owls enjoy late movie screenings', kind: 'preference' } }]);
+    await memory.changeFacts(globalScope, [{ op: 'add', fact: { text: 'movie screenings run until midnight on fridays' } }]);
+    memory.setPersona(userScope('newbie'), 'night-owls');
+    expect(memory.personaOf(userScope('newbie'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
+    const model = fakeModel().respond(new AIMessage('How about the 11pm screening?')).respond(noFacts());
+    await createAgent({ store: memory, model }).chat('Any movie screenings for me tonight?', { userId: 'newbie' });
+    const prompt = systemOf(model.calls[0]!.messages);
+    expect(prompt).toContain('persona group "night-owls"');
+    const persona = prompt.indexOf('night owls enjoy late movie screenings');
+    const global = prompt.indexOf('movie screenings run until midnight');
+    expect(persona).toBeGreaterThan(0);
+    expect(global).toBeGreaterThan(persona);
+    expect(prompt).toMatch(/"from":"persona"[^\n]*night owls enjoy/);
+  });
+});
+
+describe('library entry', () => {
+  it('never reaches ink, react or @slack/bolt', () => {
+    const root = join(import.meta.dirname, '../..');
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const match of readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)) {
+        const specifier = match[1]!;
+        if (specifier.startsWith('.')) visit(join(file, '..', specifier.replace(/\.js$/, existsSync(join(file, '..', specifier.replace(/\.js$/, '.tsx'))) ? '.tsx' : '.ts')));
+        else external.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+      }
+    };
+    visit(join(root, 'src/index.ts'));
+    expect(seen.size).toBeGreaterThan(20);
+    for (const forbidden of ['ink', 'react', '@slack/bolt', 'ink-text-input', 'ink-spinner']) expect(external.has(forbidden), forbidden).toBe(false);
+    expect(external.has('@langchain/langgraph')).toBe(true);
+  });
+});

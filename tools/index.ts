@@ -1,0 +1,8 @@
+import { forgetTool, rememberTool, searchMemoryTool } from './memory-tools.js';
+import { rateTool, recommendTool } from './recommender-tools.js';
+import type { ToolDefinition } from './types.js';
+
+export type { ToolContext, ToolDefinition, ToolServices } from './types.js';
+
+/** Every tool the agent offers the model. */
+export const TOOLS: readonly ToolDefinition[] = [recommendTool, rateTool, rememberTool, forgetTool, searchMemoryTool];
