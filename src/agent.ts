@@ -16,6 +16,7 @@ import type { AgentEvent, EventMemory, FactWrite, StageLatency, TokenUsage } fro
 import type { NodeEmission } from './graph/context.js';
 import { createAgentGraph } from './graph/graph.js';
 import { messageText } from './graph/nodes/recall.js';
+import { llmQueryGenerator } from './graph/query-rewrite.js';
 
 /** Options of {@link createAgent}. */
 export interface CreateAgentOptions {
@@ -31,8 +32,10 @@ export interface CreateAgentOptions {
   recommender?: Recommender;
   /** Where threads are checkpointed. @default LangGraph's SqliteSaver in the same database file */
   checkpointer?: BaseCheckpointSaver;
-  /** φq: an LLM rewrite or other query generator. @default the memory store's offline rules */
+  /** φq: how retrieval queries are made. @default the memory store's offline rules */
   queryGenerator?: QueryGenerator;
+  /** Let the model rewrite follow-up messages into standalone queries (one extra call per turn). @default false */
+  rewriteQueries?: boolean;
   /** Tools offered to the model. @default recommend, rate, remember, forget, search_memory */
   tools?: readonly ToolDefinition[];
   /** Memories recalled per turn. @default 8 */
@@ -93,7 +96,9 @@ export function createAgent(options: CreateAgentOptions): Agent {
     tools: options.tools ?? TOOLS,
     services: { memory, ...(options.recommender ? { recommender: options.recommender } : {}) },
     checkpointer: options.checkpointer ?? new SqliteSaver(memory.db),
-    ...(options.queryGenerator ? { queryGenerator: options.queryGenerator } : {}),
+    ...(options.queryGenerator || options.rewriteQueries
+      ? { queryGenerator: options.queryGenerator ?? llmQueryGenerator(options.model) }
+      : {}),
     ...(options.recallK ? { recallK: options.recallK } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });

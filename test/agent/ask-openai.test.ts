@@ -42,6 +42,9 @@ describe('mnemo ask against an OpenAI-compatible server', () => {
     const later = JSON.parse((await mnemo(env, ['ask', '--user', 'ada', '--thread', 'friday', '--json', 'Which pet should I get?'])).stdout);
     expect(later).toMatchObject({ reply: 'Noted, thanks for telling me.', threadId: 'friday' });
     expect(Object.keys(later)).toEqual(expect.arrayContaining(['reply', 'threadId', 'recalled', 'written', 'toolCalls', 'usage', 'latencyMs']));
+    expect(later.usage.input).toBeGreaterThan(0);
+    expect(later.usage.output).toBeGreaterThan(0);
+    expect(later.latencyMs.total).toBeGreaterThanOrEqual(later.latencyMs.model);
     const adaPrompt = server.requests.slice(before).find((request) => request.path.endsWith('/chat/completions') && !isExtraction(request))!;
     expect(systemOf(adaPrompt)).toContain('is allergic to cats');
     // The new thread starts fresh: only the system prompt and this turn's message.

@@ -143,3 +143,21 @@ describe('agent graph with a scripted model', () => {
     await expect(agent.chat('hi', { userId: '' })).rejects.toThrow(/user id must be a non-empty string/);
   });
 });
+
+describe('query rewrite', () => {
+  it('lets the model turn a follow-up into a standalone query when asked to', async () => {
+    const memory = store();
+    await memory.addEpisodes(userScope('ada'), [{ text: 'My sister Maya lives in Kyoto', session: 'old' }]);
+    const model = fakeModel()
+      .respond(new AIMessage('Nice!'))
+      .respond(noFacts())
+      .respond(new AIMessage('sister Maya Kyoto'))
+      .respond(new AIMessage('She lives in Kyoto.'))
+      .respond(noFacts());
+    const agent = createAgent({ store: memory, model, rewriteQueries: true });
+    await agent.chat('I was thinking about my sister', { userId: 'ada', threadId: 't' });
+    const result = await agent.chat('where does she live?', { userId: 'ada', threadId: 't' });
+    expect(String(model.calls[2]!.messages[1]!.content)).toContain('where does she live?');
+    expect(result.recalled.map((memory) => memory.text)).toContain('My sister Maya lives in Kyoto');
+  });
+});
