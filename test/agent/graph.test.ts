@@ -161,3 +161,18 @@ describe('query rewrite', () => {
     expect(result.recalled.map((memory) => memory.text)).toContain('My sister Maya lives in Kyoto');
   });
 });
+
+describe('provider quirks', () => {
+  it('keeps every reply of a thread when the provider reuses completion ids', async () => {
+    const model = fakeModel()
+      .respond(new AIMessage({ content: 'first', id: 'chatcmpl-same' }))
+      .respond(noFacts())
+      .respond(new AIMessage({ content: 'second', id: 'chatcmpl-same' }))
+      .respond(noFacts());
+    const agent = createAgent({ store: store(), model });
+    await agent.chat('one', { userId: 'ada', threadId: 't' });
+    await agent.chat('two', { userId: 'ada', threadId: 't' });
+    const sent = model.calls[2]!.messages.map((message) => String(message.content));
+    expect(sent.slice(1)).toEqual(['one', 'first', 'two']);
+  });
+});

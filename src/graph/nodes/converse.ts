@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { SystemMessage, type AIMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ToolDefinition } from '../../../tools/types.js';
@@ -43,6 +44,8 @@ export function createConverseNode(options: ConverseNodeOptions) {
     try {
       // The run's config carries LangGraph's stream handlers: passing it is what streams the reply's tokens.
       const response = (await model.invoke([new SystemMessage(system), ...messageWindow(state.messages, options.historyLimit ?? 24)], config)) as AIMessage;
+      // LangGraph merges messages by id: a server that reuses completion ids would overwrite earlier replies.
+      if (!response.id || state.messages.some((message) => message.id === response.id)) response.id = randomUUID();
       for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
       const usage = (response as unknown as { usage_metadata?: { input_tokens?: number; output_tokens?: number } }).usage_metadata;
       emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started, usage: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 } });
