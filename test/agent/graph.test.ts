@@ -168,11 +168,14 @@ describe('provider quirks', () => {
       .respond(new AIMessage({ content: 'first', id: 'chatcmpl-same' }))
       .respond(noFacts())
       .respond(new AIMessage({ content: 'second', id: 'chatcmpl-same' }))
+      .respond(noFacts())
+      .respond(new AIMessage('third'))
       .respond(noFacts());
     const agent = createAgent({ store: store(), model });
     await agent.chat('one', { userId: 'ada', threadId: 't' });
     await agent.chat('two', { userId: 'ada', threadId: 't' });
-    const sent = model.calls[2]!.messages.map((message) => String(message.content));
-    expect(sent.slice(1)).toEqual(['one', 'first', 'two']);
+    await agent.chat('three', { userId: 'ada', threadId: 't' });
+    const sent = model.calls[4]!.messages.map((message) => String(message.content));
+    expect(sent.slice(1)).toEqual(['one', 'first', 'two', 'second', 'three']);
   });
 });
