@@ -1,0 +1,44 @@
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { SqliteMemoryStore } from '../memory/sqlite/store.js';
+import type { Recommender } from '../recommender/types.js';
+import { createAgent, type Agent } from './agent.js';
+import type { MnemoConfig } from './config.js';
+import { createChatModel } from './models.js';
+import { createEmbedder, type PreparationProgress } from './providers.js';
+
+/** What an interactive surface (terminal chat, Slack) works with. */
+export interface Services {
+  readonly memory: SqliteMemoryStore;
+  /** The agent, when a model is configured; slash commands work without it. */
+  readonly agent: Agent | undefined;
+  readonly model: BaseChatModel | undefined;
+  /** The recommender, once a catalog and a trained model exist. */
+  readonly recommender: Recommender | undefined;
+  close(): void;
+}
+
+/** Options of {@link openServices}. */
+export interface OpenServicesOptions {
+  /** Which surface the agent serves (`tui`, `slack`, `cli`). */
+  surface: string;
+  /** Progress of one-time preparation (the word-vector cache build on first run). */
+  onProgress?: PreparationProgress;
+}
+
+/** Opens the database, the embedder, the model (if configured) and the agent, from the loaded configuration. */
+export async function openServices(config: MnemoConfig, options: OpenServicesOptions): Promise<Services> {
+  const embedder = await createEmbedder(config.embedder, options.onProgress ? { onProgress: options.onProgress } : {});
+  const memory = SqliteMemoryStore.open(config.db, { embedder });
+  const model = createChatModel(config.model);
+  const recommender: Recommender | undefined = undefined;
+  const agent = model ? createAgent({ store: memory, model, surface: options.surface, ...(recommender ? { recommender } : {}) }) : undefined;
+  return {
+    memory,
+    agent,
+    model,
+    recommender,
+    close() {
+      memory.close();
+    },
+  };
+}
