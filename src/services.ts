@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import type { Recommender } from '../recommender/types.js';
+import { RecommenderService } from '../recommender/service.js';
 import { createAgent, type Agent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';
@@ -12,8 +12,8 @@ export interface Services {
   /** The agent, when a model is configured; slash commands work without it. */
   readonly agent: Agent | undefined;
   readonly model: BaseChatModel | undefined;
-  /** The recommender, once a catalog and a trained model exist. */
-  readonly recommender: Recommender | undefined;
+  /** The recommender (its tools explain what is missing until a catalog is imported and a model trained). */
+  readonly recommender: RecommenderService;
   close(): void;
 }
 
@@ -30,8 +30,8 @@ export async function openServices(config: MnemoConfig, options: OpenServicesOpt
   const embedder = await createEmbedder(config.embedder, options.onProgress ? { onProgress: options.onProgress } : {});
   const memory = SqliteMemoryStore.open(config.db, { embedder });
   const model = createChatModel(config.model);
-  const recommender: Recommender | undefined = undefined;
-  const agent = model ? createAgent({ store: memory, model, surface: options.surface, ...(recommender ? { recommender } : {}) }) : undefined;
+  const recommender = new RecommenderService({ db: memory.db, memory, embedder });
+  const agent = model ? createAgent({ store: memory, model, surface: options.surface, recommender }) : undefined;
   return {
     memory,
     agent,

@@ -320,6 +320,7 @@ export class SqliteMemoryStore {
     const namespaceId = this.namespaceId(scope, false);
     if (namespaceId === undefined) {
       if (id !== undefined) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
+      if (scope.kind === 'user') this.forgetRecommenderRows(scope.id);
       return { deleted: 0 };
     }
     const deleted = this.db.transaction(() => {
@@ -332,6 +333,7 @@ export class SqliteMemoryStore {
       if (id === undefined) {
         this.vectors?.dropNamespace(namespaceId);
         this.deleteThreads(namespaceId);
+        if (scope.kind === 'user') this.forgetRecommenderRows(scope.id);
         this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
         this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
       }
@@ -419,6 +421,12 @@ export class SqliteMemoryStore {
     if (!row || row.kind === 'episode') throw new InputError(`no fact ${id} in this scope`, { code: 'not_found' });
     if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
     return rowId;
+  }
+
+  /** The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training. */
+  private forgetRecommenderRows(userId: string): void {
+    this.prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
+    this.prepare('DELETE FROM rec_users WHERE user_id = ?').run(userId);
   }
 
   /** Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables, when the file has them. */

@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.js';
 import { ingestCommand } from './commands/ingest.js';
 import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from './commands/memories.js';
 import { reindexCommand } from './commands/reindex.js';
+import { catalogCommand, importCommand, personaCommand, predictCommand, rateCommand, recommendCommand, trainCommand } from './commands/recommender.js';
 import { searchCommand } from './commands/search.js';
 import type { Command, CommandContext } from './command.js';
 import { progressBar, type CliIo } from './io.js';
@@ -21,6 +22,13 @@ export const COMMANDS: readonly Command[] = [
   forgetCommand,
   exportCommand,
   reindexCommand,
+  catalogCommand,
+  importCommand,
+  rateCommand,
+  predictCommand,
+  recommendCommand,
+  personaCommand,
+  trainCommand,
   benchCommand,
 ];
 

@@ -1,0 +1,341 @@
+import type Database from 'better-sqlite3';
+import type { Embedder } from '../memory/embedders/types.js';
+import { InputError } from '../memory/errors.js';
+import { userScope, type Memory, type MemoryKind, type Scope } from '../memory/types.js';
+import { deserializeBundle, serializeBundle, trainBundle, type ModelBundle } from './bundle.js';
+import { matchingLikes, readPreferences, violations, type TastePreference } from './constraints.js';
+import { clampStars } from './model/data.js';
+import { backoffWeight } from './model/coldstart.js';
+import { RecommenderStorage } from './storage.js';
+import type { Item, Prediction, Rating, RatingSource, Recommendation, Recommender, Why } from './types.js';
+
+/** Options of {@link RecommenderService}. */
+export interface RecommenderServiceOptions {
+  /** The opened mnemo database (memory's and the recommender's tables live in the same file). */
+  db: Database.Database;
+  /** Where the user's facts and preferences are read from (a SqliteMemoryStore); without it, memory is ignored. */
+  memory?: { list(scope: Scope, options?: { kinds?: readonly MemoryKind[] }): Memory[] };
+  /** Embeds catalog text on import; item similarity uses the stored vectors. */
+  embedder?: Embedder;
+  /** Clock for ratings without a time. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** Where a user's persona assignment came from, for `mnemo persona`. */
+export interface PersonaReport {
+  readonly persona: string;
+  readonly weights: readonly number[];
+  readonly level: Prediction['level'];
+  readonly ratings: number;
+  readonly statements: number;
+  readonly likes: ReadonlyArray<{ itemId: string; title: string }>;
+}
+
+/** Most weight content similarity gets next to a trained collaborative prediction. */
+const CONTENT_WEIGHT = 0.25;
+/** Rated items that vote in a content-based prediction. */
+const CONTENT_NEIGHBOURS = 20;
+
+/**
+ * A content-based prediction: the user's ratings of the items whose text embeddings are most like this item's,
+ * as deviations from their mean, weighted by similarity. `evidence` in [0, 1) grows with the similarity mass.
+ */
+function contentPrediction(
+  context: { ratings: readonly Rating[]; embeddings: ReadonlyMap<string, Float32Array> },
+  itemId: string,
+): { predicted: number; evidence: number; neighbours: Array<{ itemId: string; stars: number; similarity: number }> } | undefined {
+  const target = context.embeddings.get(itemId);
+  if (!target || context.ratings.length === 0) return undefined;
+  const mean = context.ratings.reduce((sum, rating) => sum + rating.stars, 0) / context.ratings.length;
+  const neighbours = context.ratings
+    .map((rating) => {
+      const vector = context.embeddings.get(rating.itemId);
+      if (!vector || rating.itemId === itemId) return undefined;
+      let dot = 0;
+      for (let i = 0; i < vector.length; i++) dot += vector[i]! * target[i]!;
+      return { itemId: rating.itemId, stars: rating.stars, similarity: dot };
+    })
+    .filter((entry): entry is { itemId: string; stars: number; similarity: number } => entry !== undefined && entry.similarity > 0)
+    .sort((a, b) => b.similarity - a.similarity)
+    .slice(0, CONTENT_NEIGHBOURS);
+  const mass = neighbours.reduce((sum, entry) => sum + entry.similarity, 0);
+  if (mass === 0) return undefined;
+  const deviation = neighbours.reduce((sum, entry) => sum + entry.similarity * (entry.stars - mean), 0) / mass;
+  return { predicted: mean + deviation, evidence: mass / (mass + 1), neighbours };
+}
+
+const normalise = (text: string): string => text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, ' ').trim();
+const personaName = (index: number): string => `persona ${index + 1}`;
+
+/**
+ * The recommender the agent calls: collaborative model folded in on the user's current ratings, backed off to
+ * their persona and global biases by how much they have rated and said, with hard constraints from memory.
+ */
+export class RecommenderService implements Recommender {
+  readonly storage: RecommenderStorage;
+  private readonly memory: RecommenderServiceOptions['memory'];
+  private readonly embedder: Embedder | undefined;
+  private readonly now: () => Date;
+  private cached: { trainedAt: number; bundle: ModelBundle; itemIndex: Map<string, number> } | undefined;
+
+  constructor(options: RecommenderServiceOptions) {
+    this.storage = new RecommenderStorage(options.db);
+    this.memory = options.memory;
+    this.embedder = options.embedder;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Adds or replaces catalog items, embedding their text with the configured embedder (one transaction). */
+  async importItems(items: readonly Item[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const embeddings = this.embedder
+      ? {
+          embedder: this.embedder.id,
+          vectors: await this.embedder.embed(
+            items.map((item) => [item.title, item.description ?? '', item.tags.join(', ')].join('. ')),
+            options.signal ? { signal: options.signal } : {},
+          ),
+        }
+      : undefined;
+    this.storage.upsertItems(items, embeddings);
+  }
+
+  /** Finds an item by id, exact title, or fuzzily by title words; ambiguity is an error listing the candidates. */
+  resolveItem(query: string): Item {
+    const byId = this.storage.item(query);
+    if (byId) return byId;
+    const wanted = normalise(query);
+    if (!wanted) throw new InputError('an item id or title is required');
+    const items = this.storage.items();
+    const exact = items.filter((item) => normalise(item.title) === wanted || normalise(item.title.replace(/\(\d{4}\)\s*$/, '')) === wanted);
+    if (exact.length === 1) return exact[0]!;
+    const words = wanted.split(' ');
+    const scored = (exact.length > 1 ? exact : items)
+      .map((item) => {
+        const title = ` ${normalise(item.title)} `;
+        const found = words.filter((word) => title.includes(` ${word} `)).length;
+        return { item, score: found / words.length - title.length / 10_000 };
+      })
+      .filter((entry) => entry.score > 0.5)
+      .sort((a, b) => b.score - a.score);
+    if (scored.length === 0) throw new InputError(`no catalog item matches "${query}"`, { code: 'not_found' });
+    const best = scored[0]!;
+    const tied = scored.filter((entry) => best.score - entry.score < 0.01 || exact.length > 1);
+    if (tied.length > 1) {
+      const list = tied.slice(0, 8).map((entry) => `${entry.item.id} "${entry.item.title}"`).join(', ');
+      throw new InputError(`"${query}" is ambiguous: ${list}${tied.length > 8 ? ', ...' : ''}; use the id`);
+    }
+    return best.item;
+  }
+
+  async rate(userId: string, item: string, stars: number, options: { source?: RatingSource; at?: Date } = {}): Promise<Rating> {
+    if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw new InputError(`stars must be a whole number from 1 to 5, not ${stars}`);
+    const resolved = this.resolveItem(item);
+    const rating: Rating = { userId, itemId: resolved.id, stars, at: options.at ?? this.now(), source: options.source ?? 'explicit' };
+    this.storage.addRatings([rating]);
+    return rating;
+  }
+
+  /** Trains the collaborative model, personas and item-item model on every stored rating and keeps them. */
+  train(options: { onProgress?: (progress: { done: number; total: number; phase: string }) => void; factors?: number; personas?: number } = {}): { users: number; items: number; ratings: number } {
+    const items = this.storage.items();
+    const ratings = this.storage.allRatings();
+    if (ratings.length === 0) throw new InputError('there are no ratings to train on (mnemo rate, or mnemo import movielens)');
+    const bundle = trainBundle({
+      itemIds: items.map((item) => item.id),
+      ratings,
+      demographics: this.storage.demographics(),
+      ...(options.factors !== undefined ? { factors: options.factors } : {}),
+      ...(options.personas !== undefined ? { personas: options.personas } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    this.storage.saveModel(serializeBundle(bundle), { users: bundle.userIds.length, items: items.length, ratings: ratings.length });
+    this.cached = undefined;
+    return { users: bundle.userIds.length, items: items.length, ratings: ratings.length };
+  }
+
+  async predict(userId: string, item: string): Promise<Prediction> {
+    const resolved = this.resolveItem(item);
+    const context = this.userContext(userId);
+    return this.predictFor(context, resolved);
+  }
+
+  async recommend(userId: string, options: { k?: number; query?: string; signal?: AbortSignal } = {}): Promise<Recommendation[]> {
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new InputError(`k must be a whole number from 1 to 1000, not ${k}`);
+    const context = this.userContext(userId);
+    const rated = new Set(context.ratings.map((rating) => rating.itemId));
+    const queryWords = options.query ? normalise(options.query).split(' ').filter((word) => word.length > 2) : [];
+    const itemScores = this.itemItemScores(context);
+    const candidates: Array<{ prediction: Prediction; score: number; tags: Set<string> }> = [];
+    for (const item of this.storage.items()) {
+      options.signal?.throwIfAborted();
+      if (rated.has(item.id) || violations(item.tags, context.preferences).length > 0) continue;
+      const prediction = this.predictFor(context, item);
+      const haystack = normalise(`${item.title} ${item.tags.join(' ')} ${item.description ?? ''}`);
+      const queryBoost = queryWords.filter((word) => haystack.includes(word)).length * 0.5;
+      // Predicted stars say how much they would like it; the item-item score says how likely it is to be what they
+      // pick next. Both count.
+      const score = prediction.predicted + (itemScores?.get(item.id) ?? 0) + queryBoost;
+      candidates.push({ prediction, score, tags: new Set(item.tags.map((tag) => tag.toLowerCase())) });
+    }
+    // Greedy re-ranking with a penalty for sharing tags with what is already picked: some diversity.
+    const picked: typeof candidates = [];
+    const remaining = candidates.sort((a, b) => b.score - a.score).slice(0, Math.max(k * 5, 50));
+    while (picked.length < k && remaining.length > 0) {
+      let bestIndex = 0;
+      let bestValue = -Infinity;
+      remaining.forEach((candidate, index) => {
+        const overlap = Math.max(0, ...picked.map((other) => jaccard(candidate.tags, other.tags)));
+        const value = candidate.score - 0.3 * overlap;
+        if (value > bestValue) [bestIndex, bestValue] = [index, value];
+      });
+      picked.push(...remaining.splice(bestIndex, 1));
+    }
+    return picked.map((entry) => ({ ...entry.prediction, score: Math.round(entry.score * 1000) / 1000 }));
+  }
+
+  /** Which persona a user belongs to, how sure, and what that persona likes. */
+  persona(userId: string): PersonaReport {
+    const context = this.userContext(userId);
+    const model = this.model();
+    if (!model || !context.personaWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
+    const weights = Array.from(context.personaWeights);
+    const top = weights.indexOf(Math.max(...weights));
+    const items = new Map(this.storage.items().map((item) => [item.id, item]));
+    const likes = model.bundle.personas
+      .favourites(top, 10)
+      .map((entry) => items.get(model.bundle.itemIds[entry.item]!))
+      .filter((item): item is Item => item !== undefined)
+      .map((item) => ({ itemId: item.id, title: item.title }));
+    return { persona: personaName(top), weights, level: context.level, ratings: context.ratings.length, statements: context.preferences.length, likes };
+  }
+
+  private model(): { bundle: ModelBundle; itemIndex: Map<string, number> } | undefined {
+    const latest = this.storage.latestModel();
+    if (!latest) return undefined;
+    if (this.cached?.trainedAt !== latest.trainedAt.getTime()) {
+      const bundle = deserializeBundle(latest.model);
+      this.cached = { trainedAt: latest.trainedAt.getTime(), bundle, itemIndex: new Map(bundle.itemIds.map((id, index) => [id, index])) };
+    }
+    return this.cached;
+  }
+
+  private userContext(userId: string) {
+    const ratings = this.storage.ratingsOf(userId);
+    const memories = this.memory?.list(userScope(userId), { kinds: ['preference', 'fact', 'profile'] }) ?? [];
+    const preferences: TastePreference[] = readPreferences(memories.map((memory) => ({ id: memory.id, text: memory.text })));
+    const model = this.model();
+    const known = model ? ratings.filter((rating) => model.itemIndex.has(rating.itemId)) : [];
+    const itemRatings = model ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars })) : [];
+    const demographics = this.storage.demographics().get(userId);
+    // The user's latest ratings count at once: the model is folded in on them, never looked up stale.
+    const vector = model ? model.bundle.factorization.foldIn(itemRatings) : undefined;
+    const personaWeights = model ? model.bundle.personas.assign(itemRatings, demographics) : undefined;
+    const share = backoffWeight(itemRatings.length + preferences.length);
+    const level: Prediction['level'] = !model ? 'global' : share >= 0.5 ? 'user' : 'persona';
+    const titles = new Map(this.storage.items().map((item) => [item.id, item.title]));
+    const embeddings = this.embedder ? this.storage.embeddings(this.embedder.id) : new Map<string, Float32Array>();
+    return { userId, ratings, known, itemRatings, preferences, model, vector, personaWeights, share, level, titles, embeddings };
+  }
+
+  private predictFor(context: ReturnType<RecommenderService['userContext']>, item: Item): Prediction {
+    const why: Why[] = [];
+    const index = context.model?.itemIndex.get(item.id);
+    let predicted: number;
+    let level = context.level;
+    if (context.model && context.vector && context.personaWeights && index !== undefined) {
+      const { factorization, personas } = context.model.bundle;
+      const userLevel = factorization.rawFor(context.vector, index);
+      const personaLevel = personas.raw(context.personaWeights, index);
+      predicted = context.share * userLevel + (1 - context.share) * personaLevel;
+      why.push(...this.ratingReasons(context, index, predicted >= 3 ? 1 : -1));
+      if (context.share < 0.5) {
+        const top = Array.from(context.personaWeights).indexOf(Math.max(...context.personaWeights));
+        const offset = personas.itemOffsets[top * personas.itemCount + index]!;
+        why.push({ kind: 'persona', persona: personaName(top), text: `people with tastes like yours (${personaName(top)}) rate it ${offset >= 0 ? 'above' : 'below'} average` });
+      }
+    } else {
+      level = 'global';
+      predicted = this.globalMean(item.id);
+      why.push({ kind: 'popular', text: 'rated well by everyone so far (no trained model covers it yet)' });
+    }
+    const content = contentPrediction(context, item.id);
+    if (content) {
+      // Content similarity carries items the collaborative model has not seen, and nudges the others.
+      const weight = index === undefined || !context.model ? content.evidence : CONTENT_WEIGHT * content.evidence;
+      predicted = (1 - weight) * predicted + weight * content.predicted;
+      const [nearest] = content.neighbours;
+      if (nearest && weight > 0.05) {
+        why.push({ kind: 'rating', itemId: nearest.itemId, title: context.titles.get(nearest.itemId) ?? nearest.itemId, stars: nearest.stars, text: `similar to ${context.titles.get(nearest.itemId) ?? nearest.itemId}, which you rated ${nearest.stars}` });
+      }
+    }
+    for (const like of matchingLikes(item.tags, context.preferences)) {
+      predicted += 0.3;
+      why.push({ kind: 'memory', memoryId: like.memoryId, text: `you said: "${like.text}"` });
+    }
+    for (const avoided of violations(item.tags, context.preferences)) {
+      predicted = Math.min(predicted, 1.5);
+      why.push({ kind: 'memory', memoryId: avoided.memoryId, text: `you said: "${avoided.text}"` });
+    }
+    if (why.length === 0) why.push({ kind: 'popular', text: 'well rated overall' });
+    return { itemId: item.id, title: item.title, predicted: Math.round(clampStars(predicted) * 100) / 100, level, why };
+  }
+
+  /**
+   * The user's ratings of the items most similar to this one (by item factors) that point the way the prediction
+   * went: liked neighbours for a high prediction, disliked ones for a low one.
+   */
+  private ratingReasons(context: ReturnType<RecommenderService['userContext']>, index: number, direction: 1 | -1): Why[] {
+    const factorization = context.model!.bundle.factorization;
+    const factors = factorization.factors;
+    const similarity = (other: number): number => {
+      let dot = 0;
+      let a = 0;
+      let b = 0;
+      for (let k = 0; k < factors; k++) {
+        const x = factorization.itemFactors[index * factors + k]!;
+        const y = factorization.itemFactors[other * factors + k]!;
+        dot += x * y;
+        a += x * x;
+        b += y * y;
+      }
+      return dot / (Math.sqrt(a * b) || 1);
+    };
+    return context.itemRatings
+      .map((rating, position) => ({ rating, position, similarity: similarity(rating.item), weight: similarity(rating.item) * (rating.stars - 3) * direction }))
+      .filter((entry) => entry.similarity > 0 && entry.weight > 0 && entry.rating.item !== index)
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, 2)
+      .map(({ rating, position }) => {
+        const itemId = context.known[position]!.itemId;
+        const title = context.titles.get(itemId) ?? itemId;
+        return { kind: 'rating' as const, itemId, title, stars: rating.stars, text: `you rated "${title}" ${rating.stars}/5` };
+      });
+  }
+
+  /** EASE scores of unseen items, rescaled to 0..1 for a user with ratings; undefined without. */
+  private itemItemScores(context: ReturnType<RecommenderService['userContext']>): Map<string, number> | undefined {
+    const ease = context.model?.bundle.ease;
+    if (!ease || context.itemRatings.length === 0) return undefined;
+    const scores = ease.scores(context.itemRatings.map((rating) => rating.item));
+    const top = Math.max(...scores);
+    const bottom = Math.min(...scores);
+    const range = top - bottom || 1;
+    return new Map(context.model!.bundle.itemIds.map((id, index) => [id, (scores[index]! - bottom) / range]));
+  }
+
+  /** Shrunk mean rating of an item over everyone (global level when no model covers it). */
+  private globalMean(itemId: string): number {
+    const row = this.storage.db.prepare('SELECT sum(stars) AS total, count(*) AS count FROM rec_ratings WHERE item_id = ?').get(itemId) as { total: number | null; count: number };
+    const all = this.storage.db.prepare('SELECT avg(stars) AS mean FROM rec_ratings').get() as { mean: number | null };
+    const prior = all.mean ?? 3;
+    return ((row.total ?? 0) + 5 * prior) / (row.count + 5);
+  }
+}
+
+function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  let shared = 0;
+  for (const value of a) if (b.has(value)) shared++;
+  return shared / (a.size + b.size - shared);
+}

@@ -1,0 +1,178 @@
+import { join } from 'node:path';
+import { clampStars, groupRatings, type RatingData } from '../../recommender/model/data.js';
+import { recencyWeights, trainEase } from '../../recommender/model/ease.js';
+import { trainEnsemble } from '../../recommender/model/ensemble.js';
+import { fitBiases, predictBias, trainFactorization } from '../../recommender/model/factorization.js';
+import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
+import { errorMetrics } from '../../recommender/model/metrics.js';
+import { readMovielens, readMovielensRatings, type MovielensUser } from '../../recommender/model/movielens.js';
+import { fitPersonas, type Demographics } from '../../recommender/model/personas.js';
+import { evaluateTopk, leaveLastOut, type TopkFigures } from '../../recommender/model/topk.js';
+import { mean } from './stats.js';
+
+/** Options of {@link runMovielensBench}. */
+export interface MovielensBenchOptions {
+  /** Directory of MovieLens 100K (u.data, u.item, u.user, u1..u5.base/.test). */
+  dataPath: string;
+  /** Folds to run (1–5). @default [1, 2, 3, 4, 5] */
+  folds?: readonly number[];
+  /** Progress: `done` of `total` steps, with the phase being run. */
+  onProgress?: (progress: { done: number; total: number; phase: string }) => void;
+}
+
+export interface FoldFigures {
+  fold: number;
+  rmse: number;
+  mae: number;
+  trainSeconds: number;
+  baselines: { globalMean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
+}
+
+export interface MovielensReport {
+  rating: {
+    rmse: number;
+    mae: number;
+    folds: FoldFigures[];
+    trainSeconds: number;
+    baselines: { globalMean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
+  };
+  topk: TopkFigures & { mostPop: TopkFigures; trainSeconds: number; users: number };
+  coldStart: { users: number; testRatings: number; user: { rmse: number }; persona: { rmse: number }; global: { rmse: number } };
+}
+
+const round = (value: number): number => Math.round(value * 10_000) / 10_000;
+const USERS = 943;
+const ITEMS = 1682;
+
+/** The age bands MovieLens' own documentation groups users by. */
+function ageBand(age: number): string {
+  return age < 18 ? 'under 18' : age < 25 ? '18-24' : age < 35 ? '25-34' : age < 45 ? '35-44' : age < 56 ? '45-55' : '56+';
+}
+
+export function movielensDemographics(users: readonly MovielensUser[]): Demographics[] {
+  return users.map((user) => ({ gender: user.gender, age: ageBand(user.age), occupation: user.occupation }));
+}
+
+/**
+ * MovieLens 100K: rating prediction on the canonical folds u1..u5 (ensemble vs global mean and bias baselines),
+ * top-k by leave-last-out (EASE with recency weighting vs MostPop, sampled and full ranking), and cold start
+ * (users cut to their first 5 ratings: user-level vs persona backoff vs global).
+ */
+export async function runMovielensBench(options: MovielensBenchOptions): Promise<MovielensReport> {
+  const folds = options.folds ?? [1, 2, 3, 4, 5];
+  const total = folds.length * 2 + 4;
+  let done = 0;
+  const step = (phase: string): void => options.onProgress?.({ done: ++done, total, phase });
+  const tick = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const counts = { userCount: USERS, itemCount: ITEMS };
+
+  const foldFigures: FoldFigures[] = [];
+  for (const fold of folds) {
+    const train = readMovielensRatings(join(options.dataPath, `u${fold}.base`), counts);
+    const test = readMovielensRatings(join(options.dataPath, `u${fold}.test`), counts);
+    const started = performance.now();
+    const ensemble = trainEnsemble(train, { onProgress: (stage) => stage === 1 && step(`fold ${fold}: training`) });
+    const trainSeconds = (performance.now() - started) / 1000;
+    await tick();
+    const predicted = new Float64Array(test.stars.length);
+    const bias = new Float64Array(test.stars.length);
+    const globalMean = new Float64Array(test.stars.length).fill(ensemble.biases.mean);
+    const biases = fitBiases(train);
+    for (let index = 0; index < test.stars.length; index++) {
+      predicted[index] = ensemble.predict(test.users[index]!, test.items[index]!);
+      bias[index] = predictBias(biases, test.users[index]!, test.items[index]!);
+    }
+    foldFigures.push({
+      fold,
+      ...errorMetrics(predicted, test.stars),
+      trainSeconds,
+      baselines: { globalMean: errorMetrics(globalMean, test.stars), bias: errorMetrics(bias, test.stars) },
+    });
+    step(`fold ${fold}: evaluated`);
+    await tick();
+  }
+  const averaged = (pick: (fold: FoldFigures) => number): number => round(mean(foldFigures.map(pick)));
+
+  const movielens = readMovielens(options.dataPath);
+  const split = leaveLastOut(movielens.ratings);
+  const started = performance.now();
+  const ease = trainEase(groupRatings(split.train, 'user'), ITEMS);
+  const easeSeconds = (performance.now() - started) / 1000;
+  step('top-k: EASE trained');
+  await tick();
+  const timesByUser = timesOfUsers(split.train);
+  const topk = evaluateTopk(split, movielens.ratings, (user, items) => ease.scores(items, recencyWeights(timesByUser[user] ?? [])));
+  const popularity = new Float64Array(ITEMS);
+  for (let index = 0; index < split.train.items.length; index++) popularity[split.train.items[index]!]!++;
+  const mostPop = evaluateTopk(split, movielens.ratings, () => popularity);
+  step('top-k: evaluated');
+  await tick();
+
+  const cold = coldStartSplit(movielens.ratings);
+  const model = trainFactorization(cold.warm);
+  const demographics = movielensDemographics(movielens.users);
+  const personas = fitPersonas(cold.warm, model, { demographics });
+  step('cold start: trained');
+  const levels = { user: [] as number[], persona: [] as number[], global: [] as number[] };
+  const perUser = new Map<number, { vector: ReturnType<typeof model.foldIn>; weights: Float64Array; evidence: number }>();
+  for (const [user, first] of cold.firstRatings) {
+    perUser.set(user, { vector: model.foldIn(first), weights: personas.assign(first, demographics[user]), evidence: first.length });
+  }
+  for (let index = 0; index < cold.test.stars.length; index++) {
+    const entry = perUser.get(cold.test.users[index]!)!;
+    const item = cold.test.items[index]!;
+    const userLevel = model.rawFor(entry.vector, item);
+    const share = backoffWeight(entry.evidence);
+    levels.user.push(clampStars(userLevel));
+    levels.persona.push(clampStars(share * userLevel + (1 - share) * personas.raw(entry.weights, item)));
+    levels.global.push(clampStars(model.mean + model.itemBias[item]!));
+  }
+  step('cold start: evaluated');
+
+  const roundTopk = (figures: TopkFigures): TopkFigures => ({
+    sampled: { hr10: round(figures.sampled.hr10), ndcg10: round(figures.sampled.ndcg10) },
+    full: { hr10: round(figures.full.hr10), ndcg10: round(figures.full.ndcg10) },
+  });
+  const coldRmse = (values: number[]): { rmse: number } => ({ rmse: round(errorMetrics(values, cold.test.stars).rmse) });
+  return {
+    rating: {
+      rmse: averaged((fold) => fold.rmse),
+      mae: averaged((fold) => fold.mae),
+      folds: foldFigures.map((fold) => ({
+        ...fold,
+        rmse: round(fold.rmse),
+        mae: round(fold.mae),
+        trainSeconds: round(fold.trainSeconds),
+        baselines: {
+          globalMean: { rmse: round(fold.baselines.globalMean.rmse), mae: round(fold.baselines.globalMean.mae) },
+          bias: { rmse: round(fold.baselines.bias.rmse), mae: round(fold.baselines.bias.mae) },
+        },
+      })),
+      trainSeconds: round(foldFigures.reduce((sum, fold) => sum + fold.trainSeconds, 0)),
+      baselines: {
+        globalMean: { rmse: averaged((fold) => fold.baselines.globalMean.rmse), mae: averaged((fold) => fold.baselines.globalMean.mae) },
+        bias: { rmse: averaged((fold) => fold.baselines.bias.rmse), mae: averaged((fold) => fold.baselines.bias.mae) },
+      },
+    },
+    topk: { ...roundTopk(topk), mostPop: roundTopk(mostPop), trainSeconds: round(easeSeconds), users: split.heldOut.filter((item) => item >= 0).length },
+    coldStart: {
+      users: cold.firstRatings.size,
+      testRatings: cold.test.stars.length,
+      user: coldRmse(levels.user),
+      persona: coldRmse(levels.persona),
+      global: coldRmse(levels.global),
+    },
+  };
+}
+
+/** Each user's training times in the order `groupRatings` lists their items (row indices ride in the float32 values: exact below 2²⁴). */
+function timesOfUsers(data: RatingData): Float64Array[] {
+  const byUser = groupRatings({ ...data, stars: Float32Array.from(data.times, (_, index) => index) }, 'user');
+  const result: Float64Array[] = [];
+  for (let user = 0; user < data.userCount; user++) {
+    const start = byUser.offsets[user]!;
+    const end = byUser.offsets[user + 1]!;
+    result.push(Float64Array.from(byUser.values.subarray(start, end), (index) => data.times[index]!));
+  }
+  return result;
+}

@@ -1,0 +1,245 @@
+import { readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { parseCatalog } from '../../../recommender/catalog.js';
+import { MOVIELENS_GENRES, readMovielens } from '../../../recommender/model/movielens.js';
+import { RecommenderService } from '../../../recommender/service.js';
+import type { Item, Rating } from '../../../recommender/types.js';
+import { movielensDemographics } from '../../bench/movielens.js';
+import { InputError, UsageError } from '../../errors.js';
+import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { printJson } from '../format.js';
+import { progressBar } from '../io.js';
+
+async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
+  const store = await context.openStore({ embedder: options.embedder ?? false });
+  return new RecommenderService({ db: store.db, memory: store });
+}
+
+export const catalogCommand: Command = {
+  name: 'catalog',
+  summary: 'import catalog items (CSV or JSONL) for recommendations',
+  help: `Usage: mnemo catalog import FILE [--format csv|jsonl]
+
+Adds or replaces catalog items. The format follows the file extension (.csv, .jsonl) unless --format says.
+  JSONL: one object per line: {"id": "m1", "title": "Alien (1979)", "description": "...",
+         "tags": ["Horror", "Sci-Fi"], "year": 1979, "metadata": {...}}; id and title required.
+  CSV:   a header naming id,title and optionally description,tags,year; tags separated by "|";
+         fields with commas in double quotes.
+Every line is checked first: a malformed line is reported with its number and nothing is written.
+Item text (title, description, tags) is embedded with the configured embedder (MNEMO_EMBEDDER).
+
+Options:
+      --format F   csv or jsonl
+  -h, --help       show this help
+`,
+  options: { format: { type: 'string' } },
+  positionals: [2, 2],
+  async run(context) {
+    const [action, file] = context.positionals;
+    if (action !== 'import') throw new UsageError(`unknown catalog action "${action}": use import`);
+    const format = (context.values.format as string | undefined) ?? (extname(file!).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+    if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
+    let text: string;
+    try {
+      text = readFileSync(file!, 'utf8');
+    } catch (error) {
+      throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    const items = parseCatalog(text, format);
+    const store = await context.openStore();
+    const service = new RecommenderService({ db: store.db, memory: store, embedder: store.embedder });
+    await service.importItems(items);
+    context.io.stdout.write(`imported ${items.length} items\n`);
+  },
+};
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'import a ratings dataset (MovieLens 100K) for evaluation',
+  help: `Usage: mnemo import movielens DIR
+
+Reads MovieLens 100K (u.item in ISO-8859-1, u.data, u.user) into the catalog and ratings: items get ids
+"ml<movie id>" with their genres as tags, users "ml<user id>" with age band, gender and occupation.
+MovieLens is for research only: keep such a database to yourself. Item text is not embedded (fast).
+Run mnemo train afterwards.
+
+Options:
+  -h, --help   show this help
+`,
+  options: {},
+  positionals: [2, 2],
+  async run(context) {
+    const [dataset, directory] = context.positionals;
+    if (dataset !== 'movielens') throw new UsageError(`unknown dataset "${dataset}": use movielens`);
+    let movielens: ReturnType<typeof readMovielens>;
+    try {
+      movielens = readMovielens(directory!);
+    } catch (error) {
+      throw new InputError(`cannot read MovieLens from ${join(directory!)}: ${(error as Error).message}`);
+    }
+    const service = await openService(context);
+    const items: Item[] = movielens.items.map((item) => ({
+      id: `ml${item.id}`,
+      title: item.title,
+      description: null,
+      tags: [...item.genres].filter((genre) => genre !== MOVIELENS_GENRES[0]),
+      year: item.year,
+      metadata: { releaseDate: item.releaseDate, url: item.url },
+    }));
+    const { ratings: data } = movielens;
+    const ratings: Rating[] = Array.from(data.stars, (stars, index) => ({
+      userId: `ml${data.users[index]! + 1}`,
+      itemId: `ml${data.items[index]! + 1}`,
+      stars,
+      at: new Date(data.times[index]!),
+      source: 'explicit' as const,
+    }));
+    service.storage.db.transaction(() => {
+      service.storage.upsertItems(items);
+      service.storage.addRatings(ratings);
+      const demographics = movielensDemographics(movielens.users);
+      service.storage.setDemographics(movielens.users.map((user, index) => ({ userId: `ml${user.id}`, demographics: { ...demographics[index]! } })));
+    })();
+    context.io.stdout.write(`imported ${items.length} items, ${ratings.length} ratings, ${movielens.users.length} users\n`);
+  },
+};
+
+export const rateCommand: Command = {
+  name: 'rate',
+  summary: "record a user's rating of a catalog item",
+  help: `Usage: mnemo rate --user U --item ID-or-TITLE --stars N
+
+Records 1–5 stars (source: explicit). A title is matched fuzzily; an ambiguous title lists the candidates
+and records nothing. Rating the same item again replaces the rating. It counts at once: predictions fold
+in a user's current ratings without retraining.
+
+Options:
+  -u, --user U      user id
+      --item X      item id or title
+      --stars N     1 to 5
+  -h, --help        show this help
+`,
+  options: { ...USER_OPTION, item: { type: 'string' }, stars: { type: 'string' } },
+  positionals: [0, 0],
+  async run(context) {
+    const user = requireFlag(context, 'user');
+    const item = requireFlag(context, 'item');
+    const stars = integerFlag(context, 'stars', Number.NaN, [1, 5]);
+    if (Number.isNaN(stars)) throw new UsageError('--stars is required');
+    const service = await openService(context);
+    const rating = await service.rate(user, item, stars);
+    context.io.stdout.write(`${user} rated ${rating.itemId} "${service.storage.item(rating.itemId)!.title}" ${stars}/5\n`);
+  },
+};
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: "predict a user's rating of an item, with the reasons",
+  help: `Usage: mnemo predict --user U --item ID-or-TITLE [--json]
+
+Prints the predicted stars, the level it came from (user, persona or global: the blend backs off from the
+user's own model to their persona and global biases when they have rated and said little) and why.
+--json prints { itemId, title, predicted, level, why: [...] }.
+
+Options:
+  -u, --user U   user id
+      --item X   item id or title
+      --json     print JSON
+  -h, --help     show this help
+`,
+  options: { ...USER_OPTION, ...JSON_OPTION, item: { type: 'string' } },
+  positionals: [0, 0],
+  async run(context) {
+    const user = requireFlag(context, 'user');
+    const item = requireFlag(context, 'item');
+    const service = await openService(context);
+    const prediction = await service.predict(user, item);
+    context.io.stdout.write(
+      context.values.json
+        ? printJson(prediction)
+        : `${prediction.title}: ${prediction.predicted.toFixed(2)} stars (${prediction.level} level)\n${prediction.why.map((why) => `  - ${why.text}\n`).join('')}`,
+    );
+  },
+};
+
+export const recommendCommand: Command = {
+  name: 'recommend',
+  summary: 'recommend unseen items to a user, each with why',
+  help: `Usage: mnemo recommend --user U [--k 10] [--json]
+
+Top-k items the user has not rated, honouring hard constraints they stated ("I can't stand horror" removes
+horror), with some diversity across tags. --json prints an array of
+{ itemId, title, score, predicted, level, why: [...] }.
+
+Options:
+  -u, --user U   user id
+      --k N      how many (default 10)
+      --json     print JSON
+  -h, --help     show this help
+`,
+  options: { ...USER_OPTION, ...JSON_OPTION, k: { type: 'string' } },
+  positionals: [0, 0],
+  async run(context) {
+    const user = requireFlag(context, 'user');
+    const k = integerFlag(context, 'k', 10, [1, 1000]);
+    const service = await openService(context);
+    const recommendations = await service.recommend(user, { k });
+    context.io.stdout.write(
+      context.values.json
+        ? printJson(recommendations)
+        : recommendations.map((entry, index) => `${String(index + 1).padStart(2)}. ${entry.title} (${entry.itemId}) predicted ${entry.predicted.toFixed(2)}\n${entry.why.map((why) => `      ${why.text}\n`).join('')}`).join(''),
+    );
+  },
+};
+
+export const personaCommand: Command = {
+  name: 'persona',
+  summary: "show a user's persona (taste group) and what it likes",
+  help: `Usage: mnemo persona --user U [--json]
+
+Personas are groups of users found from their tastes by mnemo train; a new or sparse user is placed from
+their ratings, demographics and stated preferences. Shows the assignment, its weights, and the level the
+user's predictions come from.
+
+Options:
+  -u, --user U   user id
+      --json     print JSON
+  -h, --help     show this help
+`,
+  options: { ...USER_OPTION, ...JSON_OPTION },
+  positionals: [0, 0],
+  async run(context) {
+    const user = requireFlag(context, 'user');
+    const service = await openService(context);
+    const report = service.persona(user);
+    context.io.stdout.write(
+      context.values.json
+        ? printJson(report)
+        : `${user}: ${report.persona} (weights ${report.weights.map((weight) => weight.toFixed(2)).join(', ')}); ${report.ratings} ratings, ${report.statements} stated preferences; predictions at ${report.level} level\n` +
+            `${report.persona} likes:\n${report.likes.map((like) => `  - ${like.title}\n`).join('')}`,
+    );
+  },
+};
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train the rating model and personas on every stored rating',
+  help: `Usage: mnemo train
+
+Trains the collaborative model (SVD++), fits personas (k-means over user factors) and the item-item model
+(EASE) on every rating in the database, and keeps them in it. New ratings afterwards are folded in at
+prediction time; retrain now and then to update items and personas.
+
+Options:
+  -h, --help   show this help
+`,
+  options: {},
+  positionals: [0, 0],
+  async run(context) {
+    const service = await openService(context);
+    const bar = progressBar(context.io, 'training');
+    const summary = service.train({ onProgress: ({ done, total }) => bar.update(done, total) });
+    bar.finish();
+    context.io.stdout.write(`trained on ${summary.ratings} ratings of ${summary.items} items by ${summary.users} users\n`);
+  },
+};

@@ -1,0 +1,86 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliEnvironment, mnemo } from '../helpers/cli.js';
+import { sharedGloveEmbedder } from '../helpers/glove.js';
+
+beforeAll(async () => {
+  await sharedGloveEmbedder();
+});
+
+// A small generated catalog: two taste groups (space and romance) and a horror title.
+const catalog = [
+  { id: 's1', title: 'Star Voyage', tags: ['Sci-Fi'] },
+  { id: 's2', title: 'Star Voyage II', tags: ['Sci-Fi'] },
+  { id: 's3', title: 'Moon Base', tags: ['Sci-Fi'] },
+  { id: 'r1', title: 'Paris Love', tags: ['Romance'] },
+  { id: 'r2', title: 'Paris Love Again', tags: ['Romance'] },
+  { id: 'h1', title: 'Night Terror', tags: ['Horror'] },
+];
+
+async function seeded() {
+  const env = cliEnvironment();
+  const file = join(env.HOME!, 'catalog.jsonl');
+  writeFileSync(file, catalog.map((item) => JSON.stringify(item)).join('\n'));
+  expect((await mnemo(env, ['catalog', 'import', file])).code).toBe(0);
+  for (let user = 0; user < 12; user++) {
+    const space = user % 2 === 0;
+    for (const item of catalog) {
+      const likes = item.id.startsWith(space ? 's' : 'r');
+      if (item.id === 'h1' && user % 3 !== 0) continue;
+      expect((await mnemo(env, ['rate', '--user', `u${user}`, '--item', item.id, '--stars', String(likes ? 5 : 2)])).code).toBe(0);
+    }
+  }
+  return env;
+}
+
+describe('recommender CLI', () => {
+  it('imports a catalog, rates, trains, predicts and recommends with reasons', { timeout: 60_000 }, async () => {
+    const env = await seeded();
+    expect((await mnemo(env, ['rate', '--user', 'ada', '--item', 'Moon Base', '--stars', '5'])).code).toBe(0);
+    const trained = await mnemo(env, ['train']);
+    expect(trained.code).toBe(0);
+
+    const recommended = await mnemo(env, ['recommend', '--user', 'ada', '--k', '3', '--json']);
+    expect(recommended.code).toBe(0);
+    const items = JSON.parse(recommended.stdout) as Array<{ itemId: string; title: string; score: number; predicted: number; why: unknown[] }>;
+    expect(items.length).toBeGreaterThan(0);
+    for (const entry of items) {
+      expect(Object.keys(entry)).toEqual(expect.arrayContaining(['itemId', 'title', 'score', 'predicted', 'why']));
+      expect(entry.itemId).not.toBe('s3');
+      expect(entry.predicted).toBeGreaterThanOrEqual(1);
+      expect(entry.predicted).toBeLessThanOrEqual(5);
+    }
+
+    // A stated dislike is a hard constraint.
+    expect((await mnemo(env, ['remember', '--user', 'ada', '--kind', 'preference', 'I can\'t stand horror movies'])).code).toBe(0);
+    const constrained = JSON.parse((await mnemo(env, ['recommend', '--user', 'ada', '--k', '5', '--json'])).stdout) as Array<{ itemId: string }>;
+    expect(constrained.map((entry) => entry.itemId)).not.toContain('h1');
+
+    const predicted = JSON.parse((await mnemo(env, ['predict', '--user', 'ada', '--item', 'Star Voyage', '--json'])).stdout) as { predicted: number };
+    expect(predicted.predicted).toBeGreaterThan(3);
+    expect((await mnemo(env, ['persona', '--user', 'newcomer'])).code).toBe(0);
+  });
+
+  it('refuses bad input with clear errors and writes nothing', async () => {
+    const env = await seeded();
+    const ambiguous = await mnemo(env, ['rate', '--user', 'ada', '--item', 'Star Voyage', '--stars', '4']);
+    // "Star Voyage" is exact for s1; "Paris" is ambiguous between two titles.
+    expect(ambiguous.code).toBe(0);
+    const unclear = await mnemo(env, ['rate', '--user', 'bo', '--item', 'Paris', '--stars', '4']);
+    expect(unclear.code).toBe(1);
+    expect(unclear.stderr).toMatch(/ambiguous.*r1.*r2|ambiguous.*r2.*r1/);
+    expect((await mnemo(env, ['rate', '--user', 'bo', '--item', 'Nope Movie', '--stars', '4'])).stderr).toMatch(/no catalog item matches/);
+    const stars = await mnemo(env, ['rate', '--user', 'bo', '--item', 's1', '--stars', '9']);
+    expect(stars.code).toBe(2);
+    expect(stars.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse((await mnemo(env, ['recommend', '--user', 'bo', '--json'])).stdout).length).toBeGreaterThan(0);
+
+    const bad = join(env.HOME!, 'bad.jsonl');
+    writeFileSync(bad, '{"id":"x1","title":"Fine"}\n{"id":"x2"}\nnot json\n');
+    const rejected = await mnemo(env, ['catalog', 'import', bad]);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/line 2/);
+    expect((await mnemo(env, ['rate', '--user', 'bo', '--item', 'x1', '--stars', '3'])).stderr).toMatch(/no catalog item matches/);
+  });
+});

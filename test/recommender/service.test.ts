@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { openDatabase } from '../../memory/sqlite/database.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { userScope } from '../../memory/types.js';
+import { readPreferences, violations } from '../../recommender/constraints.js';
+import { createRandom } from '../../recommender/model/random.js';
+import { RecommenderService } from '../../recommender/service.js';
+import type { Item, Rating } from '../../recommender/types.js';
+
+const GENRES = ['Horror', 'Comedy', 'Drama', 'Musical', 'Sci-Fi', 'Western'];
+
+/** 60 items in 6 genres; 40 users who each like two genres and dislike the rest. */
+function generated(): { items: Item[]; ratings: Rating[] } {
+  const random = createRandom(1);
+  const items: Item[] = Array.from({ length: 60 }, (_, index) => ({
+    id: `m${index}`,
+    title: `Film number ${index} (${2000 + (index % 20)})`,
+    description: null,
+    tags: [GENRES[index % GENRES.length]!],
+    year: 2000 + (index % 20),
+    metadata: {},
+  }));
+  const ratings: Rating[] = [];
+  for (let user = 0; user < 40; user++) {
+    const liked = new Set([user % 6, (user + 1) % 6]);
+    for (const item of items) {
+      if (random.next() > 0.4) continue;
+      const genre = Number(item.id.slice(1)) % 6;
+      ratings.push({ userId: `u${user}`, itemId: item.id, stars: liked.has(genre) ? 5 : 2, at: new Date(1_700_000_000_000 + ratings.length), source: 'explicit' });
+    }
+  }
+  return { items, ratings };
+}
+
+function service(): { service: RecommenderService; memory: SqliteMemoryStore } {
+  const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
+  const recommender = new RecommenderService({ db: memory.db, memory });
+  const { items, ratings } = generated();
+  recommender.storage.upsertItems(items);
+  recommender.storage.addRatings(ratings);
+  recommender.train({ factors: 8, personas: 3 });
+  return { service: recommender, memory };
+}
+
+describe('hard constraints read from memory', () => {
+  it('reads negations with wink tokens and ignores statements that are not dislikes', () => {
+    const preferences = readPreferences([
+      { id: 'f1', text: "I can't stand horror movies" },
+      { id: 'f2', text: 'no musicals please' },
+      { id: 'f3', text: "I don't hate westerns" },
+      { id: 'f4', text: 'I love sci-fi' },
+    ]);
+    expect(violations(['Horror'], preferences).map((preference) => preference.memoryId)).toEqual(['f1']);
+    expect(violations(['Musical'], preferences).map((preference) => preference.memoryId)).toEqual(['f2']);
+    expect(violations(['Western'], preferences)).toEqual([]);
+    expect(violations(['Sci-Fi'], preferences)).toEqual([]);
+  });
+});
+
+describe('RecommenderService', () => {
+  it('never recommends rated items or items violating a stated constraint, and explains with real ratings and memories', async () => {
+    const { service: recommender, memory } = service();
+    await memory.changeFacts(userScope('u0'), [{ op: 'add', fact: { kind: 'preference', text: "I can't stand horror" } }]);
+    const stated = memory.list(userScope('u0'), { kinds: ['preference'] });
+    expect(stated.length).toBe(1);
+    const rated = new Set(recommender.storage.ratingsOf('u0').map((rating) => rating.itemId));
+    const recommendations = await recommender.recommend('u0', { k: 15 });
+    expect(recommendations).toHaveLength(15);
+    for (const recommendation of recommendations) {
+      expect(rated.has(recommendation.itemId)).toBe(false);
+      expect(recommender.storage.item(recommendation.itemId)!.tags).not.toContain('Horror');
+      expect(recommendation.predicted).toBeGreaterThanOrEqual(1);
+      expect(recommendation.predicted).toBeLessThanOrEqual(5);
+      for (const why of recommendation.why) {
+        if (why.kind === 'rating') expect(recommender.storage.ratingsOf('u0').find((rating) => rating.itemId === why.itemId)?.stars).toBe(why.stars);
+      }
+    }
+    expect(recommendations.some((recommendation) => recommendation.why.some((why) => why.kind === 'rating'))).toBe(true);
+    const horror = await recommender.predict('u0', 'm0');
+    expect(horror.why.some((why) => why.kind === 'memory' && why.memoryId === stated[0]!.id)).toBe(true);
+    expect(horror.predicted).toBeLessThanOrEqual(1.5);
+  });
+
+  it('ranks the genres a user likes first', async () => {
+    const { service: recommender } = service();
+    const recommendations = await recommender.recommend('u3', { k: 5 });
+    const liked = new Set(['Musical', 'Sci-Fi']);
+    const hits = recommendations.filter((recommendation) => liked.has(recommender.storage.item(recommendation.itemId)!.tags[0]!)).length;
+    expect(hits).toBeGreaterThanOrEqual(4);
+  });
+
+  it('gives a user with no data persona or global recommendations, not an error', async () => {
+    const { service: recommender } = service();
+    const recommendations = await recommender.recommend('stranger', { k: 5 });
+    expect(recommendations).toHaveLength(5);
+    expect(recommendations.every((recommendation) => recommendation.level === 'persona' || recommendation.level === 'global')).toBe(true);
+  });
+
+  it('rates by fuzzy title, lists ambiguous candidates and writes nothing on bad input', async () => {
+    const { service: recommender } = service();
+    const before = recommender.storage.ratingsOf('newcomer').length;
+    await expect(recommender.rate('newcomer', 'Film number', 4)).rejects.toThrow(/ambiguous: m\d+ "Film number/);
+    await expect(recommender.rate('newcomer', 'no such film at all', 4)).rejects.toThrow(/no catalog item/);
+    await expect(recommender.rate('newcomer', 'm1', 6)).rejects.toThrow(/1 to 5/);
+    expect(recommender.storage.ratingsOf('newcomer')).toHaveLength(before);
+    const rating = await recommender.rate('newcomer', 'film number 12', 5);
+    expect(rating.itemId).toBe('m12');
+  });
+
+  it('folds in a new rating at once: the prediction moves toward it without retraining', async () => {
+    const { service: recommender } = service();
+    const before = await recommender.predict('fresh', 'm4');
+    for (const id of ['m4', 'm10', 'm16', 'm22']) await recommender.rate('fresh', id, 5);
+    const after = await recommender.predict('fresh', 'm28');
+    expect(after.predicted).toBeGreaterThan(before.predicted);
+  });
+});
+
+it('keeps the test database free of half-written items when a transaction fails', () => {
+  const db = openDatabase(':memory:');
+  const recommender = new RecommenderService({ db });
+  expect(() => recommender.storage.addRatings([{ userId: 'a', itemId: 'missing', stars: 3, at: new Date(), source: 'explicit' }])).toThrow();
+  expect(recommender.storage.allRatings()).toHaveLength(0);
+});
