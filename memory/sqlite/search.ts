@@ -5,6 +5,7 @@ import { DEFAULT_WEIGHTS, scoreCandidates, type Candidate, type RankWeights } fr
 import type { MemoryKind, ScoreParts } from '../types.js';
 import { type MemoryRow } from './rows.js';
 import { matchExpression } from './fts-terms.js';
+import { sessionNeighbours } from './sessions.js';
 import type { VectorIndex } from './vector-index.js';
 import { readWordIds } from './vectors.js';
 
@@ -140,20 +141,6 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
     if (row.kind !== 'episode') row.provenance = (provenance.get(row.id) as string | null) ?? null;
     return { row, score: entry.score, parts: entry.parts };
   });
-}
-
-/** The previous and next episode of each given episode in its session. */
-function sessionNeighbours(prepare: Prepare, namespaceId: number, ids: readonly number[]): Map<number, number[]> {
-  // Row-value comparisons let SQLite seek the (namespace_id, session, at, id) index instead of scanning the session.
-  const rows = prepare(
-    `SELECT a.id AS id,
-       (SELECT p.id FROM memories p WHERE p.namespace_id = a.namespace_id AND p.session = a.session
-          AND (p.at, p.id) < (a.at, a.id) ORDER BY p.at DESC, p.id DESC LIMIT 1) AS previous,
-       (SELECT n.id FROM memories n WHERE n.namespace_id = a.namespace_id AND n.session = a.session
-          AND (n.at, n.id) > (a.at, a.id) ORDER BY n.at, n.id LIMIT 1) AS next
-     FROM memories a WHERE a.id IN (SELECT value FROM json_each(?)) AND +a.namespace_id = ? AND +a.kind = 'episode' AND a.session IS NOT NULL`,
-  ).all(JSON.stringify(ids), namespaceId) as Array<{ id: number; previous: number | null; next: number | null }>;
-  return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
 }
 
 /**

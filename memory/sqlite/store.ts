@@ -8,7 +8,9 @@ import { validateFactKind, validateK, validateOptionalString, validateScope, val
 import { openDatabase, statementCache, type OpenDatabaseOptions } from './database.js';
 import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
 import { searchNamespace, type SearchDepth } from './search.js';
+import { deleteMemories, deleteNamespace, deleteRecommenderRows } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
+import { neighbourRows } from './sessions.js';
 import { VectorIndex } from './vector-index.js';
 import { bindEmbedder, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
 
@@ -263,7 +265,7 @@ export class SqliteMemoryStore {
   neighbours(scope: Scope, id: string, radius = 1): Memory[] {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return [];
-    const rows = this.neighbourRows(namespaceId, [parseMemoryId(id)], radius).get(parseMemoryId(id)) ?? [];
+    const rows = neighbourRows(this.prepare, namespaceId, [parseMemoryId(id)], radius).get(parseMemoryId(id)) ?? [];
     return rows.map((row) => toMemory(row, scope));
   }
 
@@ -298,7 +300,7 @@ export class SqliteMemoryStore {
         depth: options.depth,
       });
       const weight = SCOPE_WEIGHT[scope.kind];
-      const context = options.context ? this.neighbourRows(namespaceId, found.map((hit) => hit.row.id), options.context) : undefined;
+      const context = options.context ? neighbourRows(this.prepare, namespaceId, found.map((hit) => hit.row.id), options.context) : undefined;
       for (const hit of found) {
         hits.push({
           memory: toMemory(hit.row, scope),
@@ -320,7 +322,7 @@ export class SqliteMemoryStore {
     const namespaceId = this.namespaceId(scope, false);
     if (namespaceId === undefined) {
       if (id !== undefined) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
-      if (scope.kind === 'user') this.forgetRecommenderRows(scope.id);
+      if (scope.kind === 'user') deleteRecommenderRows(this.prepare, scope.id);
       return { deleted: 0 };
     }
     const deleted = this.db.transaction(() => {
@@ -329,17 +331,8 @@ export class SqliteMemoryStore {
           ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
           : (this.prepare('SELECT id FROM memories WHERE id = ? AND namespace_id = ?').pluck().all(parseMemoryId(id), namespaceId) as number[]);
       if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
-      this.deleteRows(ids);
-      if (id === undefined) {
-        this.vectors?.dropNamespace(namespaceId);
-        this.deleteThreads(namespaceId);
-        if (scope.kind === 'user') this.forgetRecommenderRows(scope.id);
-        this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
-        this.prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
-      }
-      // Deleted rows are gone from the full-text postings, but their words can survive as separator keys of the
-      // index's b-tree; rewriting the index drops them.
-      if (ids.length > 0) this.prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
+      deleteMemories(this.prepare, this.vectors, ids);
+      if (id === undefined) deleteNamespace(this.prepare, this.vectors, namespaceId, scope);
       return ids.length;
     }).immediate();
     this.checkpoint();
@@ -421,55 +414,6 @@ export class SqliteMemoryStore {
     if (!row || row.kind === 'episode') throw new InputError(`no fact ${id} in this scope`, { code: 'not_found' });
     if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
     return rowId;
-  }
-
-  /** The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training. */
-  private forgetRecommenderRows(userId: string): void {
-    this.prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
-    this.prepare('DELETE FROM rec_users WHERE user_id = ?').run(userId);
-  }
-
-  /** Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables, when the file has them. */
-  private deleteThreads(namespaceId: number): void {
-    const prefix = `${namespaceId}/`;
-    for (const table of ['checkpoints', 'writes']) {
-      const exists = this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
-      // substr() rather than LIKE: thread ids may contain % and _.
-      if (exists) this.db.prepare(`DELETE FROM ${table} WHERE substr(thread_id, 1, ?) = ?`).run(prefix.length, prefix);
-    }
-  }
-
-  private deleteRows(ids: readonly number[]): void {
-    const unlink = this.prepare('UPDATE memories SET supersedes = NULL WHERE supersedes = ?');
-    const remove = this.prepare('DELETE FROM memories WHERE id = ?');
-    const unindex = this.prepare('DELETE FROM memories_fts WHERE rowid = ?');
-    for (const id of ids) {
-      this.vectors?.remove(id);
-      unindex.run(BigInt(id));
-      unlink.run(id);
-      remove.run(id);
-    }
-  }
-
-  private neighbourRows(namespaceId: number, ids: readonly number[], radius: number): Map<number, MemoryRow[]> {
-    const result = new Map<number, MemoryRow[]>();
-    const anchor = this.prepare('SELECT session, at FROM memories WHERE id = ? AND namespace_id = ? AND kind = \'episode\'');
-    const before = this.prepare(
-      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = ? AND m.session IS ? AND m.kind = 'episode'
-       AND (m.at < ? OR (m.at = ? AND m.id < ?)) ORDER BY m.at DESC, m.id DESC LIMIT ?`,
-    );
-    const after = this.prepare(
-      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = ? AND m.session IS ? AND m.kind = 'episode'
-       AND (m.at > ? OR (m.at = ? AND m.id > ?)) ORDER BY m.at, m.id LIMIT ?`,
-    );
-    for (const id of ids) {
-      const origin = anchor.get(id, namespaceId) as { session: string | null; at: number } | undefined;
-      if (!origin || origin.session === null) continue;
-      const earlier = (before.all(namespaceId, origin.session, origin.at, origin.at, id, radius) as MemoryRow[]).reverse();
-      const later = after.all(namespaceId, origin.session, origin.at, origin.at, id, radius) as MemoryRow[];
-      result.set(id, [...earlier, ...later]);
-    }
-    return result;
   }
 
   private async embedAll(texts: readonly string[], options: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<Float32Array[]> {

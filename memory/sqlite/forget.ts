@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+import type { Scope } from '../types.js';
+import type { VectorIndex } from './vector-index.js';
+
+type Prepare = (sql: string) => Database.Statement;
+
+/**
+ * Deletes memory rows with everything that indexes them: vectors (zeroed first), full-text postings, provenance and
+ * supersede links. Runs inside the caller's transaction.
+ */
+export function deleteMemories(prepare: Prepare, vectors: VectorIndex | undefined, ids: readonly number[]): void {
+  const unlink = prepare('UPDATE memories SET supersedes = NULL WHERE supersedes = ?');
+  const remove = prepare('DELETE FROM memories WHERE id = ?');
+  const unindex = prepare('DELETE FROM memories_fts WHERE rowid = ?');
+  for (const id of ids) {
+    vectors?.remove(id);
+    unindex.run(BigInt(id));
+    unlink.run(id);
+    remove.run(id);
+  }
+  // Deleted rows are gone from the full-text postings, but their words can survive as separator keys of the
+  // index's b-tree; rewriting the index drops them.
+  if (ids.length > 0) prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
+}
+
+/** Deletes what a (now empty) namespace owns beyond its memories: centroids, threads, persona, recommender rows. */
+export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number, scope: Scope): void {
+  vectors?.dropNamespace(namespaceId);
+  deleteThreads(prepare, namespaceId);
+  if (scope.kind === 'user') deleteRecommenderRows(prepare, scope.id);
+  prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
+  prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
+}
+
+/** The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training. */
+export function deleteRecommenderRows(prepare: Prepare, userId: string): void {
+  prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
+  prepare('DELETE FROM rec_users WHERE user_id = ?').run(userId);
+}
+
+/**
+ * Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables (created by the saver on first
+ * use, so they may not exist): their thread ids start with `<namespace id>/` (see SqliteMemoryStore.threadKey).
+ */
+function deleteThreads(prepare: Prepare, namespaceId: number): void {
+  const prefix = `${namespaceId}/`;
+  for (const table of ['checkpoints', 'writes']) {
+    if (!prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) continue;
+    // substr() rather than LIKE: thread ids may contain % and _.
+    prepare(`DELETE FROM ${table} WHERE substr(thread_id, 1, ?) = ?`).run(prefix.length, prefix);
+  }
+}
