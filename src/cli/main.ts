@@ -10,11 +10,13 @@ import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from '
 import { reindexCommand } from './commands/reindex.js';
 import { catalogCommand, importCommand, personaCommand, predictCommand, rateCommand, recommendCommand, trainCommand } from './commands/recommender.js';
 import { searchCommand } from './commands/search.js';
+import { slackCommand } from './commands/slack.js';
 import type { Command, CommandContext } from './command.js';
 import { progressBar, type CliIo } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
   askCommand,
+  slackCommand,
   ingestCommand,
   searchCommand,
   rememberCommand,

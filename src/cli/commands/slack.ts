@@ -1,0 +1,115 @@
+import { NO_MODEL_HELP } from '../../config.js';
+import { ConfigError, MnemoError, oneLine } from '../../errors.js';
+import type { Command } from '../command.js';
+import { progressBar } from '../io.js';
+
+/** How `mnemo slack` connects, as read from the environment. */
+export type SlackSettings =
+  | { readonly mode: 'http'; readonly botToken: string; readonly signingSecret: string; readonly port: number; readonly slackApiUrl?: string }
+  | { readonly mode: 'socket'; readonly botToken: string; readonly appToken: string; readonly slackApiUrl?: string };
+
+/**
+ * Reads the Slack settings: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode with SLACK_SIGNING_SECRET and
+ * PORT (default 3000). SLACK_BOT_TOKEN is always needed. A missing or malformed variable is one ConfigError line.
+ */
+export function slackSettings(env: NodeJS.ProcessEnv): SlackSettings {
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const botToken = read('SLACK_BOT_TOKEN');
+  const appToken = read('SLACK_APP_TOKEN');
+  const signingSecret = read('SLACK_SIGNING_SECRET');
+  const apiUrl = read('SLACK_API_URL');
+  if (!botToken) {
+    throw new ConfigError('SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see mnemo slack --help');
+  }
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl)) throw new ConfigError(`SLACK_API_URL must be an http(s) URL, not "${apiUrl}"`);
+  const slackApiUrl = apiUrl ? { slackApiUrl: apiUrl } : {};
+  if (appToken) {
+    if (!appToken.startsWith('xapp-')) throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-...) with connections:write');
+    return { mode: 'socket', botToken, appToken, ...slackApiUrl };
+  }
+  if (!signingSecret) {
+    throw new ConfigError('set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode; see mnemo slack --help');
+  }
+  const rawPort = read('PORT');
+  const port = rawPort === undefined ? 3000 : Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`PORT must be a port number from 0 to 65535, not "${rawPort}"`);
+  return { mode: 'http', botToken, signingSecret, port, ...slackApiUrl };
+}
+
+export const slackCommand: Command = {
+  name: 'slack',
+  summary: 'run the Slack bot (HTTP events or Socket Mode; needs a model)',
+  help: `Usage: mnemo slack
+       mnemo slack --manifest [--socket-mode] [--url URL]
+
+Runs mnemo as a Slack bot until interrupted. It answers direct messages and @mentions
+in threads; each Slack thread is an agent thread. Every person is their own mnemo user
+(TEAM:USER), so in a shared channel nobody sees anyone else's memories. Recommendations
+carry 1-5 rating buttons; a click records the rating. "forget me" (as a message) or
+/mnemo-forget deletes everything mnemo keeps about the speaker. A failure is answered
+with ":warning: reason" and the bot keeps running.
+
+Environment:
+  SLACK_BOT_TOKEN        bot token, xoxb-... (required)
+  SLACK_SIGNING_SECRET   HTTP mode: verifies requests to POST /slack/events
+  PORT                   HTTP mode: port to listen on (default 3000)
+  SLACK_APP_TOKEN        Socket Mode instead of HTTP: app-level token, xapp-...,
+                         with connections:write (no public URL needed)
+  SLACK_API_URL          Web API base URL (default https://slack.com/api/), for proxies
+  plus the model and database settings of mnemo --help (a model is required)
+
+Options:
+      --manifest      print the Slack app manifest (scopes, events, /mnemo-forget) to
+                      paste at https://api.slack.com/apps, and exit
+      --socket-mode   with --manifest: the Socket Mode manifest (no request URLs)
+      --url URL       with --manifest: the public base URL of this server
+                      (default https://YOUR-HOST.example.com)
+      --db PATH       database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
+  -h, --help          show this help
+`,
+  options: { manifest: { type: 'boolean' }, 'socket-mode': { type: 'boolean' }, url: { type: 'string' } },
+  positionals: [0, 0],
+  async run(context) {
+    const { io, values } = context;
+    if (values.manifest) {
+      const { slackManifestYaml } = await import('../../adapters/slack/manifest.js');
+      const url = typeof values.url === 'string' ? values.url : undefined;
+      io.stdout.write(slackManifestYaml({ socketMode: values['socket-mode'] === true, ...(url ? { url } : {}) }));
+      return 0;
+    }
+    const settings = slackSettings(io.env);
+    if (context.config.model.kind === 'none') throw new ConfigError(NO_MODEL_HELP);
+    const [{ openServices }, { createSlackApp }] = await Promise.all([import('../../services.js'), import('../../adapters/slack/app.js')]);
+    const bar = progressBar(io, 'preparing word vectors (first run only)');
+    const services = await openServices(context.config, { surface: 'slack', onProgress: ({ done, total }) => bar.update(done, total) });
+    bar.finish();
+    try {
+      const app = createSlackApp({
+        connection: settings.mode === 'http' ? { mode: 'http', signingSecret: settings.signingSecret } : { mode: 'socket', appToken: settings.appToken },
+        botToken: settings.botToken,
+        ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
+        agent: services.agent,
+        memory: services.memory,
+        recommender: services.recommender,
+      });
+      try {
+        await (settings.mode === 'http' ? app.start(settings.port) : app.start());
+      } catch (error) {
+        throw new MnemoError('config_invalid', `could not start the Slack app: ${oneLine(error)}`);
+      }
+      io.stderr.write(
+        settings.mode === 'http'
+          ? `mnemo slack: listening on port ${settings.port}, events at /slack/events (Ctrl-C to stop)\n`
+          : 'mnemo slack: connected in Socket Mode (Ctrl-C to stop)\n',
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await app.stop();
+      return 0;
+    } finally {
+      services.close();
+    }
+  },
+};

@@ -1,0 +1,246 @@
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { afterEach, describe, expect, it } from 'vitest';
+import { userScope } from '../../memory/types.js';
+import { RecommenderService } from '../../recommender/service.js';
+import { decodeRating } from '../../src/adapters/slack/render.js';
+import type { SlackBlock } from '../../src/adapters/slack/types.js';
+import { createAgent } from '../../src/agent.js';
+import type { AgentEvent } from '../../src/events.js';
+import { fakeModel, memoryStoreForTests } from '../../src/testing.js';
+import {
+  BOT_USER,
+  directMessage,
+  interactionBody,
+  mention,
+  replyEvents,
+  scriptedAgent,
+  startLoopbackSlack,
+  TEAM,
+  type LoopbackSlack,
+} from './loopback.js';
+
+const running: LoopbackSlack[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((slack) => slack.close()));
+});
+
+async function start(dependencies: Parameters<typeof startLoopbackSlack>[0]): Promise<LoopbackSlack> {
+  const slack = await startLoopbackSlack(dependencies);
+  running.push(slack);
+  return slack;
+}
+
+const noMemory = { forget: () => ({ deleted: 0 }) };
+const noRecommender = { rate: async () => Promise.reject(new Error('no recommender in this test')) };
+
+const recommendEvents = (items: Array<{ itemId: string; title: string }>): AgentEvent[] => [
+  { type: 'tool-call', id: 'call-1', name: 'recommend', args: { k: items.length } },
+  { type: 'tool-result', id: 'call-1', name: 'recommend', isError: false, result: items.map((item) => JSON.stringify({ ...item, predicted: 4.2, why: ['you loved Aliens'] })).join('\n') },
+  ...replyEvents('Here are two picks for tonight.'),
+];
+
+const buttonsOf = (blocks: SlackBlock[]) =>
+  blocks.filter((block) => block.type === 'actions').map((block) => ({ blockId: block.block_id, buttons: block.elements as Array<{ action_id: string; value: string }> }));
+
+describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
+  it('answers a signed direct message in its thread, as the team:user speaker', async () => {
+    const agent = scriptedAgent(() => replyEvents('Hello **Ada**! <!channel>'));
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    const response = await slack.send(directMessage('U1', 'hi there', '1700000000.000100'));
+    expect(response.status).toBe(200);
+    const [posted] = await slack.api.waitFor('chat.postMessage');
+
+    expect(agent.turns).toEqual([{ input: 'hi there', options: { userId: `${TEAM}:U1`, threadId: 'D1:1700000000.000100' } }]);
+    expect(posted!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.000100' });
+    // Markdown becomes mrkdwn, and the model cannot ping the channel.
+    expect(posted!.args.text).toBe('Hello *Ada*! &lt;!channel&gt;');
+    expect(posted!.token).toBe('xoxb-test');
+  });
+
+  it('answers a signed mention in the thread it was made in, without the mention in the input', async () => {
+    const agent = scriptedAgent(() => replyEvents('Try Alien.'));
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    expect((await slack.send(mention('U2', 'what should I watch?', '1700000000.000300', { thread_ts: '1700000000.000200' }))).status).toBe(200);
+    const [posted] = await slack.api.waitFor('chat.postMessage');
+
+    expect(agent.turns).toEqual([{ input: 'what should I watch?', options: { userId: `${TEAM}:U2`, threadId: 'C1:1700000000.000200' } }]);
+    expect(posted!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.000200', text: 'Try Alien.' });
+  });
+
+  it('rejects a bad signature and a timestamp older than five minutes with 401, and answers neither', async () => {
+    const agent = scriptedAgent(() => replyEvents('should not be sent'));
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    const forged = await slack.send(directMessage('U1', 'hi', '1700000000.000400'), { secret: 'not-the-secret' });
+    const stale = await slack.send(directMessage('U1', 'hi', '1700000000.000500'), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(forged.status).toBe(401);
+    expect(stale.status).toBe(401);
+    // The same request, signed now with the right secret, is answered: the 401s came from the checks.
+    expect((await slack.send(directMessage('U1', 'hi', '1700000000.000600'))).status).toBe(200);
+    await slack.api.waitFor('chat.postMessage');
+    expect(agent.turns.map((turn) => turn.options.threadId)).toEqual(['D1:1700000000.000600']);
+  });
+
+  it('ignores edits, bot messages and its own messages', async () => {
+    const agent = scriptedAgent(() => replyEvents('ok'));
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    await slack.send(directMessage('U1', 'edited', '1700000000.000700', { subtype: 'message_changed' }));
+    await slack.send(directMessage(BOT_USER, 'my own reply', '1700000000.000800', { bot_id: 'BBOT' }));
+    await slack.send(directMessage('U1', 'a real one', '1700000000.000900'));
+    await slack.api.waitFor('chat.postMessage');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(agent.turns.map((turn) => turn.input)).toEqual(['a real one']);
+  });
+
+  it('replies :warning: with a short reason when a turn fails, and keeps answering', async () => {
+    let calls = 0;
+    const agent = scriptedAgent(() => {
+      if (++calls === 1) throw new Error('connect ECONNREFUSED 127.0.0.1:11434\n    at TCPConnectWrap.afterConnect');
+      return replyEvents('Back again.');
+    });
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    await slack.send(directMessage('U1', 'first', '1700000000.001000'));
+    await slack.api.waitFor('chat.postMessage');
+    await slack.send(directMessage('U1', 'second', '1700000000.001100'));
+    const [failed, answered] = await slack.api.waitFor('chat.postMessage', 2);
+    expect(failed!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.001000', text: ':warning: connect ECONNREFUSED 127.0.0.1:11434' });
+    expect(answered!.args).toMatchObject({ thread_ts: '1700000000.001100', text: 'Back again.' });
+  });
+
+  it('shows a model failure event as :warning: with the reason', async () => {
+    const agent = scriptedAgent(() => [
+      { type: 'error', stage: 'model', code: 'model_failed', message: 'the model timed out after 60000 ms' },
+      ...replyEvents(''),
+    ]);
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+    await slack.send(directMessage('U1', 'hello?', '1700000000.001200'));
+    const [posted] = await slack.api.waitFor('chat.postMessage');
+    expect(posted!.args.text).toBe(':warning: the model failed: the model timed out after 60000 ms');
+  });
+
+  it('keeps two people in one channel apart: neither memory nor thread history crosses (real agent and store)', async () => {
+    const store = memoryStoreForTests();
+    const secret = 'quetzalcoatlfjord';
+    const model = fakeModel()
+      .respond(new AIMessage('Noted, I will keep it safe.'))
+      .respond(new AIMessage(`{"changes": [{"op": "add", "kind": "fact", "text": "secret word is ${secret}"}]}`))
+      .respond(new AIMessage('You have not told me a secret word.'))
+      .respond(new AIMessage('{"changes": []}'))
+      .respond(new AIMessage(`Your secret word is ${secret}.`))
+      .respond(new AIMessage('{"changes": []}'));
+    const agent = createAgent({ store, model, surface: 'slack' });
+    const slack = await start({ agent, memory: store, recommender: noRecommender });
+    const thread = { thread_ts: '1700000000.002000' };
+
+    await slack.send(mention('UA', `my secret word is ${secret}`, '1700000000.002001', thread));
+    await slack.api.waitFor('chat.postMessage', 1);
+    await slack.send(mention('UB', 'what is my secret word?', '1700000000.002002', thread));
+    await slack.api.waitFor('chat.postMessage', 2);
+    await slack.send(mention('UA', 'what is my secret word?', '1700000000.002003', thread));
+    const replies = await slack.api.waitFor('chat.postMessage', 3);
+
+    const text = (memories: Array<{ text: string }>) => memories.map((memory) => memory.text).join('\n');
+    expect(text(store.list(userScope(`${TEAM}:UA`)))).toContain(secret);
+    expect(text(store.list(userScope(`${TEAM}:UB`)))).not.toContain(secret);
+    expect(store.list(userScope(`${TEAM}:UB`)).length).toBeGreaterThan(0);
+
+    const promptOf = (input: string, nth = 0): string => {
+      const calls = model.calls.filter((call) => (call.messages as BaseMessage[]).at(-1)?.content === input);
+      return (calls[nth]!.messages as BaseMessage[]).map((message) => String(message.content)).join('\n');
+    };
+    // B's turn: no memory of A's and no line of A's conversation reached the model.
+    expect(promptOf('what is my secret word?', 0)).not.toContain(secret);
+    // A's own second turn recalls it: the absence above is isolation, not recall that finds nothing.
+    expect(promptOf('what is my secret word?', 1)).toContain(secret);
+    expect(replies.map((reply) => reply.args.text)).toEqual(['Noted, I will keep it safe.', 'You have not told me a secret word.', `Your secret word is ${secret}.`]);
+  });
+
+  it('puts 1-5 rating buttons on recommendations, and a click stores the clicker\'s rating', async () => {
+    const store = memoryStoreForTests();
+    const recommender = new RecommenderService({ db: store.db, memory: store });
+    await recommender.importItems([
+      { id: 'm1', title: 'Alien (1979)', description: null, tags: ['sci-fi'], year: 1979, metadata: {} },
+      { id: 'm2', title: 'Heat (1995)', description: null, tags: ['crime'], year: 1995, metadata: {} },
+    ]);
+    const agent = scriptedAgent(() => recommendEvents([{ itemId: 'm1', title: 'Alien (1979)' }, { itemId: 'm2', title: 'Heat (1995)' }]));
+    const slack = await start({ agent, memory: store, recommender });
+
+    await slack.send(mention('U1', 'recommend a movie', '1700000000.003000'));
+    const [posted] = await slack.api.waitFor('chat.postMessage');
+    const blocks = posted!.args.blocks as SlackBlock[];
+    const rows = buttonsOf(blocks);
+    expect(rows).toHaveLength(2);
+    expect(rows.map((row) => row.buttons.map((button) => decodeRating(button.value)?.stars))).toEqual([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]);
+    expect(rows.map((row) => decodeRating(row.buttons[0]!.value)?.itemId)).toEqual(['m1', 'm2']);
+
+    const click = (user: string, row: number, stars: number) =>
+      slack.send(
+        interactionBody({
+          type: 'block_actions',
+          team: { id: TEAM, domain: 'test' },
+          user: { id: user, team_id: TEAM },
+          api_app_id: 'A1',
+          token: 'legacy',
+          trigger_id: '1.2.3',
+          container: { type: 'message', message_ts: '1800000000.000001', channel_id: 'C1', is_ephemeral: false },
+          channel: { id: 'C1', name: 'general' },
+          message: { type: 'message', ts: '1800000000.000001', text: posted!.args.text, blocks },
+          response_url: 'https://hooks.slack.invalid/response',
+          actions: [{ type: 'button', ...rows[row]!.buttons[stars - 1]!, block_id: rows[row]!.blockId, text: { type: 'plain_text', text: '★' }, action_ts: '1800000001.0' }],
+        }),
+        { contentType: 'application/x-www-form-urlencoded' },
+      );
+
+    expect((await click('U1', 1, 4)).status).toBe(200);
+    const [updated] = await slack.api.waitFor('chat.update');
+    expect(recommender.storage.ratingsOf(`${TEAM}:U1`).map(({ itemId, stars, source }) => ({ itemId, stars, source }))).toEqual([{ itemId: 'm2', stars: 4, source: 'explicit' }]);
+    // The rated item's buttons are replaced by the rating; the other item keeps its buttons.
+    const after = updated!.args.blocks as SlackBlock[];
+    expect(updated!.args).toMatchObject({ channel: 'C1', ts: '1800000000.000001' });
+    expect(buttonsOf(after).map((row) => row.blockId)).toEqual([rows[0]!.blockId]);
+    expect(JSON.stringify(after)).toContain('You rated *Heat (1995)* ★★★★☆ (4/5)');
+
+    // Someone else clicking the same list rates it for themselves, told privately; the list stays.
+    await click('U9', 0, 2);
+    const [note] = await slack.api.waitFor('chat.postEphemeral');
+    expect(note!.args).toMatchObject({ channel: 'C1', user: 'U9', text: 'Rated *Alien (1979)* 2/5.' });
+    expect(recommender.storage.ratingsOf(`${TEAM}:U9`).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual([{ itemId: 'm1', stars: 2 }]);
+    expect(recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
+    expect(slack.api.callsTo('chat.update')).toHaveLength(1);
+  });
+
+  it('"forget me" and /mnemo-forget delete only the speaker\'s memory and confirm', async () => {
+    const store = memoryStoreForTests();
+    for (const user of ['U1', 'U2', 'U3']) await store.changeFacts(userScope(`${TEAM}:${user}`), [{ op: 'add', fact: { text: `${user} lives in Lisbon` } }]);
+    const agent = scriptedAgent(() => replyEvents('should not be asked'));
+    const slack = await start({ agent, memory: store, recommender: noRecommender });
+
+    await slack.send(directMessage('U1', 'Forget me!', '1700000000.004000'));
+    const [confirmed] = await slack.api.waitFor('chat.postMessage');
+    expect(confirmed!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.004000' });
+    expect(confirmed!.args.text).toMatch(/^Done: I forgot everything I knew about you \(1 memory/);
+    expect(store.list(userScope(`${TEAM}:U1`))).toEqual([]);
+
+    const command = await slack.send(
+      new URLSearchParams({ command: '/mnemo-forget', text: '', team_id: TEAM, user_id: 'U2', channel_id: 'C1', response_url: 'https://hooks.slack.invalid/r', trigger_id: '1.2', api_app_id: 'A1', token: 'legacy' }).toString(),
+      { contentType: 'application/x-www-form-urlencoded' },
+    );
+    expect(command.status).toBe(200);
+    expect(JSON.parse(command.text)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Done: I forgot everything/) });
+    expect(store.list(userScope(`${TEAM}:U2`))).toEqual([]);
+
+    expect(store.list(userScope(`${TEAM}:U3`)).map((memory) => memory.text)).toEqual(['U3 lives in Lisbon']);
+    expect(agent.turns).toEqual([]);
+  });
+
+  it('says how to configure a model when there is none', async () => {
+    const slack = await start({ agent: undefined, memory: noMemory, recommender: noRecommender });
+    await slack.send(mention('U1', 'hello', '1700000000.005000'));
+    const [posted] = await slack.api.waitFor('chat.postMessage');
+    expect(posted!.args.text).toMatch(/^:warning: no model configured: set OPENAI_API_KEY/);
+  });
+});
