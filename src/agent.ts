@@ -113,25 +113,17 @@ export function createAgent(options: CreateAgentOptions): Agent {
     const latency: StageLatency = { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 };
     const usage: TokenUsage = { input: 0, output: 0 };
     const counts = { recalled: 0, written: 0, toolCalls: 0 };
-    const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
-    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === 'messages') {
-        const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
-        const text = metadata.langgraph_node === 'converse' && message.getType() === 'ai' ? messageText(message) : '';
-        if (text) yield { type: 'text-delta', text };
-        continue;
+    const tally: Tally = { latency, usage, counts, stored: false };
+    try {
+      const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
+      for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+        const event = translate(mode, chunk, tally);
+        if (event) yield event;
       }
-      const emission = chunk as NodeEmission;
-      if (emission.type === 'stage') {
-        latency[emission.stage] += emission.ms;
-        usage.input += emission.usage?.input ?? 0;
-        usage.output += emission.usage?.output ?? 0;
-        continue;
-      }
-      if (emission.type === 'memory-recalled') counts.recalled = emission.memories.length;
-      if (emission.type === 'memory-written') counts.written = emission.episodes.length + emission.facts.length;
-      if (emission.type === 'tool-call') counts.toolCalls += 1;
-      yield emission;
+    } catch (error) {
+      // A cancelled turn (Esc, Ctrl+C, a closed Slack request) never reached write-back: keep what the user said.
+      if (!tally.stored && turn.signal?.aborted) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]);
+      throw error;
     }
     const state = await graph.getState(config);
     const messages = (state.values as { messages?: BaseMessage[]; failed?: boolean }).messages ?? [];
@@ -208,6 +200,44 @@ export function createAgent(options: CreateAgentOptions): Agent {
       if (ownsStore) memory.close();
     },
   };
+}
+
+/** What a turn has counted so far. */
+interface Tally {
+  latency: StageLatency;
+  usage: TokenUsage;
+  counts: { recalled: number; written: number; toolCalls: number };
+  /** Write-back has stored the turn. */
+  stored: boolean;
+}
+
+/** One chunk of the graph's stream as an AgentEvent (or folded into the tally). */
+function translate(mode: string, chunk: unknown, tally: Tally): AgentEvent | undefined {
+  if (mode === 'messages') {
+    const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+    // Only the converse node's tokens are the reply; the extraction call's are not.
+    const text = metadata.langgraph_node === 'converse' && message.getType() === 'ai' ? messageText(message) : '';
+    return text ? { type: 'text-delta', text } : undefined;
+  }
+  const emission = chunk as NodeEmission;
+  switch (emission.type) {
+    case 'stage':
+      tally.latency[emission.stage] += emission.ms;
+      tally.usage.input += emission.usage?.input ?? 0;
+      tally.usage.output += emission.usage?.output ?? 0;
+      return undefined;
+    case 'memory-recalled':
+      tally.counts.recalled = emission.memories.length;
+      break;
+    case 'memory-written':
+      tally.counts.written = emission.episodes.length + emission.facts.length;
+      tally.stored = true;
+      break;
+    case 'tool-call':
+      tally.counts.toolCalls += 1;
+      break;
+  }
+  return emission;
 }
 
 const roundLatency = (latency: StageLatency): StageLatency =>

@@ -5,6 +5,7 @@ import { MnemoError, UsageError } from '../errors.js';
 import { createEmbedder } from '../providers.js';
 import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
+import { chatCommand } from './commands/chat.js';
 import { ingestCommand } from './commands/ingest.js';
 import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from './commands/memories.js';
 import { reindexCommand } from './commands/reindex.js';
@@ -15,6 +16,7 @@ import type { Command, CommandContext } from './command.js';
 import { progressBar, type CliIo } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
+  chatCommand,
   askCommand,
   slackCommand,
   ingestCommand,
@@ -57,7 +59,9 @@ Environment:
   OPENAI_BASE_URL         OpenAI-compatible endpoint for MNEMO_EMBEDDER=openai (Ollama, vLLM, ...)
   OPENAI_API_KEY          its key
   MNEMO_EMBEDDING_MODEL   embedding model (default text-embedding-3-small)
-  MNEMO_MODEL             chat model for ask (default gpt-4o-mini; needs OPENAI_API_KEY or OPENAI_BASE_URL)
+  MNEMO_MODEL             chat model for chat, ask and slack (default gpt-4o-mini); a model is
+                          configured by OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server)
+  MNEMO_USER              who you are in the terminal chat (default: your OS user name)
 `;
 }
 

@@ -179,3 +179,17 @@ describe('provider quirks', () => {
     expect(sent.slice(1)).toEqual(['one', 'first', 'two', 'second', 'three']);
   });
 });
+
+describe('cancelled turns', () => {
+  it('keeps what the user said when the turn is aborted before write-back', async () => {
+    const memory = store();
+    const controller = new AbortController();
+    const model = fakeModel().respond(() => {
+      controller.abort();
+      return new AIMessage('too late');
+    });
+    const agent = createAgent({ store: memory, model });
+    await expect(agent.chat('remember this half-sentence', { userId: 'ada', threadId: 't', signal: controller.signal })).rejects.toThrow();
+    expect(memory.list(userScope('ada')).map((episode) => episode.text)).toEqual(['remember this half-sentence']);
+  });
+});

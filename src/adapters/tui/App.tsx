@@ -1,0 +1,117 @@
+import { Box, Text, useApp, useInput } from 'ink';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { userScope } from '../../../memory/types.js';
+import { parseCommand, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
+import type { TranscriptLine } from '../../chat/transcript.js';
+import { NO_MODEL_HELP } from '../../config.js';
+import { InputLine } from './InputLine.js';
+import { StatusLine } from './StatusLine.js';
+import { Transcript, type TranscriptEntry } from './Transcript.js';
+import { useAgentTurn, type ChatAgent } from './use-agent-turn.js';
+
+/** Props of {@link App}. */
+export interface AppProps {
+  /** The memory store slash commands and the status line use. */
+  memory: ChatMemory;
+  recommender: ChatRecommender;
+  /** The agent; undefined when no model is configured (the chat says how to configure one; commands still work). */
+  agent: ChatAgent | undefined;
+  /** Who is talking at start (`/user` changes it). */
+  userId: string;
+  /** The conversation thread turns continue. */
+  threadId: string;
+  /** Shown in the status line. @default undefined (no model) */
+  modelName?: string | undefined;
+  /** Where `/export` writes. */
+  exportDir: string;
+  /** Called once when the chat ends (`/quit` or Ctrl+C), just before Ink exits. */
+  onExit?: () => void;
+}
+
+/** The terminal chat: transcript, the streaming reply, the input line and the status line. Renders events only. */
+export function App({ memory, recommender, agent, userId: initialUser, threadId, modelName, exportDir, onExit }: AppProps) {
+  const { exit } = useApp();
+  const nextId = useRef(0);
+  const stamp = (lines: readonly TranscriptLine[]): TranscriptEntry[] => lines.map((line) => ({ ...line, id: nextId.current++ }));
+  const [entries, setEntries] = useState<TranscriptEntry[]>(() =>
+    stamp([
+      { kind: 'info', text: `mnemo chat — talking as ${initialUser}; /help lists the commands` },
+      ...(agent ? [] : [{ kind: 'error' as const, text: NO_MODEL_HELP }]),
+    ]),
+  );
+  const append = useCallback((lines: readonly TranscriptLine[]) => setEntries((previous) => [...previous, ...stamp(lines)]), []);
+  const [userId, setUserId] = useState(initialUser);
+  const [commandBusy, setCommandBusy] = useState(false);
+  const [exiting, setExiting] = useState(false);
+  // Memory counts are re-read after every command and turn, not on every streamed token.
+  const [version, setVersion] = useState(0);
+  const turn = useAgentTurn({ agent, userId, threadId, onLines: append });
+  const busy = turn.busy || commandBusy;
+
+  const counts = useMemo(() => {
+    try {
+      const count = memory.count(userScope(userId));
+      return { facts: count.fact + count.preference + count.profile, episodes: count.episode };
+    } catch {
+      return { facts: 0, episodes: 0 };
+    }
+  }, [memory, userId, version, busy]);
+
+  const quit = useCallback(() => {
+    onExit?.();
+    exit();
+  }, [exit, onExit]);
+
+  useEffect(() => {
+    if (exiting && !busy) quit();
+  }, [exiting, busy, quit]);
+
+  useInput((input, key) => {
+    if (key.escape && turn.cancel()) return;
+    if (!(key.ctrl && input === 'c')) return;
+    if (!busy) {
+      setExiting(true);
+      return;
+    }
+    if (exiting) {
+      turn.cancel();
+      quit();
+      return;
+    }
+    // The agent stores the turn when it ends: let it finish unless asked twice.
+    setExiting(true);
+    append([{ kind: 'info', text: 'quitting once this reply is stored; Ctrl+C again quits now' }]);
+  });
+
+  const submit = async (line: string): Promise<void> => {
+    append([{ kind: 'user', text: line }]);
+    if (!parseCommand(line)) {
+      if (!agent) append([{ kind: 'error', text: NO_MODEL_HELP }]);
+      else await turn.send(line);
+      setVersion((value) => value + 1);
+      return;
+    }
+    setCommandBusy(true);
+    const result = await runCommand(line, { memory, recommender, userId, exportDir });
+    append(result.lines);
+    setCommandBusy(false);
+    setVersion((value) => value + 1);
+    if (result.action?.type === 'switch-user') setUserId(result.action.userId);
+    // Quit after this render, so the transcript's last lines reach the terminal first.
+    if (result.action?.type === 'quit') setExiting(true);
+  };
+
+  return (
+    <Box flexDirection="column">
+      <Transcript entries={entries} />
+      {turn.streaming ? <Text>{turn.streaming}</Text> : null}
+      {/* On the way out only the transcript stays on the terminal. */}
+      {exiting && !busy ? null : (
+        <>
+          <InputLine onSubmit={(line) => void submit(line)} busyLabel={busy ? (turn.busy ? 'thinking… (Esc cancels)' : 'working…') : undefined} />
+          <StatusLine userId={userId} modelName={agent ? modelName ?? 'model' : undefined} counts={counts} lastTurn={turn.lastTurn} busy={turn.busy} />
+        </>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { userScope } from '../../../memory/types.js';
+import { validateScope } from '../../../memory/validate.js';
+import { UsageError } from '../../errors.js';
+import { dataDir } from '../../paths.js';
+import { openServices } from '../../services.js';
+import { USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { progressBar } from '../io.js';
+
+/** `--user`, else $MNEMO_USER, else the OS user name. */
+function chatUser(context: CommandContext): string {
+  const flag = context.values.user;
+  if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
+  const fromEnv = context.io.env.MNEMO_USER?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username;
+  } catch {
+    // Containers may run as a uid with no passwd entry.
+    return context.io.env.USER?.trim() || 'me';
+  }
+}
+
+export const chatCommand: Command = {
+  name: 'chat',
+  summary: 'talk with the agent in the terminal (slash commands work without a model)',
+  help: `Usage: mnemo chat [--user U] [--thread T]
+
+Opens the terminal chat: the reply streams as it arrives, memories recalled and written
+show as short lines, and a status line shows the user, the model, memory counts and the
+last turn's latency and tokens. Without a model configured the chat still opens and the
+slash commands work.
+
+Commands inside the chat:
+  /help                 list the commands
+  /remember TEXT        store a fact about you
+  /memories             what mnemo knows about you (with ids)
+  /forget ID            delete one memory; /forget all deletes everything about you
+  /search QUERY         search your memories
+  /recommend [WHAT]     items you may like, each with why
+  /rate ITEM STARS      rate a catalog item (id or title) 1 to 5
+  /persona              your taste group and what it likes
+  /export               write everything about you to a JSON file in the data directory
+  /user NAME            talk as someone else
+  /quit                 leave (Ctrl+C too; Esc cancels a reply in progress)
+
+Options:
+  -u, --user U     who is talking (default: $MNEMO_USER, else your OS user name)
+  -t, --thread T   continue this conversation thread (default: a new one)
+      --db PATH    database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
+  -h, --help       show this help
+
+Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
+`,
+  options: { ...USER_OPTION, thread: { type: 'string', short: 't' } },
+  positionals: [0, 0],
+  async run(context) {
+    const userId = chatUser(context);
+    validateScope(userScope(userId));
+    const thread = context.values.thread;
+    const threadId = typeof thread === 'string' && thread.trim() !== '' ? thread.trim() : randomUUID();
+    const { stdin, stdout, stderr } = context.io as unknown as { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+    if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('chat needs a terminal; for scripts use mnemo ask');
+    // The first run builds the word-vector cache (seconds): show it before Ink takes the screen.
+    const bar = progressBar(context.io, 'preparing word vectors (first run only)');
+    const services = await openServices(context.config, { surface: 'tui', onProgress: ({ done, total }) => bar.update(done, total) });
+    bar.finish();
+    try {
+      // Loaded only now, so `mnemo --help` and every other command never load ink and react.
+      const { runChat } = await import('../../adapters/tui/run.js');
+      await runChat({
+        stdin,
+        stdout,
+        stderr,
+        memory: services.memory,
+        recommender: services.recommender,
+        agent: services.agent,
+        userId,
+        threadId,
+        modelName: context.config.model.kind === 'openai' ? context.config.model.model : undefined,
+        exportDir: dataDir(context.io.env),
+      });
+    } finally {
+      services.close();
+    }
+  },
+};

@@ -1,0 +1,208 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AIMessage } from '@langchain/core/messages';
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { userScope } from '../../memory/types.js';
+import { RecommenderService } from '../../recommender/service.js';
+import { App } from '../../src/adapters/tui/App.js';
+import { StatusLine } from '../../src/adapters/tui/StatusLine.js';
+import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
+import { NO_MODEL_HELP } from '../../src/config.js';
+import { createAgent } from '../../src/agent.js';
+import { fakeModel, memoryStoreForTests } from '../../src/testing.js';
+import { fakeAgent, turnEnd, typeLine, waitForFrame } from './helpers.js';
+
+afterEach(() => cleanup());
+
+function chat(options: { agent?: ChatAgent; onExit?: () => void; memory?: ReturnType<typeof memoryStoreForTests> } = {}) {
+  const memory = options.memory ?? memoryStoreForTests();
+  const recommender = new RecommenderService({ db: memory.db, memory });
+  const instance = render(
+    <App
+      memory={memory}
+      recommender={recommender}
+      agent={options.agent}
+      userId="ada"
+      threadId="t1"
+      modelName="fake-model"
+      exportDir={mkdtempSync(join(tmpdir(), 'mnemo-tui-'))}
+      {...(options.onExit ? { onExit: options.onExit } : {})}
+    />,
+  );
+  return { instance, memory };
+}
+
+const ESC = '\u001b';
+/** How often `needle` appears once the terminal's line wrapping is undone. */
+const occurrences = (frame: string, needle: string): number => frame.replace(/\s+/g, ' ').split(needle.replace(/\s+/g, ' ')).length - 1;
+const CTRL_C = '\u0003';
+
+describe('StatusLine', () => {
+  it('shows the user, the model or its absence, counts and the last turn', () => {
+    const withModel = render(<StatusLine userId="ada" modelName="gpt-4o-mini" counts={{ facts: 1, episodes: 4 }} lastTurn={{ latencyMs: 2500, inputTokens: 812, outputTokens: 64 }} />);
+    expect(withModel.lastFrame()).toBe('ada · gpt-4o-mini · 1 fact, 4 episodes · last turn 2.5 s, 812→64 tokens · /help');
+    const without = render(<StatusLine userId="bob" modelName={undefined} counts={{ facts: 0, episodes: 0 }} lastTurn={undefined} busy />);
+    expect(without.lastFrame()).toBe('bob · no model: commands only · 0 facts, 0 episodes · Esc cancels');
+  });
+});
+
+describe('chat without a model', () => {
+  it('opens with one line on configuring a model, and the commands work', async () => {
+    const { instance, memory } = chat();
+    let frame = await waitForFrame(instance, (text) => text.includes('no model: commands only'));
+    expect(occurrences(frame, NO_MODEL_HELP)).toBe(1);
+
+    await typeLine(instance, '/remember allergic to cats');
+    frame = await waitForFrame(instance, (text) => /remembered: allergic to cats \(f\d+\)/.test(text));
+    expect(frame).toContain('1 fact, 0 episodes');
+    const id = /\((f\d+)\)/.exec(frame)![1]!;
+
+    await typeLine(instance, '/memories');
+    frame = await waitForFrame(instance, (text) => new RegExp(`${id}\\s+\\d{4}-\\d\\d-\\d\\d fact: allergic to cats`).test(text));
+
+    await typeLine(instance, `/forget ${id}`);
+    frame = await waitForFrame(instance, (text) => text.includes(`forgot ${id}`));
+    expect(frame).toContain('0 facts, 0 episodes');
+    expect(memory.count(userScope('ada')).fact).toBe(0);
+
+    await typeLine(instance, '/memories');
+    await waitForFrame(instance, (text) => text.includes('no facts or preferences stored for ada'));
+
+    await typeLine(instance, '/frob');
+    frame = await waitForFrame(instance, (text) => text.includes('unknown command /frob (try /help)'));
+    expect(frame.split('\n').filter((line) => line.includes('frob'))).toHaveLength(2); // the echo and the one error line
+
+    await typeLine(instance, 'hello there');
+    // A message with no model is answered by the same one line.
+    await waitForFrame(instance, (text) => occurrences(text, NO_MODEL_HELP) === 2);
+  });
+
+  it('switches user with /user and quits with /quit', async () => {
+    let exited = 0;
+    const { instance } = chat({ onExit: () => exited++ });
+    await waitForFrame(instance, (text) => text.includes('ada · no model'));
+    await typeLine(instance, '/remember likes jazz');
+    await waitForFrame(instance, (text) => text.includes('remembered: likes jazz'));
+    await typeLine(instance, '/user bob');
+    const frame = await waitForFrame(instance, (text) => text.includes('bob · no model'));
+    expect(frame).toContain('now talking as bob');
+    expect(frame).toContain('0 facts');
+    await typeLine(instance, '/quit');
+    await waitForFrame(instance, () => exited === 1);
+  });
+});
+
+describe('chat with an agent', () => {
+  it('streams the reply, shows memory lines and the last turn in the status line', async () => {
+    const agent = fakeAgent([
+      {
+        events: [
+          { type: 'memory-recalled', query: 'pet', memories: [{ id: 'f1', kind: 'fact', text: 'allergic to cats' }], profile: [] },
+          { type: 'text-delta', text: 'Maybe a ' },
+          { type: 'text-delta', text: 'greyhound?' },
+          { type: 'memory-written', episodes: [{ id: 'e1', kind: 'episode', text: 'which pet?' }], facts: [{ op: 'add', id: 'f2', text: 'wants a pet' }] },
+          turnEnd('Maybe a greyhound?', { total: 1432, input: 812, output: 64 }),
+        ],
+        pauseBefore: 2,
+      },
+    ]);
+    const { instance } = chat({ agent });
+    await waitForFrame(instance, (text) => text.includes('fake-model'));
+    expect(instance.lastFrame()).not.toContain(NO_MODEL_HELP);
+    await typeLine(instance, 'Which pet should I get?');
+    // Mid-stream: the partial reply is on screen and the input is replaced by a spinner.
+    let frame = await waitForFrame(instance, (text) => text.includes('Maybe a') && text.includes('Esc cancels'));
+    expect(frame).toContain('recalled 1: allergic to cats');
+    expect(frame).not.toContain('greyhound');
+    agent.release();
+    frame = await waitForFrame(instance, (text) => text.includes('last turn 1.4 s, 812→64 tokens'));
+    const lines = frame.split('\n');
+    const order = ['> Which pet should I get?', 'recalled 1: allergic to cats', 'Maybe a greyhound?', 'remembered: wants a pet'].map((needle) =>
+      lines.findIndex((line) => line.includes(needle)),
+    );
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(lines.filter((line) => line.includes('Maybe a greyhound?'))).toHaveLength(1);
+    expect(agent.calls).toEqual([{ input: 'Which pet should I get?', options: expect.objectContaining({ userId: 'ada', threadId: 't1' }) }]);
+  });
+
+  it('cancels a reply in flight with Esc and takes the next message', async () => {
+    const agent = fakeAgent([
+      { events: [{ type: 'text-delta', text: 'Let me think' }, { type: 'text-delta', text: ' harder' }, turnEnd('')], pauseBefore: 1 },
+      { events: [{ type: 'text-delta', text: 'Second answer' }, turnEnd('Second answer')] },
+    ]);
+    const { instance } = chat({ agent });
+    await waitForFrame(instance, (text) => text.includes('fake-model'));
+    await typeLine(instance, 'first');
+    await waitForFrame(instance, (text) => text.includes('Let me think') && text.includes('Esc cancels'));
+    instance.stdin.write(ESC);
+    let frame = await waitForFrame(instance, (text) => text.includes('cancelled') && text.includes('/help'));
+    expect(frame).toContain('Let me think …');
+    expect(frame).not.toContain('harder');
+    expect(agent.calls[0]!.options.signal?.aborted).toBe(true);
+    await typeLine(instance, 'second');
+    frame = await waitForFrame(instance, (text) => text.includes('Second answer') && text.includes('last turn'));
+    expect(agent.calls).toHaveLength(2);
+  });
+
+  it('shows a failing turn as one error line', async () => {
+    const agent: ChatAgent = {
+      // eslint-disable-next-line require-yield
+      async *stream() {
+        throw new Error('model endpoint refused');
+      },
+    };
+    const { instance } = chat({ agent });
+    await waitForFrame(instance, (text) => text.includes('fake-model'));
+    await typeLine(instance, 'hi');
+    const frame = await waitForFrame(instance, (text) => text.includes('model endpoint refused'));
+    expect(frame).not.toMatch(/^\s+at |app\.test\.tsx/m); // no stack trace
+    expect(frame.split('\n').filter((line) => line.includes('model endpoint refused'))).toHaveLength(1);
+  });
+
+  it('on Ctrl+C mid-turn, lets the turn finish (so it is stored) before exiting; twice quits at once', async () => {
+    let exited = 0;
+    const agent = fakeAgent([{ events: [{ type: 'text-delta', text: 'Working on it' }, turnEnd('Working on it')], pauseBefore: 1 }]);
+    const { instance } = chat({ agent, onExit: () => exited++ });
+    await waitForFrame(instance, (text) => text.includes('fake-model'));
+    await typeLine(instance, 'remember this');
+    await waitForFrame(instance, (text) => text.includes('Working on it'));
+    instance.stdin.write(CTRL_C);
+    await waitForFrame(instance, (text) => text.includes('quitting once this reply is stored'));
+    expect(exited).toBe(0);
+    expect(agent.calls[0]!.options.signal?.aborted).toBe(false);
+    agent.release();
+    await waitForFrame(instance, () => exited === 1);
+    expect(agent.finished).toBe(1);
+
+    let exitedAgain = 0;
+    const stuck = fakeAgent([{ events: [{ type: 'text-delta', text: 'Slow' }, turnEnd('Slow')], pauseBefore: 1 }]);
+    const second = chat({ agent: stuck, onExit: () => exitedAgain++ });
+    await waitForFrame(second.instance, (text) => text.includes('fake-model'));
+    await typeLine(second.instance, 'hello');
+    await waitForFrame(second.instance, (text) => text.includes('Slow'));
+    second.instance.stdin.write(CTRL_C);
+    await waitForFrame(second.instance, (text) => text.includes('Ctrl+C again quits now'));
+    second.instance.stdin.write(CTRL_C);
+    await waitForFrame(second.instance, () => exitedAgain === 1);
+    expect(stuck.calls[0]!.options.signal?.aborted).toBe(true);
+  });
+
+  it('renders the real agent’s turn: reply, written fact, counts (scripted LangChain model)', async () => {
+    const memory = memoryStoreForTests();
+    const model = fakeModel()
+      .respond(new AIMessage('Noted, no cats then.'))
+      .respond(new AIMessage('{"changes": [{"op": "add", "kind": "profile", "text": "is allergic to cats"}]}'));
+    const agent = createAgent({ store: memory, model, surface: 'tui' });
+    const { instance } = chat({ agent, memory });
+    await waitForFrame(instance, (text) => text.includes('fake-model'));
+    await typeLine(instance, 'By the way, I am allergic to cats.');
+    const frame = await waitForFrame(instance, (text) => text.includes('last turn'));
+    expect(frame).toContain('Noted, no cats then.');
+    expect(frame).toContain('remembered: is allergic to cats');
+    expect(frame).toContain('1 fact, 2 episodes');
+    expect(memory.list(userScope('ada'), { kinds: ['profile'] }).map((fact) => fact.text)).toEqual(['is allergic to cats']);
+  });
+});
