@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { userScope } from '../../../memory/types.js';
 import { validateScope } from '../../../memory/validate.js';
-import { UsageError } from '../../errors.js';
 import { dataDir } from '../../paths.js';
 import { openServices } from '../../services.js';
 import { USER_OPTION, type Command, type CommandContext } from '../command.js';
@@ -27,7 +26,8 @@ export const chatCommand: Command = {
   summary: 'talk with the agent in the terminal (slash commands work without a model)',
   help: `Usage: mnemo chat [--user U] [--thread T]
 
-Opens the terminal chat: the reply streams as it arrives, memories recalled and written
+Opens the terminal chat (when stdin is not a terminal, it reads one message or slash command
+per line and answers in plain text): the reply streams as it arrives, memories recalled and written
 show as short lines, and a status line shows the user, the model, memory counts and the
 last turn's latency and tokens. Without a model configured the chat still opens and the
 slash commands work.
@@ -61,12 +61,27 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
     const thread = context.values.thread;
     const threadId = typeof thread === 'string' && thread.trim() !== '' ? thread.trim() : randomUUID();
     const { stdin, stdout, stderr } = context.io as unknown as { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
-    if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('chat needs a terminal; for scripts use mnemo ask');
+    const terminal = Boolean(stdin.isTTY && stdout.isTTY);
     // The first run builds the word-vector cache (seconds): show it before Ink takes the screen.
     const bar = progressBar(context.io, 'preparing word vectors (first run only)');
-    const services = await openServices(context.config, { surface: 'tui', onProgress: ({ done, total }) => bar.update(done, total) });
+    const services = await openServices(context.config, { surface: terminal ? 'tui' : 'cli', onProgress: ({ done, total }) => bar.update(done, total) });
     bar.finish();
     try {
+      if (!terminal) {
+        // A pipe or a script: one line in, plain text out, the same commands and events.
+        const { runLineChat } = await import('../../adapters/line/run.js');
+        await runLineChat({
+          input: context.io.stdin,
+          output: context.io.stdout,
+          memory: services.memory,
+          recommender: services.recommender,
+          agent: services.agent,
+          userId,
+          threadId,
+          exportDir: dataDir(context.io.env),
+        });
+        return;
+      }
       // Loaded only now, so `mnemo --help` and every other command never load ink and react.
       const { runChat } = await import('../../adapters/tui/run.js');
       await runChat({
