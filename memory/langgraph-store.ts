@@ -211,6 +211,8 @@ export class SqliteStore extends BaseStore {
     const deleted = this.db.transaction(() => {
       const ids = this.prepare(`SELECT i.id FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as number[];
       for (const id of ids) this.deleteItem(id);
+      // As in memory's forget: deleted words can survive as separator keys of the full-text b-tree until rewritten.
+      if (ids.length > 0) this.prepare("INSERT INTO store_items_fts (store_items_fts) VALUES ('optimize')").run();
       return ids.length;
     }).immediate();
     if (deleted > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,4 +1,4 @@
-import type { Memory, SearchHit } from '../../memory/types.js';
+import type { Memory } from '../../memory/types.js';
 import type { PromptMemory } from '../../prompts/system.js';
 import type { EventMemory } from '../events.js';
 
@@ -24,5 +24,3 @@ export function eventMemory(memory: Memory, score?: number): EventMemory {
     ...(score !== undefined ? { score: Math.round(score * 1000) / 1000 } : {}),
   };
 }
-
-export const hitMemory = (hit: SearchHit): Memory => hit.memory;

@@ -373,3 +373,21 @@ describe('SqliteStore in a LangGraph graph', () => {
     store.close();
   });
 });
+
+describe('SqliteStore files', () => {
+  it('deleting a prefix leaves none of its text in the database files', async () => {
+    const path = join(tempDir(), 'store.db');
+    const store = SqliteStore.open(path);
+    for (let index = 0; index < 300; index++) {
+      await store.put(['users', 'zed'], `k${index}`, { text: `note ${index} mentions xylocarpawidget and word${index}` });
+    }
+    await store.put(['users', 'amy'], 'k', { text: 'amy keeps her own note' });
+    const { readFileSync, existsSync } = await import('node:fs');
+    const contains = (needle: string) => ['', '-wal'].some((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)));
+    expect(contains('xylocarpawidget')).toBe(true);
+    expect(store.deletePrefix(['users', 'zed'])).toBe(300);
+    expect(contains('xylocarpawidget')).toBe(false);
+    expect(await store.get(['users', 'amy'], 'k')).not.toBeNull();
+    store.close();
+  });
+});
