@@ -1,4 +1,4 @@
-import { isContentToken, tokenize } from '../text/nlp.js';
+import { analyze, isContentToken, tokenize } from '../text/nlp.js';
 import { timeRangeOf, type TimeRange } from './time.js';
 
 /**
@@ -40,7 +40,8 @@ const SHORT_FOLLOW_UP = 3;
 
 /** The offline φq: content words and lemmas for full-text search, names, and the time the query names. */
 export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
-  const tokens = tokenize(text).filter(isContentToken);
+  const analysis = analyze(text);
+  const tokens = analysis.tokens.filter(isContentToken);
   const content = tokens.filter((token) => !token.stop && !QUESTION_WORDS.has(token.normal));
   const terms = new Set<string>();
   for (const token of content) {
@@ -56,7 +57,7 @@ export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
   }
   if (terms.size === 0) for (const token of tokens) terms.add(token.normal);
   const names = [...new Set(tokens.filter((token) => token.pos === 'PROPN' && /^\p{Lu}/u.test(token.value)).map((token) => token.normal))];
-  const time = timeRangeOf(text, now);
+  const time = timeRangeOf(text, now, analysis.temporal);
   return {
     text,
     embedText,

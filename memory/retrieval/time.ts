@@ -1,4 +1,4 @@
-import { temporalEntities } from '../text/nlp.js';
+import { temporalEntities, type TemporalEntity } from '../text/nlp.js';
 
 /** A half-open time interval [from, to). */
 export interface TimeRange {
@@ -88,9 +88,9 @@ function unitDays(unit: Unit): number {
 }
 
 /** The smallest range covering every date phrase in `text`, if it names any. */
-export function timeRangeOf(text: string, now: Date): TimeRange | undefined {
+export function timeRangeOf(text: string, now: Date, entities: readonly TemporalEntity[] = temporalEntities(text)): TimeRange | undefined {
   let searchFrom = 0;
-  const ranges = temporalEntities(text)
+  const ranges = entities
     .filter((entity) => entity.type === 'DATE')
     .map((entity) => {
       // wink tags "8 May, 2023" as a DATE ("8 May") followed by a CARDINAL ("2023"): take the year along.

@@ -45,7 +45,7 @@ const SEARCH_COLUMNS =
   'm.id, m.namespace_id, m.kind, m.text, m.role, m.session, m.at, m.valid_to, m.supersedes, m.source_id, m.created_at, NULL AS provenance, m.word_ids';
 
 /** How many of the best candidates bring their session neighbours in. */
-const CONTEXT_ANCHORS = 30;
+const CONTEXT_ANCHORS = 15;
 
 type Prepare = (sql: string) => Database.Statement;
 type Entry = Candidate & { row: MemoryRow };

@@ -110,8 +110,9 @@ export class VectorIndex {
         rows.push({ id: row.id, vector: new Float32Array(copy.buffer) });
       }
     }
-    // About sqrt(n)/10 cells, a power of two: ~2,000-5,000 vectors each.
-    const cellCount = Math.min(CELL_SLOTS - 1, 2 ** Math.round(Math.log2(Math.max(8, Math.sqrt(rows.length) / 10))));
+    // About sqrt(n)/20 cells, a power of two: ~2,500-10,000 vectors each. Fewer, larger cells mean fewer KNN queries
+    // per search, and each sqlite-vec query has a fixed cost.
+    const cellCount = Math.min(CELL_SLOTS - 1, 2 ** Math.round(Math.log2(Math.max(8, Math.sqrt(rows.length) / 20))));
     const centroids = sphericalKMeans(sample(rows.map((row) => row.vector), TRAINING_SAMPLE), cellCount, this.info.dims);
     this.prepare('DELETE FROM vector_cells WHERE namespace_id = ?').run(namespaceId);
     const saveCell = this.prepare('INSERT INTO vector_cells (namespace_id, cell, centroid, trained_at) VALUES (?, ?, ?, ?)');

@@ -30,11 +30,12 @@ function nlp(): ReturnType<typeof winkNLP> {
   return instance;
 }
 
-/** Tokens of `text` with lemma, type and stop-word flag. */
-export function tokenize(text: string): Token[] {
+/** Tokens and date phrases of one text, from a single wink-nlp pass. */
+export function analyze(text: string): { tokens: Token[]; temporal: TemporalEntity[] } {
   const engine = nlp();
   const its = engine.its;
-  const tokens = engine.readDoc(text).tokens();
+  const document = engine.readDoc(text);
+  const tokens = document.tokens();
   const values = tokens.out() as string[];
   const normals = tokens.out(its.normal) as string[];
   const tags = tokens.out(its.pos) as string[];
@@ -42,24 +43,27 @@ export function tokenize(text: string): Token[] {
   const lemmas = tokens.out(its.lemma as Parameters<typeof tokens.out>[0]) as string[];
   const types = tokens.out(its.type) as string[];
   const stops = tokens.out(its.stopWordFlag) as unknown as boolean[];
-  return normals.map((normal, index) => ({
-    value: values[index] ?? normal,
-    normal,
-    pos: tags[index] ?? 'X',
-    lemma: lemmas[index] ?? normal,
-    type: types[index] ?? 'word',
-    stop: stops[index] ?? false,
-  }));
+  const details = document.entities().out(its.detail) as unknown as Array<{ value: string; type: string }>;
+  return {
+    tokens: normals.map((normal, index) => ({
+      value: values[index] ?? normal,
+      normal,
+      pos: tags[index] ?? 'X',
+      lemma: lemmas[index] ?? normal,
+      type: types[index] ?? 'word',
+      stop: stops[index] ?? false,
+    })),
+    temporal: details
+      .filter((entity): entity is TemporalEntity => entity.type === 'DATE' || entity.type === 'TIME' || entity.type === 'DURATION')
+      .map((entity) => ({ value: entity.value, type: entity.type })),
+  };
 }
 
+/** Tokens of `text` with lemma, type and stop-word flag. */
+export const tokenize = (text: string): Token[] => analyze(text).tokens;
+
 /** Date, time and duration phrases in `text`, in order of appearance. */
-export function temporalEntities(text: string): TemporalEntity[] {
-  const engine = nlp();
-  const details = engine.readDoc(text).entities().out(engine.its.detail) as unknown as Array<{ value: string; type: string }>;
-  return details
-    .filter((entity): entity is TemporalEntity => entity.type === 'DATE' || entity.type === 'TIME' || entity.type === 'DURATION')
-    .map((entity) => ({ value: entity.value, type: entity.type }));
-}
+export const temporalEntities = (text: string): TemporalEntity[] => analyze(text).temporal;
 
 /** True for tokens that carry meaning for retrieval: words, numbers, e-mails, hashtags — not punctuation. */
 export function isContentToken(token: Token): boolean {
