@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Embedder } from '../memory/embedders/types.js';
 import { InputError } from '../memory/errors.js';
-import { userScope, type Memory, type MemoryKind, type Scope } from '../memory/types.js';
+import { userScope, type Memory, type MemoryKind, type Scope, type UserScope } from '../memory/types.js';
 import { deserializeBundle, serializeBundle, trainBundle, type ModelBundle } from './bundle.js';
 import { matchingLikes, readPreferences, violations, type TastePreference } from './constraints.js';
 import { clampStars } from './model/data.js';
@@ -13,8 +13,15 @@ import type { Item, Prediction, Rating, RatingSource, Recommendation, Recommende
 export interface RecommenderServiceOptions {
   /** The opened mnemo database (memory's and the recommender's tables live in the same file). */
   db: Database.Database;
-  /** Where the user's facts and preferences are read from (a SqliteMemoryStore); without it, memory is ignored. */
-  memory?: { list(scope: Scope, options?: { kinds?: readonly MemoryKind[] }): Memory[] };
+  /**
+   * Where the user's facts and preferences are read from (a SqliteMemoryStore); without it, memory is ignored. With
+   * persona methods, training places every rated user in their persona there, so recall merges the persona's memory.
+   */
+  memory?: {
+    list(scope: Scope, options?: { kinds?: readonly MemoryKind[] }): Memory[];
+    setPersona?(user: UserScope, persona: string | null, assignedBy?: 'hand' | 'auto'): void;
+    personaOf?(user: UserScope): { persona: string; assignedBy: 'hand' | 'auto' } | undefined;
+  };
   /** Embeds catalog text on import; item similarity uses the stored vectors. */
   embedder?: Embedder;
   /** Clock for ratings without a time. @default () => new Date() */
@@ -150,6 +157,7 @@ export class RecommenderService implements Recommender {
     });
     this.storage.saveModel(serializeBundle(bundle), { users: bundle.userIds.length, items: items.length, ratings: ratings.length });
     this.cached = undefined;
+    for (const userId of bundle.userIds) this.placeInPersona(userId);
     return { users: bundle.userIds.length, items: items.length, ratings: ratings.length };
   }
 
@@ -194,13 +202,26 @@ export class RecommenderService implements Recommender {
     return picked.map((entry) => ({ ...entry.prediction, score: Math.round(entry.score * 1000) / 1000 }));
   }
 
-  /** Which persona a user belongs to, how sure, and what that persona likes. */
+  /**
+   * Records a user's most likely persona in memory (never overriding one placed by hand), so recall merges that
+   * persona's memory; returns it.
+   */
+  private placeInPersona(userId: string, context = this.userContext(userId)): number | undefined {
+    if (!context.personaWeights) return undefined;
+    const weights = Array.from(context.personaWeights);
+    const top = weights.indexOf(Math.max(...weights));
+    const user = userScope(userId);
+    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand') this.memory.setPersona(user, personaName(top), 'auto');
+    return top;
+  }
+
+  /** Which persona a user belongs to, how sure, and what that persona likes. A new user is placed automatically. */
   persona(userId: string): PersonaReport {
     const context = this.userContext(userId);
     const model = this.model();
     if (!model || !context.personaWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
     const weights = Array.from(context.personaWeights);
-    const top = weights.indexOf(Math.max(...weights));
+    const top = this.placeInPersona(userId, context)!;
     const items = new Map(this.storage.items().map((item) => [item.id, item]));
     const likes = model.bundle.personas
       .favourites(top, 10)

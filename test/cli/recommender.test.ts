@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { userScope } from '../../memory/types.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 
@@ -60,6 +62,18 @@ describe('recommender CLI', () => {
     const predicted = JSON.parse((await mnemo(env, ['predict', '--user', 'ada', '--item', 'Star Voyage', '--json'])).stdout) as { predicted: number };
     expect(predicted.predicted).toBeGreaterThan(3);
     expect((await mnemo(env, ['persona', '--user', 'newcomer'])).code).toBe(0);
+
+    // Training recorded each rated user's persona in memory; a hand placement wins over the next training.
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    expect(store.personaOf(userScope('u0'))).toMatchObject({ assignedBy: 'auto', persona: expect.stringMatching(/^persona \d+$/) });
+    store.close();
+    expect((await mnemo(env, ['persona', '--user', 'u0', '--set', 'night-owls'])).stdout).toBe('u0 is now in persona "night-owls"\n');
+    expect((await mnemo(env, ['train'])).code).toBe(0);
+    const again = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    expect(again.personaOf(userScope('u0'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
+    again.close();
+    expect((await mnemo(env, ['remember', '--persona', 'night-owls', 'night owls like late screenings'])).code).toBe(0);
+    expect((await mnemo(env, ['remember', '--persona', 'x', '--user', 'u0', 'both'])).code).toBe(2);
   });
 
   it('refuses bad input with clear errors and writes nothing', async () => {

@@ -1,35 +1,49 @@
-import { FACT_KINDS, userScope, type FactKind } from '../../../memory/types.js';
+import { FACT_KINDS, globalScope, personaScope, userScope, type FactKind, type Scope } from '../../../memory/types.js';
 import { UsageError } from '../../errors.js';
-import { JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
+import { JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { formatMemory, memoryJson, printJson } from '../format.js';
 
 const DB_HELP = '      --db PATH        database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)\n  -h, --help           show this help\n';
+
+/** The one scope `remember` writes to: --user, --persona or --global. */
+function rememberScope(context: CommandContext): Scope {
+  const given = [context.values.user !== undefined, context.values.persona !== undefined, context.values.global === true].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give exactly one of --user U, --persona NAME, --global');
+  if (context.values.global) return globalScope;
+  if (typeof context.values.persona === 'string') return personaScope(context.values.persona);
+  return userScope(requireFlag(context, 'user'));
+}
 
 export const rememberCommand: Command = {
   name: 'remember',
   summary: 'store a durable fact or preference about a user',
   help: `Usage: mnemo remember --user U [--kind fact|preference|profile] [--supersedes ID] "text"
+       mnemo remember --persona NAME | --global [--kind ...] "text"
 
 Writes one fact to the user's semantic memory. With --supersedes, the older fact is closed
-(kept in history with its end date) and search returns the new one.
+(kept in history with its end date) and search returns the new one. With --persona or
+--global the fact is shared: the agent recalls a persona's facts for its members and global
+facts for everyone, after the user's own.
 
 Options:
-  -u, --user U         whose memory (required)
+  -u, --user U         whose memory (one of --user, --persona, --global is required)
+      --persona NAME   a persona's shared memory
+      --global         the memory shared by everyone
       --kind KIND      fact (default), preference or profile
       --supersedes ID  id of the current fact this one replaces (see \`mnemo memories\`)
       --json           print the stored fact as JSON
 ${DB_HELP}`,
-  options: { ...USER_OPTION, ...JSON_OPTION, kind: { type: 'string' }, supersedes: { type: 'string' } },
+  options: { ...USER_OPTION, ...JSON_OPTION, kind: { type: 'string' }, supersedes: { type: 'string' }, persona: { type: 'string' }, global: { type: 'boolean' } },
   positionals: [1, 1],
   async run(context) {
-    const user = requireFlag(context, 'user');
+    const scope = rememberScope(context);
     const kind = (context.values.kind as string | undefined) ?? 'fact';
     if (!FACT_KINDS.includes(kind as FactKind)) throw new UsageError(`--kind must be one of ${FACT_KINDS.join(', ')}, not "${kind}"`);
     const fact = { text: context.positionals[0]!, kind: kind as FactKind };
     const supersedes = context.values.supersedes as string | undefined;
     const store = await context.openStore();
     try {
-      const [stored] = await store.changeFacts(userScope(user), [
+      const [stored] = await store.changeFacts(scope, [
         supersedes ? { op: 'supersede', id: supersedes, fact } : { op: 'add', fact },
       ]);
       context.io.stdout.write(context.values.json ? printJson(memoryJson(stored!)) : `remembered ${formatMemory(stored!)}\n`);

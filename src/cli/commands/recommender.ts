@@ -8,11 +8,13 @@ import { movielensDemographics } from '../../bench/movielens.js';
 import { InputError, UsageError } from '../../errors.js';
 import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { printJson } from '../format.js';
+import { userScope } from '../../../memory/types.js';
 import { progressBar } from '../io.js';
 
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });
-  return new RecommenderService({ db: store.db, memory: store });
+  // With the embedder, predictions blend in content similarity from the stored item vectors.
+  return new RecommenderService({ db: store.db, memory: store, ...(options.embedder ? { embedder: store.embedder } : {}) });
 }
 
 export const catalogCommand: Command = {
@@ -152,7 +154,7 @@ Options:
   async run(context) {
     const user = requireFlag(context, 'user');
     const item = requireFlag(context, 'item');
-    const service = await openService(context);
+    const service = await openService(context, { embedder: true });
     const prediction = await service.predict(user, item);
     context.io.stdout.write(
       context.values.json
@@ -182,7 +184,7 @@ Options:
   async run(context) {
     const user = requireFlag(context, 'user');
     const k = integerFlag(context, 'k', 10, [1, 1000]);
-    const service = await openService(context);
+    const service = await openService(context, { embedder: true });
     const recommendations = await service.recommend(user, { k });
     context.io.stdout.write(
       context.values.json
@@ -196,20 +198,36 @@ export const personaCommand: Command = {
   name: 'persona',
   summary: "show a user's persona (taste group) and what it likes",
   help: `Usage: mnemo persona --user U [--json]
+       mnemo persona --user U --set NAME | --clear
 
 Personas are groups of users found from their tastes by mnemo train; a new or sparse user is placed from
 their ratings, demographics and stated preferences. Shows the assignment, its weights, and the level the
-user's predictions come from.
+user's predictions come from. Training also records each user's persona in memory, so the agent's recall
+merges what is remembered for that persona (mnemo remember --persona NAME).
 
 Options:
   -u, --user U   user id
+      --set NAME place the user in a persona by hand (training never overrides it)
+      --clear    take the user out of their persona
       --json     print JSON
   -h, --help     show this help
 `,
-  options: { ...USER_OPTION, ...JSON_OPTION },
+  options: { ...USER_OPTION, ...JSON_OPTION, set: { type: 'string' }, clear: { type: 'boolean' } },
   positionals: [0, 0],
   async run(context) {
     const user = requireFlag(context, 'user');
+    const placed = context.values.set;
+    if (typeof placed === 'string' || context.values.clear) {
+      if (typeof placed === 'string' && context.values.clear) throw new UsageError('--set and --clear exclude each other');
+      const store = await context.openStore({ embedder: false });
+      try {
+        store.setPersona(userScope(user), typeof placed === 'string' ? placed : null, 'hand');
+        context.io.stdout.write(typeof placed === 'string' ? `${user} is now in persona "${placed}"\n` : `${user} is in no persona\n`);
+      } finally {
+        store.close();
+      }
+      return;
+    }
     const service = await openService(context);
     const report = service.persona(user);
     context.io.stdout.write(
