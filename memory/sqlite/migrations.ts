@@ -42,6 +42,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX memories_by_session ON memories (namespace_id, session, at, id);
       CREATE INDEX memories_by_kind ON memories (namespace_id, kind, valid_to, at);
       CREATE INDEX memories_by_source ON memories (namespace_id, source_id) WHERE source_id IS NOT NULL;
+      -- Deleting a fact unlinks the fact that superseded it; without this index every deletion scans the table.
+      CREATE INDEX memories_by_supersedes ON memories (supersedes) WHERE supersedes IS NOT NULL;
 
       -- Centroids of a big namespace's vectors (see vector-index.ts): its vectors are partitioned by nearest cell.
       CREATE TABLE vector_cells (
