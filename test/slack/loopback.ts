@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel, type App } from '@slack/bolt';
 import { createSlackApp } from '../../src/adapters/slack/app.js';
+import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
 import type { AgentEvent } from '../../src/events.js';
 import type { TurnOptions } from '../../src/agent.js';
@@ -16,6 +17,10 @@ export interface WebApiCall {
   readonly method: string;
   readonly args: Record<string, unknown>;
   readonly token: string | undefined;
+  /** What the stub answered. */
+  readonly answer: Record<string, unknown>;
+  /** When the stub received the call (ms since the epoch). */
+  readonly at: number;
 }
 
 /** A loopback stand-in for https://slack.com/api/: records every call and answers `ok`. */
@@ -25,6 +30,16 @@ export interface WebApiStub {
   callsTo(method: string): WebApiCall[];
   /** Resolves once `count` calls to `method` were made (fails after two seconds). */
   waitFor(method: string, count?: number): Promise<WebApiCall[]>;
+  /**
+   * The finished replies, in the order they were finished: a chat.postMessage that is not a placeholder, or the
+   * final chat.update of a placeholder (the one that sets blocks), merged over its post (so `thread_ts` is kept).
+   * Later updates of a finished reply (a rating) are not replies. Resolves once `count` exist.
+   */
+  waitForReplies(count?: number, timeoutMs?: number): Promise<WebApiCall[]>;
+  /** The stub's replies so far (see {@link waitForReplies}). */
+  replies(): WebApiCall[];
+  /** The next call to `method` answers `{ ok: false, error }`. */
+  failNext(method: string, error?: string): void;
   close(): Promise<void>;
 }
 
@@ -32,6 +47,7 @@ export interface WebApiStub {
 export async function startWebApiStub(answers: Record<string, Record<string, unknown>> = {}): Promise<WebApiStub> {
   const calls: WebApiCall[] = [];
   let messages = 0;
+  const failing = new Map<string, string>();
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -40,18 +56,39 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
       const args: Record<string, unknown> = {};
       if ((request.headers['content-type'] ?? '').includes('application/json')) Object.assign(args, JSON.parse(body || '{}'));
       else for (const [key, value] of new URLSearchParams(body)) args[key] = key === 'blocks' ? JSON.parse(value) : value;
-      calls.push({ method, args, token: request.headers.authorization?.replace(/^Bearer /, '') });
-      const answer =
-        method === 'auth.test'
+      const failure = failing.get(method);
+      failing.delete(method);
+      const answer: Record<string, unknown> =
+        failure !== undefined
+          ? { ok: false, error: failure }
+          : method === 'auth.test'
           ? { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'mnemo', team_id: TEAM, user_id: BOT_USER, bot_id: 'BBOT' }
           : method === 'chat.postMessage'
             ? { ok: true, channel: args.channel, ts: `1800000000.${String(++messages).padStart(6, '0')}`, message: { text: args.text } }
             : { ok: true, ...answers[method] };
+      calls.push({ method, args, token: request.headers.authorization?.replace(/^Bearer /, ''), answer, at: Date.now() });
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const callsTo = (method: string) => calls.filter((call) => call.method === method);
+  const replies = (): WebApiCall[] => {
+    const placeholders = new Map<string, WebApiCall>();
+    const finished: WebApiCall[] = [];
+    for (const call of calls) {
+      if (call.answer.ok !== true) continue;
+      if (call.method === 'chat.postMessage') {
+        if (call.args.text === PLACEHOLDER) placeholders.set(String(call.answer.ts), call);
+        else finished.push(call);
+      } else if (call.method === 'chat.update' && 'blocks' in call.args) {
+        const placeholder = placeholders.get(String(call.args.ts));
+        if (!placeholder) continue;
+        placeholders.delete(String(call.args.ts));
+        finished.push({ ...call, args: { ...placeholder.args, ...call.args } });
+      }
+    }
+    return finished;
+  };
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
     calls,
@@ -63,6 +100,18 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       return callsTo(method);
+    },
+    replies,
+    async waitForReplies(count = 1, timeoutMs = 4000) {
+      const deadline = Date.now() + timeoutMs;
+      while (replies().length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} repl(ies), saw ${replies().length}: ${JSON.stringify(calls.map((call) => [call.method, call.args.text]))}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return replies();
+    },
+    failNext(method, error = 'internal_error') {
+      failing.set(method, error);
     },
     close: () => closeServer(server),
   };
@@ -143,14 +192,20 @@ export const mention = (user: string, text: string, ts: string, extra: Record<st
 /** A form-encoded interactive payload (what Slack posts for a button click). */
 export const interactionBody = (payload: Record<string, unknown>): string => new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 
-/** A scripted agent: records each turn and yields what `script` returns (or throws what it throws). */
-export function scriptedAgent(script: (input: string, options: TurnOptions) => AgentEvent[]) {
+/**
+ * A scripted agent: records each turn and yields what `script` returns (or throws what it throws); with
+ * `delayMs`, it waits that long before each event, as a model streaming its reply does.
+ */
+export function scriptedAgent(script: (input: string, options: TurnOptions) => AgentEvent[], timing: { delayMs?: number } = {}) {
   const turns: Array<{ input: string; options: TurnOptions }> = [];
   return {
     turns,
     async *stream(input: string, options: TurnOptions): AsyncGenerator<AgentEvent> {
       turns.push({ input, options });
-      for (const event of script(input, options)) yield event;
+      for (const event of script(input, options)) {
+        if (timing.delayMs) await new Promise((resolve) => setTimeout(resolve, timing.delayMs));
+        yield event;
+      }
     },
   };
 }

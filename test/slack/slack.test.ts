@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { userScope } from '../../memory/types.js';
 import { RecommenderService } from '../../recommender/service.js';
 import { decodeRating } from '../../src/adapters/slack/render.js';
+import { PLACEHOLDER, UPDATE_INTERVAL_MS } from '../../src/adapters/slack/turn.js';
 import type { SlackBlock } from '../../src/adapters/slack/types.js';
 import { createAgent } from '../../src/agent.js';
 import type { AgentEvent } from '../../src/events.js';
@@ -17,6 +18,7 @@ import {
   startLoopbackSlack,
   TEAM,
   type LoopbackSlack,
+  type WebApiCall,
 } from './loopback.js';
 
 const running: LoopbackSlack[] = [];
@@ -49,7 +51,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
 
     const response = await slack.send(directMessage('U1', 'hi there', '1700000000.000100'));
     expect(response.status).toBe(200);
-    const [posted] = await slack.api.waitFor('chat.postMessage');
+    const [posted] = await slack.api.waitForReplies();
 
     expect(agent.turns).toEqual([{ input: 'hi there', options: { userId: `${TEAM}:U1`, threadId: 'D1:1700000000.000100' } }]);
     expect(posted!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.000100' });
@@ -63,7 +65,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
 
     expect((await slack.send(mention('U2', 'what should I watch?', '1700000000.000300', { thread_ts: '1700000000.000200' }))).status).toBe(200);
-    const [posted] = await slack.api.waitFor('chat.postMessage');
+    const [posted] = await slack.api.waitForReplies();
 
     expect(agent.turns).toEqual([{ input: 'what should I watch?', options: { userId: `${TEAM}:U2`, threadId: 'C1:1700000000.000200' } }]);
     expect(posted!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.000200', text: 'Try Alien.' });
@@ -79,7 +81,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(stale.status).toBe(401);
     // The same request, signed now with the right secret, is answered: the 401s came from the checks.
     expect((await slack.send(directMessage('U1', 'hi', '1700000000.000600'))).status).toBe(200);
-    await slack.api.waitFor('chat.postMessage');
+    await slack.api.waitForReplies();
     expect(agent.turns.map((turn) => turn.options.threadId)).toEqual(['D1:1700000000.000600']);
   });
 
@@ -90,7 +92,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     await slack.send(directMessage('U1', 'edited', '1700000000.000700', { subtype: 'message_changed' }));
     await slack.send(directMessage(BOT_USER, 'my own reply', '1700000000.000800', { bot_id: 'BBOT' }));
     await slack.send(directMessage('U1', 'a real one', '1700000000.000900'));
-    await slack.api.waitFor('chat.postMessage');
+    await slack.api.waitForReplies();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(agent.turns.map((turn) => turn.input)).toEqual(['a real one']);
   });
@@ -104,9 +106,9 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
 
     await slack.send(directMessage('U1', 'first', '1700000000.001000'));
-    await slack.api.waitFor('chat.postMessage');
+    await slack.api.waitForReplies();
     await slack.send(directMessage('U1', 'second', '1700000000.001100'));
-    const [failed, answered] = await slack.api.waitFor('chat.postMessage', 2);
+    const [failed, answered] = await slack.api.waitForReplies(2);
     expect(failed!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.001000', text: ':warning: connect ECONNREFUSED 127.0.0.1:11434' });
     expect(answered!.args).toMatchObject({ thread_ts: '1700000000.001100', text: 'Back again.' });
   });
@@ -118,7 +120,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     ]);
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
     await slack.send(directMessage('U1', 'hello?', '1700000000.001200'));
-    const [posted] = await slack.api.waitFor('chat.postMessage');
+    const [posted] = await slack.api.waitForReplies();
     expect(posted!.args.text).toBe(':warning: the model failed: the model timed out after 60000 ms');
   });
 
@@ -137,11 +139,11 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const thread = { thread_ts: '1700000000.002000' };
 
     await slack.send(mention('UA', `my secret word is ${secret}`, '1700000000.002001', thread));
-    await slack.api.waitFor('chat.postMessage', 1);
+    await slack.api.waitForReplies(1);
     await slack.send(mention('UB', 'what is my secret word?', '1700000000.002002', thread));
-    await slack.api.waitFor('chat.postMessage', 2);
+    await slack.api.waitForReplies(2);
     await slack.send(mention('UA', 'what is my secret word?', '1700000000.002003', thread));
-    const replies = await slack.api.waitFor('chat.postMessage', 3);
+    const replies = await slack.api.waitForReplies(3);
 
     const text = (memories: Array<{ text: string }>) => memories.map((memory) => memory.text).join('\n');
     expect(text(store.list(userScope(`${TEAM}:UA`)))).toContain(secret);
@@ -170,7 +172,10 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const slack = await start({ agent, memory: store, recommender });
 
     await slack.send(mention('U1', 'recommend a movie', '1700000000.003000'));
-    const [posted] = await slack.api.waitFor('chat.postMessage');
+    const [posted] = await slack.api.waitForReplies();
+    // The reply was streamed into a placeholder; rating updates come after the turn's own updates.
+    const turnUpdates = slack.api.callsTo('chat.update').length;
+    expect(posted!.args.ts).toBe('1800000000.000001');
     const blocks = posted!.args.blocks as SlackBlock[];
     const rows = buttonsOf(blocks);
     expect(rows).toHaveLength(2);
@@ -196,7 +201,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
       );
 
     expect((await click('U1', 1, 4)).status).toBe(200);
-    const [updated] = await slack.api.waitFor('chat.update');
+    const updated = (await slack.api.waitFor('chat.update', turnUpdates + 1))[turnUpdates];
     expect(recommender.storage.ratingsOf(`${TEAM}:U1`).map(({ itemId, stars, source }) => ({ itemId, stars, source }))).toEqual([{ itemId: 'm2', stars: 4, source: 'explicit' }]);
     // The rated item's buttons are replaced by the rating; the other item keeps its buttons.
     const after = updated!.args.blocks as SlackBlock[];
@@ -210,7 +215,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(note!.args).toMatchObject({ channel: 'C1', user: 'U9', text: 'Rated *Alien (1979)* 2/5.' });
     expect(recommender.storage.ratingsOf(`${TEAM}:U9`).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual([{ itemId: 'm1', stars: 2 }]);
     expect(recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
-    expect(slack.api.callsTo('chat.update')).toHaveLength(1);
+    expect(slack.api.callsTo('chat.update')).toHaveLength(turnUpdates + 1);
   });
 
   it('"forget me" and /mnemo-forget delete only the speaker\'s memory and confirm', async () => {
@@ -242,5 +247,98 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     await slack.send(mention('U1', 'hello', '1700000000.005000'));
     const [posted] = await slack.api.waitFor('chat.postMessage');
     expect(posted!.args.text).toMatch(/^:warning: no model configured: set OPENAI_API_KEY/);
+  });
+});
+
+describe('mnemo slack streams the reply into a placeholder (loopback Web API)', () => {
+  const reply = 'Alien is a 1979 science-fiction horror film directed by Ridley Scott, and a fine pick tonight.';
+  const isFinal = (call: WebApiCall) => 'blocks' in call.args;
+
+  it('posts a placeholder, updates it while the reply streams, and ends with the rendered reply', async () => {
+    const agent = scriptedAgent(() => replyEvents(reply), { delayMs: 100 });
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    await slack.send(directMessage('U1', 'what should I watch?', '1700000000.006000'));
+    const [final] = await slack.api.waitForReplies(1, 8000);
+
+    const posts = slack.api.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.006000', text: PLACEHOLDER });
+    expect(posts[0]!.args.blocks).toBeUndefined();
+    const ts = posts[0]!.answer.ts;
+    const updates = slack.api.callsTo('chat.update');
+    expect(updates.every((update) => update.args.channel === 'D1' && update.args.ts === ts)).toBe(true);
+    const intermediate = updates.filter((update) => !isFinal(update));
+    expect(intermediate.length).toBeGreaterThanOrEqual(1);
+    // Previews grow as the reply streams: each a proper prefix of the reply, each longer than the last.
+    for (const [index, update] of intermediate.entries()) {
+      const text = String(update.args.text);
+      expect(reply.startsWith(text) && text.length < reply.length).toBe(true);
+      if (index > 0) expect(text.length).toBeGreaterThan(String(intermediate[index - 1]!.args.text).length);
+    }
+    // One final update, last, with the whole reply and the same rendering as a single post.
+    expect(updates.filter(isFinal)).toHaveLength(1);
+    expect(updates.at(-1)).toBe(updates.find(isFinal));
+    expect(final!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.006000', ts, text: reply });
+    expect(final!.args.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: reply } }]);
+  }, 10_000);
+
+  it('ends a failing turn with a :warning: update of the placeholder', async () => {
+    const agent = {
+      async *stream(): AsyncGenerator<AgentEvent> {
+        yield { type: 'text-delta', text: 'Let me think ' };
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        yield { type: 'text-delta', text: 'about that…' };
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('the model went away\n    at somewhere');
+      },
+    };
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    await slack.send(directMessage('U1', 'hello?', '1700000000.007000'));
+    const [final] = await slack.api.waitForReplies();
+
+    expect(slack.api.callsTo('chat.postMessage')).toHaveLength(1);
+    const updates = slack.api.callsTo('chat.update');
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    expect(updates[0]!.args.text).toBe('Let me think ');
+    // The preview is replaced, blocks and all, by the warning.
+    expect(updates.at(-1)!.args).toMatchObject({ channel: 'D1', ts: '1800000000.000001', text: ':warning: the model went away', blocks: [] });
+    expect(final!.args).toMatchObject({ thread_ts: '1700000000.007000', text: ':warning: the model went away' });
+  });
+
+  it('throttles a burst of 200 deltas to about one update a second, plus the final one', async () => {
+    const words = Array.from({ length: 200 }, (_, index) => `w${index} `);
+    const whole = words.join('');
+    const agent = scriptedAgent(() => replyEvents(whole), { delayMs: 10 });
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+
+    const started = Date.now();
+    await slack.send(directMessage('U1', 'go', '1700000000.008000'));
+    const [final] = await slack.api.waitForReplies(1, 8000);
+    const elapsed = Date.now() - started;
+
+    const updates = slack.api.callsTo('chat.update');
+    const intermediate = updates.filter((update) => !isFinal(update));
+    expect(elapsed).toBeGreaterThan(UPDATE_INTERVAL_MS);
+    expect(intermediate.length).toBeGreaterThanOrEqual(2);
+    expect(updates.length).toBeLessThanOrEqual(Math.floor(elapsed / UPDATE_INTERVAL_MS) + 2);
+    for (let index = 1; index < intermediate.length; index++) expect(intermediate[index]!.at - intermediate[index - 1]!.at).toBeGreaterThanOrEqual(UPDATE_INTERVAL_MS - 100);
+    expect(String(final!.args.text).trim()).toBe(whole.trim());
+    expect(slack.api.callsTo('chat.postMessage')).toHaveLength(1);
+  }, 10_000);
+
+  it('posts the reply once at the end when the placeholder cannot be posted', async () => {
+    const agent = scriptedAgent(() => replyEvents('Try Heat.'), { delayMs: 20 });
+    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
+    slack.api.failNext('chat.postMessage', 'ratelimited');
+
+    await slack.send(mention('U1', 'and now?', '1700000000.009000'));
+    const [final] = await slack.api.waitForReplies();
+
+    expect(slack.api.callsTo('chat.postMessage').map((call) => [call.args.text, call.answer.ok])).toEqual([[PLACEHOLDER, false], ['Try Heat.', true]]);
+    expect(final!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.009000', text: 'Try Heat.' });
+    expect(final!.args.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'Try Heat.' } }]);
+    expect(slack.api.callsTo('chat.update')).toEqual([]);
   });
 });

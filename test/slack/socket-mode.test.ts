@@ -44,7 +44,7 @@ describe('mnemo slack in Socket Mode (loopback websocket)', () => {
     });
     try {
       await app.start();
-      const [posted] = await api.waitFor('chat.postMessage');
+      const [posted] = await api.waitForReplies();
       expect(posted!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.000100', text: 'Hello, socket.' });
       expect(agent.turns.map((turn) => turn.options.userId)).toEqual(['T1:U1']);
       expect(acks).toContain('env-1');
