@@ -1,8 +1,31 @@
-import { ratingData } from './model/data.js';
+import { InputError } from '../memory/errors.js';
+import { clampStars, ratingData } from './model/data.js';
 import { trainEase, type EaseModel, EaseModel as Ease } from './model/ease.js';
-import { FactorizationModel, trainFactorization } from './model/factorization.js';
+import { BLEND_FEATURES, blendFeatures, trainEnsemble, type EnsembleInputs } from './model/ensemble.js';
+import { FactorizationModel, trainFactorization, type ItemRating, type UserVector } from './model/factorization.js';
+import { ItemNeighbourModel } from './model/neighbours.js';
 import { fitPersonas, PersonaModel, type Demographics } from './model/personas.js';
 import type { Rating } from './types.js';
+
+/**
+ * Version of the stored bundle. 2 added the item-neighbour model and the learned blend; a bundle of another version
+ * is refused (its layout differs), and `mnemo train` writes a new one.
+ */
+export const BUNDLE_FORMAT = 2;
+
+/**
+ * The learned rating blend of {@link trainEnsemble} (the MovieLens benchmark's rating model) minus the factorization,
+ * which the bundle holds already: baseline biases, item-KNN-baseline similarities, blend weights and how often each
+ * item was rated.
+ */
+export interface RatingBlend {
+  /** KNN-baseline model; its `biases` are the blend's baseline μ + b_u + b_i. */
+  readonly neighbours: ItemNeighbourModel;
+  /** {@link BLEND_FEATURES} weights over {@link blendFeatures}. */
+  readonly weights: Float64Array;
+  /** Ratings per item in the training data (the blend's item-support feature). */
+  readonly itemSupport: Int32Array;
+}
 
 /** Everything `mnemo train` produces: the collaborative model, personas and the item-item model, with id maps. */
 export interface ModelBundle {
@@ -12,6 +35,63 @@ export interface ModelBundle {
   readonly personas: PersonaModel;
   /** Null for catalogs too large for a dense item-item matrix. */
   readonly ease: EaseModel | null;
+  /**
+   * SVD++ + item neighbours + biases blended as in the benchmark; null when there were too few ratings to fit the
+   * blend weights on a held-out slice, or too many items for a dense similarity matrix.
+   */
+  readonly blend: RatingBlend | null;
+}
+
+/** Fewest ratings that get a learned blend: its held-out tenth must pin down {@link BLEND_FEATURES} weights. */
+export const MINIMUM_BLEND_RATINGS = 2000;
+/** Same shrinkage of the user bias towards 0, in ratings' worth, as {@link fitBiases}' default. */
+const USER_BIAS_REGULARIZATION = 15;
+
+/** A user as the blend sees them, from their current ratings (not their training-time ones). */
+export interface BlendUser {
+  readonly items: Int32Array;
+  readonly stars: Float32Array;
+  /** b_u against the blend's fixed baseline: one more user pass of fitBiases' alternating least squares. */
+  readonly bias: number;
+}
+
+export function blendUser(blend: RatingBlend, ratings: readonly ItemRating[]): BlendUser {
+  const { mean, itemBias } = blend.neighbours.biases;
+  let sum = 0;
+  for (const rating of ratings) sum += rating.stars - mean - itemBias[rating.item]!;
+  return {
+    items: Int32Array.from(ratings, (rating) => rating.item),
+    stars: Float32Array.from(ratings, (rating) => rating.stars),
+    bias: sum / (USER_BIAS_REGULARIZATION + ratings.length),
+  };
+}
+
+/**
+ * The blended prediction for a user given by their current ratings (`user`, from {@link blendUser}) and folded-in
+ * factor vector: the inputs {@link RatingEnsemble.inputs} gives a known user, combined with the learned weights.
+ * Also returns the neighbour part, for explanations.
+ */
+export function blendedPrediction(
+  bundle: Pick<ModelBundle, 'factorization'> & { blend: RatingBlend },
+  user: BlendUser,
+  vector: UserVector,
+  item: number,
+): { stars: number; inputs: EnsembleInputs; neighbours: ReturnType<ItemNeighbourModel['predictFrom']> } {
+  const { blend, factorization } = bundle;
+  const biases = blend.neighbours.biases;
+  const neighbours = blend.neighbours.predictFrom(user, item);
+  const inputs: EnsembleInputs = {
+    factorization: factorization.rawFor(vector, item),
+    neighbours: neighbours.raw,
+    baseline: biases.mean + user.bias + biases.itemBias[item]!,
+    userSupport: user.items.length,
+    itemSupport: blend.itemSupport[item]!,
+  };
+  const features = new Float64Array(BLEND_FEATURES);
+  blendFeatures(inputs, features);
+  let sum = 0;
+  for (let index = 0; index < BLEND_FEATURES; index++) sum += features[index]! * blend.weights[index]!;
+  return { stars: clampStars(sum), inputs, neighbours };
 }
 
 /** Options of {@link trainBundle}. */
@@ -25,6 +105,8 @@ export interface TrainBundleOptions {
   personas?: number;
   /** Largest catalog that gets an EASE model (its matrix is items² floats). @default 5000 */
   maximumEaseItems?: number;
+  /** Largest catalog that gets the item-neighbour model and blend (training holds items² × 20 bytes). @default 5000 */
+  maximumBlendItems?: number;
   onProgress?: (progress: { done: number; total: number; phase: string }) => void;
 }
 
@@ -37,16 +119,32 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
     .map((rating) => ({ user: userIndex.get(rating.userId)!, item: itemIndex.get(rating.itemId)!, stars: rating.stars, time: rating.at.getTime() }));
   const data = ratingData(rows, { userCount: userIds.length, itemCount: options.itemIds.length });
   const epochs = 50;
-  const factorization = trainFactorization(data, {
-    ...(options.factors !== undefined ? { factors: options.factors } : {}),
-    epochs,
-    onEpoch: (done) => options.onProgress?.({ done, total: epochs + 2, phase: 'factorization' }),
-  });
+  const factorizationOptions = { ...(options.factors !== undefined ? { factors: options.factors } : {}), epochs };
+  const withBlend = rows.length >= MINIMUM_BLEND_RATINGS && options.itemIds.length <= (options.maximumBlendItems ?? 5000);
+  // With a blend the factorization is trained twice (on 90% to fit the blend weights, then on everything).
+  const total = (withBlend ? 2 * epochs : epochs) + 2;
+  let factorization: FactorizationModel;
+  let blend: RatingBlend | null = null;
+  if (withBlend) {
+    let round = 0;
+    // Exactly the benchmark's rating model (src/bench/movielens.ts): the same trainer with the same defaults.
+    const ensemble = trainEnsemble(data, {
+      factorization: { ...factorizationOptions, onEpoch: (done) => options.onProgress?.({ done: round * epochs + done, total, phase: round === 0 ? 'blend weights' : 'factorization' }) },
+      onProgress: (done) => (round = done),
+    });
+    factorization = ensemble.factorization;
+    blend = { neighbours: ensemble.neighbours, weights: ensemble.weights, itemSupport: ensemble.itemSupport };
+  } else {
+    factorization = trainFactorization(data, {
+      ...factorizationOptions,
+      onEpoch: (done) => options.onProgress?.({ done, total, phase: 'factorization' }),
+    });
+  }
   const personas = fitPersonas(data, factorization, {
     count: Math.max(1, Math.min(options.personas ?? 4, userIds.length)),
     demographics: userIds.map((id) => options.demographics?.get(id)),
   });
-  options.onProgress?.({ done: epochs + 1, total: epochs + 2, phase: 'personas' });
+  options.onProgress?.({ done: total - 1, total, phase: 'personas' });
   const byUser = { offsets: new Int32Array(userIds.length + 1), columns: new Int32Array(rows.length), values: new Float32Array(rows.length) };
   const sorted = [...rows].sort((a, b) => a.user - b.user);
   sorted.forEach((row, index) => {
@@ -56,11 +154,12 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
   });
   for (let user = 0; user < userIds.length; user++) byUser.offsets[user + 1]! += byUser.offsets[user]!;
   const ease = options.itemIds.length <= (options.maximumEaseItems ?? 5000) ? trainEase(byUser, options.itemIds.length) : null;
-  options.onProgress?.({ done: epochs + 2, total: epochs + 2, phase: 'item-item' });
-  return { userIds, itemIds: options.itemIds, factorization, personas, ease };
+  options.onProgress?.({ done: total, total, phase: 'item-item' });
+  return { userIds, itemIds: options.itemIds, factorization, personas, ease, blend };
 }
 
 interface Header {
+  format: number;
   userIds: readonly string[];
   itemIds: readonly string[];
   mean: number;
@@ -68,6 +167,8 @@ interface Header {
   personaCount: number;
   personaMean: number;
   demographicLikelihood: PersonaModel['demographicLikelihood'];
+  /** Scalars of the blend (its arrays are in `arrays`); absent without one. */
+  blend?: { mean: number; neighbours: number; weights: number[] };
   arrays: Record<string, { offset: number; length: number; type: 'f32' | 'i32' }>;
 }
 
@@ -86,6 +187,14 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
     sizes: personas.sizes,
     assignments: personas.assignments,
     ...(bundle.ease ? { ease: bundle.ease.weights } : {}),
+    ...(bundle.blend
+      ? {
+          blendUserBias: bundle.blend.neighbours.biases.userBias,
+          blendItemBias: bundle.blend.neighbours.biases.itemBias,
+          similarities: bundle.blend.neighbours.similarities,
+          itemSupport: bundle.blend.itemSupport,
+        }
+      : {}),
   };
   const layout: Header['arrays'] = {};
   let offset = 0;
@@ -94,6 +203,7 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
     offset += array.byteLength;
   }
   const header: Header = {
+    format: BUNDLE_FORMAT,
     userIds: bundle.userIds,
     itemIds: bundle.itemIds,
     mean: factorization.mean,
@@ -101,6 +211,8 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
     personaCount: personas.count,
     personaMean: personas.mean,
     demographicLikelihood: personas.demographicLikelihood,
+    // JSON keeps doubles exactly.
+    ...(bundle.blend ? { blend: { mean: bundle.blend.neighbours.biases.mean, neighbours: bundle.blend.neighbours.neighbours, weights: Array.from(bundle.blend.weights) } } : {}),
     arrays: layout,
   };
   const headerBytes = Buffer.from(JSON.stringify(header));
@@ -117,6 +229,9 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
 export function deserializeBundle(bytes: Buffer): ModelBundle {
   const headerLength = bytes.readUInt32LE(0);
   const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString()) as Header;
+  if (header.format !== BUNDLE_FORMAT) {
+    throw new InputError(`the stored model was made by ${header.format === undefined ? 'an older' : 'another'} version of mnemo (model format ${header.format ?? 1}, this one reads ${BUNDLE_FORMAT}): run mnemo train again`, { code: 'invalid_input' });
+  }
   const padded = Math.ceil((headerLength + 4) / 4) * 4;
   const copy = new Uint8Array(bytes.subarray(padded)).buffer;
   const read = (name: string): Float32Array | Int32Array | null => {
@@ -146,5 +261,12 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
     read('assignments') as Int32Array,
   );
   const easeWeights = read('ease') as Float32Array | null;
-  return { userIds: header.userIds, itemIds: header.itemIds, factorization, personas, ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null };
+  const blend: RatingBlend | null = header.blend
+    ? {
+        neighbours: new ItemNeighbourModel({ mean: header.blend.mean, userBias: f32('blendUserBias'), itemBias: f32('blendItemBias') }, f32('similarities'), header.blend.neighbours),
+        weights: Float64Array.from(header.blend.weights),
+        itemSupport: read('itemSupport') as Int32Array,
+      }
+    : null;
+  return { userIds: header.userIds, itemIds: header.itemIds, factorization, personas, ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null, blend };
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Embedder } from '../memory/embedders/types.js';
 import { InputError } from '../memory/errors.js';
 import { userScope, type Memory, type MemoryKind, type Scope, type UserScope } from '../memory/types.js';
-import { deserializeBundle, serializeBundle, trainBundle, type ModelBundle } from './bundle.js';
+import { blendedPrediction, blendUser, deserializeBundle, serializeBundle, trainBundle, type ModelBundle } from './bundle.js';
 import { matchingLikes, readPreferences, violations, type TastePreference } from './constraints.js';
 import { clampStars } from './model/data.js';
 import { backoffWeight } from './model/coldstart.js';
@@ -251,12 +251,14 @@ export class RecommenderService implements Recommender {
     const demographics = this.storage.demographics().get(userId);
     // The user's latest ratings count at once: the model is folded in on them, never looked up stale.
     const vector = model ? model.bundle.factorization.foldIn(itemRatings) : undefined;
+    // So does the neighbour part of the blend: it reads the current ratings, and the baseline is refitted on them.
+    const blended = model?.bundle.blend ? blendUser(model.bundle.blend, itemRatings) : undefined;
     const personaWeights = model ? model.bundle.personas.assign(itemRatings, demographics) : undefined;
     const share = backoffWeight(itemRatings.length + preferences.length);
     const level: Prediction['level'] = !model ? 'global' : share >= 0.5 ? 'user' : 'persona';
     const titles = new Map(this.storage.items().map((item) => [item.id, item.title]));
     const embeddings = this.embedder ? this.storage.embeddings(this.embedder.id) : new Map<string, Float32Array>();
-    return { userId, ratings, known, itemRatings, preferences, model, vector, personaWeights, share, level, titles, embeddings };
+    return { userId, ratings, known, itemRatings, preferences, model, vector, blended, personaWeights, share, level, titles, embeddings };
   }
 
   private predictFor(context: ReturnType<RecommenderService['userContext']>, item: Item): Prediction {
@@ -265,8 +267,9 @@ export class RecommenderService implements Recommender {
     let predicted: number;
     let level = context.level;
     if (context.model && context.vector && context.personaWeights && index !== undefined) {
-      const { factorization, personas } = context.model.bundle;
-      const userLevel = factorization.rawFor(context.vector, index);
+      const { factorization, personas, blend } = context.model.bundle;
+      // The benchmark's blend of SVD++, item neighbours and biases when the bundle has one; plain SVD++ otherwise.
+      const userLevel = blend && context.blended ? blendedPrediction({ factorization, blend }, context.blended, context.vector, index).stars : factorization.rawFor(context.vector, index);
       const personaLevel = personas.raw(context.personaWeights, index);
       predicted = context.share * userLevel + (1 - context.share) * personaLevel;
       why.push(...this.ratingReasons(context, index, predicted >= 3 ? 1 : -1));
