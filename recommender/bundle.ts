@@ -1,8 +1,8 @@
 import { InputError } from '../memory/errors.js';
-import { clampStars, ratingData } from './model/data.js';
+import { ratingData } from './model/data.js';
 import { trainEase, type EaseModel, EaseModel as Ease } from './model/ease.js';
-import { BLEND_FEATURES, blendFeatures, trainEnsemble, type EnsembleInputs } from './model/ensemble.js';
-import { FactorizationModel, trainFactorization, type ItemRating, type UserVector } from './model/factorization.js';
+import { BLEND_FEATURES, combineBlend, trainEnsemble, type EnsembleInputs } from './model/ensemble.js';
+import { DEFAULT_USER_REGULARIZATION, FactorizationModel, trainFactorization, type ItemRating, type UserVector } from './model/factorization.js';
 import { ItemNeighbourModel } from './model/neighbours.js';
 import { fitPersonas, PersonaModel, type Demographics } from './model/personas.js';
 import type { Rating } from './types.js';
@@ -45,7 +45,7 @@ export interface ModelBundle {
 /** Fewest ratings that get a learned blend: its held-out tenth must pin down {@link BLEND_FEATURES} weights. */
 export const MINIMUM_BLEND_RATINGS = 2000;
 /** Same shrinkage of the user bias towards 0, in ratings' worth, as {@link fitBiases}' default. */
-const USER_BIAS_REGULARIZATION = 15;
+
 
 /** A user as the blend sees them, from their current ratings (not their training-time ones). */
 export interface BlendUser {
@@ -62,7 +62,7 @@ export function blendUser(blend: RatingBlend, ratings: readonly ItemRating[]): B
   return {
     items: Int32Array.from(ratings, (rating) => rating.item),
     stars: Float32Array.from(ratings, (rating) => rating.stars),
-    bias: sum / (USER_BIAS_REGULARIZATION + ratings.length),
+    bias: sum / (DEFAULT_USER_REGULARIZATION + ratings.length),
   };
 }
 
@@ -87,11 +87,7 @@ export function blendedPrediction(
     userSupport: user.items.length,
     itemSupport: blend.itemSupport[item]!,
   };
-  const features = new Float64Array(BLEND_FEATURES);
-  blendFeatures(inputs, features);
-  let sum = 0;
-  for (let index = 0; index < BLEND_FEATURES; index++) sum += features[index]! * blend.weights[index]!;
-  return { stars: clampStars(sum), inputs, neighbours };
+  return { stars: combineBlend(inputs, blend.weights), inputs, neighbours };
 }
 
 /** Options of {@link trainBundle}. */

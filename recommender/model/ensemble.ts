@@ -89,11 +89,7 @@ export class RatingEnsemble {
 
   /** Blended prediction from inputs, within 1–5. */
   combine(inputs: EnsembleInputs): number {
-    const features = new Float64Array(BLEND_FEATURES);
-    blendFeatures(inputs, features);
-    let sum = 0;
-    for (let index = 0; index < BLEND_FEATURES; index++) sum += features[index]! * this.weights[index]!;
-    return clampStars(sum);
+    return combineBlend(inputs, this.weights);
   }
 
   predict(user: number, item: number): number {
@@ -130,4 +126,13 @@ export function trainEnsemble(data: RatingData, options: EnsembleOptions = {}): 
   const full = trainComponents(data, options);
   options.onProgress?.(2, 2);
   return new RatingEnsemble(data, full.biases, full.factorization, full.neighbours, weights);
+}
+
+/** The blend's prediction: its features of `inputs` weighted by `weights`, within 1–5 stars. */
+export function combineBlend(inputs: EnsembleInputs, weights: ArrayLike<number>): number {
+  const features = new Float64Array(BLEND_FEATURES);
+  blendFeatures(inputs, features);
+  let sum = 0;
+  for (let index = 0; index < BLEND_FEATURES; index++) sum += features[index]! * weights[index]!;
+  return clampStars(sum);
 }

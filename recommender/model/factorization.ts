@@ -9,6 +9,9 @@ export interface Biases {
   readonly itemBias: Float32Array;
 }
 
+/** Shrinkage of user biases towards 0, in ratings' worth, unless a caller says otherwise. */
+export const DEFAULT_USER_REGULARIZATION = 15;
+
 /** Options of {@link fitBiases}. */
 export interface BiasOptions {
   /** Shrinkage of user biases towards 0, in ratings' worth. @default 15 */
@@ -21,7 +24,7 @@ export interface BiasOptions {
 
 /** Fits μ + b_u + b_i by alternating least squares (Koren 2010's baseline predictor). */
 export function fitBiases(data: RatingData, options: BiasOptions = {}): Biases {
-  const userRegularization = options.userRegularization ?? 15;
+  const userRegularization = options.userRegularization ?? DEFAULT_USER_REGULARIZATION;
   const itemRegularization = options.itemRegularization ?? 10;
   const mean = meanStars(data);
   const userBias = new Float32Array(data.userCount);
