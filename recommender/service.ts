@@ -157,7 +157,15 @@ export class RecommenderService implements Recommender {
     });
     this.storage.saveModel(serializeBundle(bundle), { users: bundle.userIds.length, items: items.length, ratings: ratings.length });
     this.cached = undefined;
-    for (const userId of bundle.userIds) this.placeInPersona(userId);
+    // Placing every user needs only their ratings and demographics, read once, not a whole prediction context each.
+    const model = this.model()!;
+    const demographics = this.storage.demographics();
+    for (const userId of bundle.userIds) {
+      const itemRatings = this.storage
+        .ratingsOf(userId)
+        .flatMap((rating) => (model.itemIndex.has(rating.itemId) ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }] : []));
+      this.placeInPersona(userId, model.bundle.personas.assign(itemRatings, demographics.get(userId)));
+    }
     return { users: bundle.userIds.length, items: items.length, ratings: ratings.length };
   }
 
@@ -206,9 +214,8 @@ export class RecommenderService implements Recommender {
    * Records a user's most likely persona in memory (never overriding one placed by hand), so recall merges that
    * persona's memory; returns it.
    */
-  private placeInPersona(userId: string, context = this.userContext(userId)): number | undefined {
-    if (!context.personaWeights) return undefined;
-    const weights = Array.from(context.personaWeights);
+  private placeInPersona(userId: string, personaWeights: ArrayLike<number>): number {
+    const weights = Array.from(personaWeights);
     const top = weights.indexOf(Math.max(...weights));
     const user = userScope(userId);
     if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand') this.memory.setPersona(user, personaName(top), 'auto');
@@ -221,7 +228,7 @@ export class RecommenderService implements Recommender {
     const model = this.model();
     if (!model || !context.personaWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
     const weights = Array.from(context.personaWeights);
-    const top = this.placeInPersona(userId, context)!;
+    const top = this.placeInPersona(userId, context.personaWeights);
     const items = new Map(this.storage.items().map((item) => [item.id, item]));
     const likes = model.bundle.personas
       .favourites(top, 10)
