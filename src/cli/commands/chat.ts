@@ -82,6 +82,10 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
         });
         return;
       }
+      // Ink draws only the final frame when CI or CONTINUOUS_INTEGRATION is set, and reads them once, on
+      // import. On a real terminal a person is typing, so they want the live chat whatever their shell exports.
+      delete process.env.CI;
+      delete process.env.CONTINUOUS_INTEGRATION;
       // Loaded only now, so `mnemo --help` and every other command never load ink and react.
       const { runChat } = await import('../../adapters/tui/run.js');
       await runChat({
