@@ -8,10 +8,10 @@ import { fitPersonas, PersonaModel, type Demographics } from './model/personas.j
 import type { Rating } from './types.js';
 
 /**
- * Version of the stored bundle. 2 added the item-neighbour model and the learned blend; a bundle of another version
- * is refused (its layout differs), and `mnemo train` writes a new one.
+ * Version of the stored bundle. 2 added the item-neighbour model and the learned blend; 3 stopped storing anything
+ * per user. A bundle of another version is refused (its layout differs), and `mnemo train` writes a new one.
  */
-export const BUNDLE_FORMAT = 2;
+export const BUNDLE_FORMAT = 3;
 
 /**
  * The learned rating blend of {@link trainEnsemble} (the MovieLens benchmark's rating model) minus the factorization,
@@ -27,7 +27,11 @@ export interface RatingBlend {
   readonly itemSupport: Int32Array;
 }
 
-/** Everything `mnemo train` produces: the collaborative model, personas and the item-item model, with id maps. */
+/**
+ * Everything `mnemo train` produces: the collaborative model, personas and the item-item model, with id maps.
+ * `userIds` and the per-user rows (biases, factor vectors, persona assignments) exist only in a freshly trained
+ * bundle; a stored one holds none of them (see {@link serializeBundle}).
+ */
 export interface ModelBundle {
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
@@ -156,7 +160,6 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
 
 interface Header {
   format: number;
-  userIds: readonly string[];
   itemIds: readonly string[];
   mean: number;
   factors: number;
@@ -168,24 +171,25 @@ interface Header {
   arrays: Record<string, { offset: number; length: number; type: 'f32' | 'i32' }>;
 }
 
-/** A model bundle as bytes: a JSON header, then the typed arrays (little-endian, 4-byte aligned). */
+/**
+ * A model bundle as bytes: a JSON header, then the typed arrays (little-endian, 4-byte aligned). Only item-side
+ * parameters and persona aggregates are kept: serving folds every user in from their current ratings, so the stored
+ * model holds no user id and no row about any one user, and forgetting a user leaves nothing of theirs in it beyond
+ * their share of those aggregates, which the next `mnemo train` removes.
+ */
 export function serializeBundle(bundle: ModelBundle): Buffer {
   const { factorization, personas } = bundle;
   const arrays: Record<string, Float32Array | Int32Array> = {
-    userBias: factorization.userBias,
     itemBias: factorization.itemBias,
-    userVectors: factorization.userVectors,
     itemFactors: factorization.itemFactors,
     ...(factorization.implicitFactors ? { implicitFactors: factorization.implicitFactors } : {}),
     personaItemBias: personas.itemBias,
     personaBias: personas.personaBias,
     itemOffsets: personas.itemOffsets,
     sizes: personas.sizes,
-    assignments: personas.assignments,
     ...(bundle.ease ? { ease: bundle.ease.weights } : {}),
     ...(bundle.blend
       ? {
-          blendUserBias: bundle.blend.neighbours.biases.userBias,
           blendItemBias: bundle.blend.neighbours.biases.itemBias,
           similarities: bundle.blend.neighbours.similarities,
           itemSupport: bundle.blend.itemSupport,
@@ -200,7 +204,6 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
   }
   const header: Header = {
     format: BUNDLE_FORMAT,
-    userIds: bundle.userIds,
     itemIds: bundle.itemIds,
     mean: factorization.mean,
     factors: factorization.factors,
@@ -236,12 +239,13 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
     return entry.type === 'i32' ? new Int32Array(copy, entry.offset, entry.length) : new Float32Array(copy, entry.offset, entry.length);
   };
   const f32 = (name: string): Float32Array => read(name) as Float32Array;
+  const noUsers = new Float32Array(0);
   const factorization = new FactorizationModel(
     header.mean,
     header.factors,
-    f32('userBias'),
+    noUsers,
     f32('itemBias'),
-    f32('userVectors'),
+    noUsers,
     f32('itemFactors'),
     read('implicitFactors') as Float32Array | null,
   );
@@ -254,15 +258,15 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
     f32('itemOffsets'),
     read('sizes') as Int32Array,
     header.demographicLikelihood,
-    read('assignments') as Int32Array,
+    new Int32Array(0),
   );
   const easeWeights = read('ease') as Float32Array | null;
   const blend: RatingBlend | null = header.blend
     ? {
-        neighbours: new ItemNeighbourModel({ mean: header.blend.mean, userBias: f32('blendUserBias'), itemBias: f32('blendItemBias') }, f32('similarities'), header.blend.neighbours),
+        neighbours: new ItemNeighbourModel({ mean: header.blend.mean, userBias: noUsers, itemBias: f32('blendItemBias') }, f32('similarities'), header.blend.neighbours),
         weights: Float64Array.from(header.blend.weights),
         itemSupport: read('itemSupport') as Int32Array,
       }
     : null;
-  return { userIds: header.userIds, itemIds: header.itemIds, factorization, personas, ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null, blend };
+  return { userIds: [], itemIds: header.itemIds, factorization, personas, ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null, blend };
 }
