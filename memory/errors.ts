@@ -43,3 +43,13 @@ export class EmbedderError extends MnemoError {
     super(options?.code ?? 'embedder_failed', message, options);
   }
 }
+
+/** How many bad lines {@link badLinesError} lists before it only counts the rest. */
+const LISTED_LINES = 10;
+
+/** One error for a file with bad lines: the first ten, each as `line N: what is wrong`, and that nothing was written. */
+export function badLinesError(name: string, problems: readonly string[]): InputError {
+  const more = problems.length > LISTED_LINES ? `\n  … and ${problems.length - LISTED_LINES} more bad lines` : '';
+  const listed = problems.slice(0, LISTED_LINES).join('\n  ');
+  return new InputError(`${name}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing was written\n  ${listed}${more}`, { code: 'invalid_input' });
+}

@@ -1,6 +1,6 @@
 import { MnemoError } from '../memory/errors.js';
 
-export { MnemoError, InputError, StoreError, EmbedderError, type MnemoErrorCode } from '../memory/errors.js';
+export { MnemoError, InputError, StoreError, EmbedderError, badLinesError, type MnemoErrorCode } from '../memory/errors.js';
 
 /** The configuration (environment or flags) cannot be used. */
 export class ConfigError extends MnemoError {

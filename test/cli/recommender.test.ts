@@ -94,7 +94,10 @@ describe('recommender CLI', () => {
     writeFileSync(bad, '{"id":"x1","title":"Fine"}\n{"id":"x2"}\nnot json\n');
     const rejected = await mnemo(env, ['catalog', 'import', bad]);
     expect(rejected.code).toBe(1);
-    expect(rejected.stderr).toMatch(/line 2/);
+    // Every bad line is named, each with what is wrong.
+    expect(rejected.stderr).toContain('2 bad lines, nothing was written');
+    expect(rejected.stderr).toMatch(/line 2: "title" is required/);
+    expect(rejected.stderr).toMatch(/line 3: not valid JSON/);
     expect((await mnemo(env, ['rate', '--user', 'bo', '--item', 'x1', '--stars', '3'])).stderr).toMatch(/no catalog item matches/);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
+import { badLinesError, InputError } from '../../errors.js';
 import type { EpisodeInput } from '../../../memory/types.js';
 import { userScope } from '../../../memory/types.js';
 import { requireFlag, USER_OPTION, type Command } from '../command.js';
@@ -18,9 +18,6 @@ const Line = z.object({
   session: z.union([z.string(), z.number()]).transform(String).optional(),
   id: z.union([z.string(), z.number()]).transform(String).optional(),
 });
-
-/** How many bad lines are listed before the rest are only counted. */
-const MAX_REPORTED = 10;
 
 /** Parses JSONL into episodes; every bad line is reported with its number, and nothing is returned if any is bad. */
 export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[] {
@@ -51,13 +48,7 @@ export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[
       ...(line.id !== undefined ? { sourceId: line.id } : {}),
     });
   });
-  if (problems.length > 0) {
-    const more = problems.length > MAX_REPORTED ? `\n  … and ${problems.length - MAX_REPORTED} more bad lines` : '';
-    throw new InputError(
-      `${name}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing was written\n  ${problems.slice(0, MAX_REPORTED).join('\n  ')}${more}`,
-      { code: 'invalid_input' },
-    );
-  }
+  if (problems.length > 0) throw badLinesError(name, problems);
   if (episodes.length === 0) throw new InputError(`${name}: no episodes (the file is empty)`, { code: 'invalid_input' });
   return episodes;
 }

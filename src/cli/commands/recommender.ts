@@ -47,7 +47,7 @@ Options:
     } catch (error) {
       throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
     }
-    const items = parseCatalog(text, format);
+    const items = parseCatalog(text, format, file!);
     const store = await context.openStore();
     const service = new RecommenderService({ db: store.db, memory: store, embedder: store.embedder });
     await service.importItems(items);
