@@ -239,9 +239,11 @@ export class RecommenderService implements Recommender {
   }
 
   private model(): { bundle: ModelBundle; itemIndex: Map<string, number> } | undefined {
-    const latest = this.storage.latestModel();
-    if (!latest) return undefined;
-    if (this.cached?.trainedAt !== latest.trainedAt.getTime()) {
+    // The bundle is megabytes: read it only when a newer one was trained.
+    const trainedAt = this.storage.latestModelTime();
+    if (trainedAt === undefined) return undefined;
+    if (this.cached?.trainedAt !== trainedAt) {
+      const latest = this.storage.latestModel()!;
       const bundle = deserializeBundle(latest.model);
       this.cached = { trainedAt: latest.trainedAt.getTime(), bundle, itemIndex: new Map(bundle.itemIds.map((id, index) => [id, index])) };
     }
@@ -255,7 +257,7 @@ export class RecommenderService implements Recommender {
     const model = this.model();
     const known = model ? ratings.filter((rating) => model.itemIndex.has(rating.itemId)) : [];
     const itemRatings = model ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars })) : [];
-    const demographics = this.storage.demographics().get(userId);
+    const demographics = this.storage.demographicsOf(userId);
     // The user's latest ratings count at once: the model is folded in on them, never looked up stale.
     const vector = model ? model.bundle.factorization.foldIn(itemRatings) : undefined;
     // So does the neighbour part of the blend: it reads the current ratings, and the baseline is refitted on them.
@@ -263,7 +265,8 @@ export class RecommenderService implements Recommender {
     const personaWeights = model ? model.bundle.personas.assign(itemRatings, demographics) : undefined;
     const share = backoffWeight(itemRatings.length + preferences.length);
     const level: Prediction['level'] = !model ? 'global' : share >= 0.5 ? 'user' : 'persona';
-    const titles = new Map(this.storage.items().map((item) => [item.id, item.title]));
+    // Explanations name the user's own rated items.
+    const titles = this.storage.titlesOf(ratings.map((rating) => rating.itemId));
     const embeddings = this.embedder ? this.storage.embeddings(this.embedder.id) : new Map<string, Float32Array>();
     return { userId, ratings, known, itemRatings, preferences, model, vector, blended, personaWeights, share, level, titles, embeddings };
   }

@@ -58,6 +58,12 @@ export class RecommenderStorage {
     return row ? toItem(row) : undefined;
   }
 
+  /** Titles of the given items (unknown ids are left out). */
+  titlesOf(ids: readonly string[]): Map<string, string> {
+    const rows = this.db.prepare('SELECT id, title FROM rec_items WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as Array<{ id: string; title: string }>;
+    return new Map(rows.map((row) => [row.id, row.title]));
+  }
+
   /** Item embeddings made by `embedder`, by item id. */
   embeddings(embedder: string): Map<string, Float32Array> {
     const rows = this.db.prepare('SELECT id, embedding FROM rec_items WHERE embedder = ? AND embedding IS NOT NULL').all(embedder) as Array<{ id: string; embedding: Buffer }>;
@@ -95,6 +101,11 @@ export class RecommenderStorage {
     })();
   }
 
+  demographicsOf(userId: string): Record<string, string> | undefined {
+    const row = this.db.prepare('SELECT demographics FROM rec_users WHERE user_id = ?').get(userId) as { demographics: string } | undefined;
+    return row ? (JSON.parse(row.demographics) as Record<string, string>) : undefined;
+  }
+
   demographics(): Map<string, Record<string, string>> {
     const rows = this.db.prepare('SELECT user_id, demographics FROM rec_users').all() as Array<{ user_id: string; demographics: string }>;
     return new Map(rows.map((row) => [row.user_id, JSON.parse(row.demographics) as Record<string, string>]));
@@ -106,6 +117,11 @@ export class RecommenderStorage {
       this.db.prepare('DELETE FROM rec_models').run();
       this.db.prepare('INSERT INTO rec_models (trained_at, metadata, model) VALUES (?, ?, ?)').run(Date.now(), JSON.stringify(metadata), model);
     })();
+  }
+
+  /** When the latest model was trained (ms since the epoch): a cheap check before reading its bytes. */
+  latestModelTime(): number | undefined {
+    return this.db.prepare('SELECT trained_at FROM rec_models ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined;
   }
 
   latestModel(): { model: Buffer; metadata: Record<string, unknown>; trainedAt: Date } | undefined {

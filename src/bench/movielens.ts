@@ -5,10 +5,13 @@ import { trainEnsemble } from '../../recommender/model/ensemble.js';
 import { fitBiases, predictBias, trainFactorization } from '../../recommender/model/factorization.js';
 import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
 import { errorMetrics } from '../../recommender/model/metrics.js';
-import { readMovielens, readMovielensRatings, type MovielensUser } from '../../recommender/model/movielens.js';
-import { fitPersonas, type Demographics } from '../../recommender/model/personas.js';
+import { readMovielens, readMovielensRatings, type MovielensData } from '../../recommender/model/movielens.js';
+import { fitPersonas } from '../../recommender/model/personas.js';
 import { evaluateTopk, leaveLastOut, type TopkFigures } from '../../recommender/model/topk.js';
-import { mean } from './stats.js';
+import { movielensDemographics, storeMovielens } from '../../recommender/movielens.js';
+import { RecommenderService } from '../../recommender/service.js';
+import { openDatabase } from '../../memory/sqlite/database.js';
+import { latencySummary, mean } from './stats.js';
 
 /** Options of {@link runMovielensBench}. */
 export interface MovielensBenchOptions {
@@ -28,6 +31,19 @@ export interface FoldFigures {
   baselines: { globalMean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
 }
 
+/**
+ * The model mnemo serves, measured on one fold: `mnemo train` on its training part in a database, then every test
+ * rating predicted through {@link RecommenderService.predict} (the stored bundle, the user folded in from their
+ * current ratings), as `mnemo predict` and the agent's tools do.
+ */
+export interface ServingFigures {
+  fold: number;
+  rmse: number;
+  mae: number;
+  trainSeconds: number;
+  predictLatencyMs: { p50: number; p95: number };
+}
+
 export interface MovielensReport {
   rating: {
     rmse: number;
@@ -35,6 +51,7 @@ export interface MovielensReport {
     folds: FoldFigures[];
     trainSeconds: number;
     baselines: { globalMean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
+    serving: ServingFigures;
   };
   topk: TopkFigures & { mostPop: TopkFigures; trainSeconds: number; users: number };
   coldStart: { users: number; testRatings: number; user: { rmse: number }; persona: { rmse: number }; global: { rmse: number } };
@@ -44,15 +61,6 @@ const round = (value: number): number => Math.round(value * 10_000) / 10_000;
 const USERS = 943;
 const ITEMS = 1682;
 
-/** The age bands MovieLens' own documentation groups users by. */
-function ageBand(age: number): string {
-  return age < 18 ? 'under 18' : age < 25 ? '18-24' : age < 35 ? '25-34' : age < 45 ? '35-44' : age < 56 ? '45-55' : '56+';
-}
-
-export function movielensDemographics(users: readonly MovielensUser[]): Demographics[] {
-  return users.map((user) => ({ gender: user.gender, age: ageBand(user.age), occupation: user.occupation }));
-}
-
 /**
  * MovieLens 100K: rating prediction on the canonical folds u1..u5 (ensemble vs global mean and bias baselines),
  * top-k by leave-last-out (EASE with recency weighting vs MostPop, sampled and full ranking), and cold start
@@ -60,7 +68,7 @@ export function movielensDemographics(users: readonly MovielensUser[]): Demograp
  */
 export async function runMovielensBench(options: MovielensBenchOptions): Promise<MovielensReport> {
   const folds = options.folds ?? [1, 2, 3, 4, 5];
-  const total = folds.length * 2 + 4;
+  const total = folds.length * 2 + 6;
   let done = 0;
   const step = (phase: string): void => options.onProgress?.({ done: ++done, total, phase });
   const tick = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -94,6 +102,8 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
   const averaged = (pick: (fold: FoldFigures) => number): number => round(mean(foldFigures.map(pick)));
 
   const movielens = readMovielens(options.dataPath);
+  const serving = await servingFold(options.dataPath, movielens, folds[0] ?? 1, step);
+  await tick();
   const split = leaveLastOut(movielens.ratings);
   const started = performance.now();
   const ease = trainEase(groupRatings(split.train, 'user'), ITEMS);
@@ -153,6 +163,7 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
         globalMean: { rmse: averaged((fold) => fold.baselines.globalMean.rmse), mae: averaged((fold) => fold.baselines.globalMean.mae) },
         bias: { rmse: averaged((fold) => fold.baselines.bias.rmse), mae: averaged((fold) => fold.baselines.bias.mae) },
       },
+      serving,
     },
     topk: { ...roundTopk(topk), mostPop: roundTopk(mostPop), trainSeconds: round(easeSeconds), users: split.heldOut.filter((item) => item >= 0).length },
     coldStart: {
@@ -163,6 +174,32 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
       global: coldRmse(levels.global),
     },
   };
+}
+
+async function servingFold(dataPath: string, movielens: MovielensData, fold: number, step: (phase: string) => void): Promise<ServingFigures> {
+  const counts = { userCount: USERS, itemCount: ITEMS };
+  const test = readMovielensRatings(join(dataPath, `u${fold}.test`), counts);
+  const db = openDatabase(':memory:');
+  try {
+    const service = new RecommenderService({ db });
+    storeMovielens(service.storage, movielens, readMovielensRatings(join(dataPath, `u${fold}.base`), counts));
+    const started = performance.now();
+    service.train();
+    const trainSeconds = (performance.now() - started) / 1000;
+    step(`serving: mnemo train on u${fold}.base`);
+    const predicted = new Float64Array(test.stars.length);
+    const latencies: number[] = [];
+    for (let index = 0; index < test.stars.length; index++) {
+      const before = performance.now();
+      predicted[index] = (await service.predict(`ml${test.users[index]! + 1}`, `ml${test.items[index]! + 1}`)).predicted;
+      latencies.push(performance.now() - before);
+    }
+    step(`serving: u${fold}.test predicted`);
+    const { rmse, mae } = errorMetrics(predicted, test.stars);
+    return { fold, rmse: round(rmse), mae: round(mae), trainSeconds: round(trainSeconds), predictLatencyMs: latencySummary(latencies) };
+  } finally {
+    db.close();
+  }
 }
 
 /** Each user's training times in the order `groupRatings` lists their items (row indices ride in the float32 values: exact below 2²⁴). */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
@@ -99,5 +99,43 @@ describe('recommender CLI', () => {
     expect(rejected.stderr).toMatch(/line 2: "title" is required/);
     expect(rejected.stderr).toMatch(/line 3: not valid JSON/);
     expect((await mnemo(env, ['rate', '--user', 'bo', '--item', 'x1', '--stars', '3'])).stderr).toMatch(/no catalog item matches/);
+  });
+});
+
+describe('mnemo import movielens', () => {
+  it('reads the MovieLens 100K format (ISO-8859-1 titles, genre flags, demographics) into catalog and ratings', { timeout: 60_000 }, async () => {
+    const env = cliEnvironment();
+    const directory = join(env.HOME!, 'ml-tiny');
+    mkdirSync(directory);
+    const flags = (...genres: number[]): string => Array.from({ length: 19 }, (_, genre) => (genres.includes(genre) ? '1' : '0')).join('|');
+    // Genre columns: 0 unknown, 11 Horror, 14 Romance, 15 Sci-Fi. "Amélie" in Latin-1 bytes, as u.item ships.
+    const items = [`1|Am\xe9lie (2001)|01-Jan-2001||http://example.org/1|${flags(14)}`, `2|Star Voyage (1995)|01-Jan-1995||http://example.org/2|${flags(15)}`, `3|Night Terror (1990)|01-Jan-1990||http://example.org/3|${flags(0, 11)}`];
+    writeFileSync(join(directory, 'u.item'), Buffer.from(`${items.join('\n')}\n`, 'latin1'));
+    writeFileSync(join(directory, 'u.user'), '1|24|F|writer|12345\n2|61|M|engineer|54321\n');
+    writeFileSync(join(directory, 'u.data'), '1\t1\t5\t881250949\n1\t2\t2\t881250950\n2\t2\t4\t881250951\n2\t3\t1\t881250952\n');
+
+    const imported = await mnemo(env, ['import', 'movielens', directory]);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout.trim()).toBe('imported 3 items, 4 ratings, 2 users');
+    const rated = await mnemo(env, ['recommend', '--user', 'ml1', '--json']);
+    expect(JSON.parse(rated.stdout)).toEqual([expect.objectContaining({ itemId: 'ml3', title: 'Night Terror (1990)' })]);
+    const predicted = JSON.parse((await mnemo(env, ['predict', '--user', 'ml2', '--item', 'Amélie', '--json'])).stdout) as { itemId: string };
+    expect(predicted.itemId).toBe('ml1');
+
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    try {
+      const rows = store.db.prepare('SELECT id, tags, year FROM rec_items ORDER BY id').all();
+      // "unknown" is the absence of a genre, not a tag.
+      expect(rows).toEqual([
+        { id: 'ml1', tags: '["Romance"]', year: 2001 },
+        { id: 'ml2', tags: '["Sci-Fi"]', year: 1995 },
+        { id: 'ml3', tags: '["Horror"]', year: 1990 },
+      ]);
+      expect(store.db.prepare("SELECT demographics FROM rec_users WHERE user_id = 'ml2'").pluck().get()).toBe('{"gender":"M","age":"56+","occupation":"engineer"}');
+      expect(store.db.prepare("SELECT stars, at FROM rec_ratings WHERE user_id = 'ml1' AND item_id = 'ml2'").get()).toEqual({ stars: 2, at: 881_250_950_000 });
+    } finally {
+      store.close();
+    }
+    expect((await mnemo(env, ['import', 'movielens', join(env.HOME!, 'missing')])).stderr).toMatch(/cannot read MovieLens/);
   });
 });

@@ -51,6 +51,7 @@ function printMovielens(report: MovielensReport): string {
     ),
     `mean   ${figure(rating.rmse)}  ${figure(rating.mae)}  ${figure(rating.baselines.bias.rmse)}     ${figure(rating.baselines.globalMean.rmse)}     ${rating.trainSeconds.toFixed(1)} (total)`,
     `  (ensemble: SVD++ + item-KNN-baseline + biases, blend learned on a held-out slice of each training fold)`,
+    `served  ${figure(rating.serving.rmse)}  ${figure(rating.serving.mae)}  (u${rating.serving.fold} through mnemo train and predict: ${rating.serving.trainSeconds.toFixed(1)} s to train, predict p50 ${rating.serving.predictLatencyMs.p50} ms, p95 ${rating.serving.predictLatencyMs.p95} ms)`,
     '',
     `Top-k, leave last rating out (${topk.users} users; EASE with recency weighting, trained in ${topk.trainSeconds.toFixed(1)} s)`,
     `               HR@10   NDCG@10  | full ranking HR@10  NDCG@10`,
@@ -88,8 +89,10 @@ scale   Builds a synthetic database (default 1,000,000 episodes, 100,000 of them
 movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, train time; global
         mean and user+item bias baselines), top-k by leaving each user's last rating out
         (HR@10, NDCG@10 over 1 positive + 99 sampled unseen items and over the full ranking;
-        MostPop baseline), and cold start (users cut to their first 5 ratings: user-level,
-        persona backoff and global RMSE). About a minute on 2 cores; fixed seeds.
+        MostPop baseline), cold start (users cut to their first 5 ratings: user-level,
+        persona backoff and global RMSE), and the served model: mnemo train on u1.base, then
+        every u1.test rating through mnemo predict's code path (RMSE, latency). About two
+        minutes on 2 cores; fixed seeds.
 
 locomo and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
 movielens needs none.

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseCatalog } from '../../../recommender/catalog.js';
-import { MOVIELENS_GENRES, readMovielens } from '../../../recommender/model/movielens.js';
+import { readMovielens } from '../../../recommender/model/movielens.js';
+import { storeMovielens } from '../../../recommender/movielens.js';
 import { RecommenderService } from '../../../recommender/service.js';
-import type { Item, Rating } from '../../../recommender/types.js';
-import { movielensDemographics } from '../../bench/movielens.js';
 import { InputError, UsageError } from '../../errors.js';
 import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { printJson } from '../format.js';
@@ -80,29 +79,8 @@ Options:
       throw new InputError(`cannot read MovieLens from ${join(directory!)}: ${(error as Error).message}`);
     }
     const service = await openService(context);
-    const items: Item[] = movielens.items.map((item) => ({
-      id: `ml${item.id}`,
-      title: item.title,
-      description: null,
-      tags: [...item.genres].filter((genre) => genre !== MOVIELENS_GENRES[0]),
-      year: item.year,
-      metadata: { releaseDate: item.releaseDate, url: item.url },
-    }));
-    const { ratings: data } = movielens;
-    const ratings: Rating[] = Array.from(data.stars, (stars, index) => ({
-      userId: `ml${data.users[index]! + 1}`,
-      itemId: `ml${data.items[index]! + 1}`,
-      stars,
-      at: new Date(data.times[index]!),
-      source: 'explicit' as const,
-    }));
-    service.storage.db.transaction(() => {
-      service.storage.upsertItems(items);
-      service.storage.addRatings(ratings);
-      const demographics = movielensDemographics(movielens.users);
-      service.storage.setDemographics(movielens.users.map((user, index) => ({ userId: `ml${user.id}`, demographics: { ...demographics[index]! } })));
-    })();
-    context.io.stdout.write(`imported ${items.length} items, ${ratings.length} ratings, ${movielens.users.length} users\n`);
+    const stored = storeMovielens(service.storage, movielens);
+    context.io.stdout.write(`imported ${stored.items} items, ${stored.ratings} ratings, ${stored.users} users\n`);
   },
 };
 
