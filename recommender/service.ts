@@ -74,6 +74,7 @@ function contentPrediction(
 const normalise = (text: string): string => text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, ' ').trim();
 const personaName = (index: number): string => `persona ${index + 1}`;
 
+
 /**
  * The recommender the agent calls: collaborative model folded in on the user's current ratings, backed off to
  * their persona and global biases by how much they have rated and said, with hard constraints from memory.
@@ -181,9 +182,11 @@ export class RecommenderService implements Recommender {
     const context = this.userContext(userId);
     const rated = new Set(context.ratings.map((rating) => rating.itemId));
     const queryWords = options.query ? normalise(options.query).split(' ').filter((word) => word.length > 2) : [];
+    const items = this.storage.items();
+    if (items.length === 0) throw new InputError('the catalog is empty: import items first (mnemo catalog import FILE)', { code: 'not_found' });
     const itemScores = this.itemItemScores(context);
     const candidates: Array<{ prediction: Prediction; score: number; tags: Set<string> }> = [];
-    for (const item of this.storage.items()) {
+    for (const item of items) {
       options.signal?.throwIfAborted();
       if (rated.has(item.id) || violations(item.tags, context.preferences).length > 0) continue;
       const prediction = this.predictFor(context, item);

@@ -58,3 +58,6 @@ export interface Recommender {
   /** Records a rating (title resolved fuzzily; an ambiguous title is an error listing the candidates). */
   rate(userId: string, item: string, stars: number, options?: { source?: RatingSource; at?: Date }): Promise<Rating>;
 }
+
+/** What every surface says when a recommendation from a catalog that has items comes back empty. */
+export const NOTHING_LEFT = 'nothing left to recommend: every catalog item is rated already or ruled out by a stated preference';

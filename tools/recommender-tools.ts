@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MnemoError } from '../memory/errors.js';
+import { NOTHING_LEFT } from '../recommender/types.js';
 import type { ToolDefinition, ToolServices } from './types.js';
 
 const requireRecommender = (services: ToolServices) => {
@@ -20,7 +21,7 @@ export const recommendTool: ToolDefinition = {
       ...(typeof args.query === 'string' ? { query: args.query } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
     });
-    if (items.length === 0) return 'no recommendations available';
+    if (items.length === 0) return NOTHING_LEFT;
     return items
       .map((item) => JSON.stringify({ itemId: item.itemId, title: item.title, predicted: Math.round(item.predicted * 10) / 10, why: item.why.map((reason) => reason.text) }))
       .join('\n');

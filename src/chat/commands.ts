@@ -4,6 +4,7 @@ import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { FACT_KINDS, userScope } from '../../memory/types.js';
 import { validateScope } from '../../memory/validate.js';
 import type { RecommenderService } from '../../recommender/service.js';
+import { NOTHING_LEFT } from '../../recommender/types.js';
 import { formatMemory, memoryJson } from '../cli/format.js';
 import { MnemoError, oneLine } from '../errors.js';
 import { compact, type TranscriptLine } from './transcript.js';
@@ -109,7 +110,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'items you may like, each with why',
     async run(argument, context) {
       const found = await context.recommender.recommend(context.userId, { k: 5, ...(argument ? { query: argument } : {}) });
-      if (found.length === 0) return lines('nothing to recommend yet: import a catalog (mnemo catalog import FILE) and rate a few items');
+      if (found.length === 0) return lines(NOTHING_LEFT);
       return lines(
         ...found.map(
           (entry, index) => `${index + 1}. ${entry.title} (${entry.itemId}) ${entry.predicted.toFixed(1)}★${entry.why[0] ? ` — ${compact(entry.why[0].text, 80)}` : ''}`,

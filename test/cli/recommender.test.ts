@@ -121,6 +121,11 @@ describe('mnemo import movielens', () => {
     expect(JSON.parse(rated.stdout)).toEqual([expect.objectContaining({ itemId: 'ml3', title: 'Night Terror (1990)' })]);
     const predicted = JSON.parse((await mnemo(env, ['predict', '--user', 'ml2', '--item', 'Amélie', '--json'])).stdout) as { itemId: string };
     expect(predicted.itemId).toBe('ml1');
+    expect((await mnemo(env, ['rate', '--user', 'ml1', '--item', 'ml3', '--stars', '1'])).code).toBe(0);
+    const nothingLeft = await mnemo(env, ['recommend', '--user', 'ml1']);
+    expect([nothingLeft.code, nothingLeft.stdout.trim()]).toEqual([0, 'nothing left to recommend: every catalog item is rated already or ruled out by a stated preference']);
+    const empty = await mnemo(cliEnvironment(), ['recommend', '--user', 'ml1']);
+    expect([empty.code, empty.stderr.trim()]).toEqual([1, 'mnemo recommend: the catalog is empty: import items first (mnemo catalog import FILE)']);
 
     const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
     try {

@@ -4,6 +4,7 @@ import { parseCatalog } from '../../../recommender/catalog.js';
 import { readMovielens } from '../../../recommender/model/movielens.js';
 import { storeMovielens } from '../../../recommender/movielens.js';
 import { RecommenderService } from '../../../recommender/service.js';
+import { NOTHING_LEFT } from '../../../recommender/types.js';
 import { InputError, UsageError } from '../../errors.js';
 import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { printJson } from '../format.js';
@@ -167,7 +168,9 @@ Options:
     context.io.stdout.write(
       context.values.json
         ? printJson(recommendations)
-        : recommendations.map((entry, index) => `${String(index + 1).padStart(2)}. ${entry.title} (${entry.itemId}) predicted ${entry.predicted.toFixed(2)}\n${entry.why.map((why) => `      ${why.text}\n`).join('')}`).join(''),
+        : recommendations.length === 0
+          ? `${NOTHING_LEFT}\n`
+          : recommendations.map((entry, index) => `${String(index + 1).padStart(2)}. ${entry.title} (${entry.itemId}) predicted ${entry.predicted.toFixed(2)}\n${entry.why.map((why) => `      ${why.text}\n`).join('')}`).join(''),
     );
   },
 };
