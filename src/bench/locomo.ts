@@ -105,7 +105,9 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
   if (!Array.isArray(samples)) throw new InputError(`${options.dataPath} is not LoCoMo's locomo10.json (expected a JSON array)`);
   samples = samples.slice(0, options.limit ?? samples.length);
 
-  const store = SqliteMemoryStore.open(':memory:', { embedder: options.embedder });
+  // Relative dates in questions ("last month") are read from the end of each conversation, as its speakers would.
+  let now = new Date();
+  const store = SqliteMemoryStore.open(':memory:', { embedder: options.embedder, clock: () => now });
   const hybrid: Array<{ category: number; recalls: number[] }> = [];
   const baseline: number[][] = [];
   const latencies: number[] = [];
@@ -119,9 +121,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
       turns += episodes.length;
       await store.addEpisodes(scope, episodes);
       const known = new Set(episodes.map((episode) => episode.sourceId!));
-      // Relative dates in questions are read from the end of the conversation, as its speakers would.
-      const now = new Date(Math.max(...episodes.map((episode) => new Date(episode.at!).getTime())));
-      void now;
+      now = new Date(Math.max(...episodes.map((episode) => new Date(episode.at!).getTime())));
       for (const qa of sample.qa) {
         const evidence = evidenceIds(qa.evidence, known);
         if (evidence.length === 0) continue;
