@@ -3,7 +3,7 @@ import { tokenizeWords } from '../text/nlp.js';
 /**
  * FTS5 has no partitions, so mnemo makes its own: every indexed word is written as `n<namespace>x<word>`. A user's
  * query then walks only that user's postings however many other users share the file, and BM25's document
- * frequencies are the user's own. The prefix holds no vowel, so FTS5's Porter stemmer treats `n7xrunning` exactly
+ * frequencies are the user's own (its row count and average length stay file-wide: FTS5 keeps no others). The prefix holds no vowel, so FTS5's Porter stemmer treats `n7xrunning` exactly
  * like `running` (its rules look only at suffixes and at the vowels of the stem).
  */
 const prefix = (namespaceId: number): string => `n${namespaceId}x`;

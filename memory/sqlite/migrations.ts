@@ -62,7 +62,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX fact_sources_by_episode ON fact_sources (episode_id);
 
       -- Full text, partitioned by namespace: every indexed word carries its namespace as a prefix (see
-      -- fts-terms.ts), so a query walks only its own user's postings and BM25 statistics are per user. The text
+      -- fts-terms.ts), so a query walks only its own user's postings and document frequencies are per user (the
+      -- row count and average length in BM25 are the whole table's: FTS5 keeps no others). The text
       -- itself is not stored here (contentless); rows are written and deleted by the store.
       CREATE VIRTUAL TABLE memories_fts USING fts5 (
         terms,
