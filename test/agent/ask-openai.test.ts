@@ -56,6 +56,23 @@ describe('mnemo ask against an OpenAI-compatible server', () => {
     for (const request of bobPrompts) expect(JSON.stringify(request.body.messages)).not.toContain('allergic');
   });
 
+  it('works with a server that ignores stream: true, asking it without streaming from then on', async () => {
+    const plain = await startOpenAIServer({ fallback: modelBehaviour, ignoresStreaming: true });
+    try {
+      const env = cliEnvironment({ OPENAI_BASE_URL: plain.baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_MODEL: 'test-model' });
+      const told = await mnemo(env, ['ask', '--user', 'ada', 'By the way, I am allergic to cats.']);
+      expect([told.code, told.stdout]).toEqual([0, 'Noted, thanks for telling me.\n']);
+      expect(told.stderr).toContain('remembered: is allergic to cats');
+      // One streamed request came back empty; the same call without streaming answered, and so did the rest.
+      expect(plain.chatRequests().map((request) => request.body.stream === true)).toEqual([true, false, false]);
+      const later = JSON.parse((await mnemo(env, ['ask', '--user', 'ada', '--json', 'Which pet should I get?'])).stdout) as { reply: string };
+      expect(later.reply).toBe('Noted, thanks for telling me.');
+      expect(systemOf(plain.chatRequests().at(-2)!)).toContain('is allergic to cats');
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('continues a thread: earlier turns of the thread are in the next call', async () => {
     const env = modelEnv();
     await mnemo(env, ['ask', '--user', 'cy', '--thread', 'trip', 'We fly to Oslo on the 3rd.']);

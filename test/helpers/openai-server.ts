@@ -78,6 +78,8 @@ export interface OpenAIServerOptions {
    * @default 16
    */
   readonly embeddingDims?: number;
+  /** Answer every chat request with one plain JSON completion, even one that asks to stream, as some servers do. */
+  readonly ignoresStreaming?: boolean;
 }
 
 /** A running server; see {@link startOpenAIServer}. */
@@ -118,7 +120,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       if (recorded.method === 'POST' && recorded.path === '/v1/chat/completions') {
         const scripted = queue.shift() ?? fallback;
         const reply = typeof scripted === 'function' ? await scripted(recorded) : scripted;
-        answerChat(response, recorded.body, reply, nextToolCallId);
+        answerChat(response, options.ignoresStreaming ? { ...recorded.body, stream: false } : recorded.body, reply, nextToolCallId);
       } else if (recorded.method === 'POST' && recorded.path === '/v1/embeddings') {
         answerEmbeddings(response, recorded.body, embeddingDims);
       } else {
