@@ -73,6 +73,25 @@ describe('mnemo ask against an OpenAI-compatible server', () => {
     }
   });
 
+  it('goes on without tools when the server refuses them (a local model that cannot call tools)', async () => {
+    const refusing = await startOpenAIServer({
+      fallback: (request) =>
+        request.body.tools?.length ? { status: 400, body: { error: { message: 'registry.ollama.ai/library/gemma:2b does not support tools', type: 'invalid_request_error', code: null } } } : modelBehaviour(request),
+    });
+    try {
+      const env = cliEnvironment({ OPENAI_BASE_URL: refusing.baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_MODEL: 'test-model' });
+      const told = await mnemo(env, ['ask', '--user', 'ada', 'By the way, I am allergic to cats.']);
+      expect([told.code, told.stdout]).toEqual([0, 'Noted, thanks for telling me.\n']);
+      const [refused, answered] = refusing.chatRequests();
+      expect(refused!.body.tools?.length).toBeGreaterThan(0);
+      expect(answered!.body.tools).toBeUndefined();
+      // The retried prompt no longer offers tools the model cannot call.
+      expect(systemOf(answered!)).not.toContain('You can call tools');
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it('continues a thread: earlier turns of the thread are in the next call', async () => {
     const env = modelEnv();
     await mnemo(env, ['ask', '--user', 'cy', '--thread', 'trip', 'We fly to Oslo on the 3rd.']);

@@ -23,6 +23,12 @@ export function messageWindow(messages: readonly BaseMessage[], limit: number): 
   return messages.slice(start);
 }
 
+/** A 400 that names tools: the model cannot call them (Ollama: "<model> does not support tools"). */
+function rejectsTools(error: unknown): boolean {
+  const { status, message } = (error ?? {}) as { status?: unknown; message?: unknown };
+  return status === 400 && typeof message === 'string' && /\btools?\b/i.test(message);
+}
+
 /**
  * converse (φp + M): the personalized prompt — instructions, profile, recalled memories quoted as data, persona
  * notes — then the model, which answers (streamed) or asks for tools. A failing model becomes an `error` event and a
@@ -31,19 +37,28 @@ export function messageWindow(messages: readonly BaseMessage[], limit: number): 
 export function createConverseNode(options: ConverseNodeOptions) {
   const clock = options.clock ?? (() => new Date());
   const toolSpecs = options.tools.map((tool) => ({ name: tool.name, description: tool.description, schema: tool.schema }));
-  const model = options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : options.model;
+  const toolNames = options.tools.map((tool) => tool.name);
+  const withTools = options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : undefined;
+  // Set once the server refuses tools; the conversation goes on without them.
+  let toolsRefused = false;
   return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
     const started = performance.now();
-    const system = systemPrompt({
-      profile: state.profile,
-      memories: state.recalled,
-      ...(state.persona ? { persona: state.persona } : {}),
-      now: clock(),
-      tools: options.tools.map((tool) => tool.name),
-    });
+    const now = clock();
+    const prompt = (tools: readonly string[]): BaseMessage[] => [
+      new SystemMessage(systemPrompt({ profile: state.profile, memories: state.recalled, ...(state.persona ? { persona: state.persona } : {}), now, tools })),
+      ...messageWindow(state.messages, options.historyLimit ?? 24),
+    ];
     try {
       // The run's config carries LangGraph's stream handlers: passing it is what streams the reply's tokens.
-      const response = (await model.invoke([new SystemMessage(system), ...messageWindow(state.messages, options.historyLimit ?? 24)], config)) as AIMessage;
+      let response: AIMessage;
+      try {
+        const model = withTools && !toolsRefused ? withTools : options.model;
+        response = (await model.invoke(prompt(toolsRefused ? [] : toolNames), config)) as AIMessage;
+      } catch (error) {
+        if (!withTools || toolsRefused || !rejectsTools(error)) throw error;
+        toolsRefused = true;
+        response = (await options.model.invoke(prompt([]), config)) as AIMessage;
+      }
       // LangGraph merges messages by id: a server that reuses completion ids would overwrite earlier replies.
       if (!response.id || state.messages.some((message) => message.id === response.id)) response.id = randomUUID();
       for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
