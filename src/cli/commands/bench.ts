@@ -91,8 +91,8 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         (HR@10, NDCG@10 over 1 positive + 99 sampled unseen items and over the full ranking;
         MostPop baseline), cold start (users cut to their first 5 ratings: user-level,
         persona backoff and global RMSE), and the served model: mnemo train on u1.base, then
-        every u1.test rating through mnemo predict's code path (RMSE, latency). About two
-        minutes on 2 cores; fixed seeds.
+        every u1.test rating through mnemo predict's code path (RMSE, latency). About 70 s
+        on 2 cores; fixed seeds.
 
 locomo and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
 movielens needs none.
