@@ -60,6 +60,8 @@ export interface MovielensReport {
 const round = (value: number): number => Math.round(value * 10_000) / 10_000;
 const USERS = 943;
 const ITEMS = 1682;
+/** MovieLens 100K's index space: every fold file is read into it, so folds share indices. */
+const COUNTS = { userCount: USERS, itemCount: ITEMS };
 
 /**
  * MovieLens 100K: rating prediction on the canonical folds u1..u5 (ensemble vs global mean and bias baselines),
@@ -72,12 +74,11 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
   let done = 0;
   const step = (phase: string): void => options.onProgress?.({ done: ++done, total, phase });
   const tick = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-  const counts = { userCount: USERS, itemCount: ITEMS };
 
   const foldFigures: FoldFigures[] = [];
   for (const fold of folds) {
-    const train = readMovielensRatings(join(options.dataPath, `u${fold}.base`), counts);
-    const test = readMovielensRatings(join(options.dataPath, `u${fold}.test`), counts);
+    const train = readMovielensRatings(join(options.dataPath, `u${fold}.base`), COUNTS);
+    const test = readMovielensRatings(join(options.dataPath, `u${fold}.test`), COUNTS);
     const started = performance.now();
     const ensemble = trainEnsemble(train, { onProgress: (stage) => stage === 1 && step(`fold ${fold}: training`) });
     const trainSeconds = (performance.now() - started) / 1000;
@@ -177,12 +178,11 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
 }
 
 async function servingFold(dataPath: string, movielens: MovielensData, fold: number, step: (phase: string) => void): Promise<ServingFigures> {
-  const counts = { userCount: USERS, itemCount: ITEMS };
-  const test = readMovielensRatings(join(dataPath, `u${fold}.test`), counts);
+  const test = readMovielensRatings(join(dataPath, `u${fold}.test`), COUNTS);
   const db = openDatabase(':memory:');
   try {
     const service = new RecommenderService({ db });
-    storeMovielens(service.storage, movielens, readMovielensRatings(join(dataPath, `u${fold}.base`), counts));
+    storeMovielens(service.storage, movielens, readMovielensRatings(join(dataPath, `u${fold}.base`), COUNTS));
     const started = performance.now();
     service.train();
     const trainSeconds = (performance.now() - started) / 1000;
