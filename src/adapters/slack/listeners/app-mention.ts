@@ -1,7 +1,6 @@
 import { withoutMentions } from '../render.js';
-import { answerInThread } from '../turn.js';
 import { mnemoUserId, type SlackClient, type SlackDependencies, type SlackLogger } from '../types.js';
-import { handleForgetMe } from './forget-me.js';
+import { replyInThread, speakerTeam } from './reply.js';
 
 /** The fields of an `app_mention` event the listener reads. */
 export interface MentionEventFields {
@@ -34,15 +33,11 @@ export function createAppMentionListener(dependencies: Pick<SlackDependencies, '
     if (context.retryNum) return;
     // A DM reaches the bot as a message event already; answering its mention too would reply twice.
     if (event.bot_id !== undefined || event.channel.startsWith('D')) return;
-    const team = event.user_team ?? event.team ?? body.team_id ?? context.teamId;
+    const team = speakerTeam(event, body, context);
     const text = withoutMentions(event.text, context.botUserId);
     if (!event.user || !team) return;
-    const turn = { channel: event.channel, threadTs: event.thread_ts ?? event.ts, userId: mnemoUserId(team, event.user), text };
-    if (!text) {
-      await answerInThread({ ...turn, text: 'Hello!' }, { agent, client, logger });
-      return;
-    }
-    if (await handleForgetMe(turn, { memory, client, logger })) return;
-    await answerInThread(turn, { agent, client, logger });
+    // A bare mention is a greeting.
+    const turn = { channel: event.channel, threadTs: event.thread_ts ?? event.ts, userId: mnemoUserId(team, event.user), text: text || 'Hello!' };
+    await replyInThread(turn, { agent, memory, client, logger });
   };
 }

@@ -1,6 +1,5 @@
-import { answerInThread } from '../turn.js';
 import { mnemoUserId, type SlackClient, type SlackDependencies, type SlackLogger } from '../types.js';
-import { handleForgetMe } from './forget-me.js';
+import { replyInThread, speakerTeam } from './reply.js';
 
 /** The fields of a `message` event the listener reads. */
 export interface MessageEventFields {
@@ -36,11 +35,10 @@ export function createDirectMessageListener(dependencies: Pick<SlackDependencies
     // first delivery is already being answered.
     if (context.retryNum) return;
     if (event.channel_type !== 'im' || event.subtype !== undefined || event.bot_id !== undefined) return;
-    const team = event.user_team ?? event.team ?? body.team_id ?? context.teamId;
+    const team = speakerTeam(event, body, context);
     const text = event.text?.trim();
     if (!event.channel || !event.user || !event.ts || !team || !text) return;
     const turn = { channel: event.channel, threadTs: event.thread_ts ?? event.ts, userId: mnemoUserId(team, event.user), text };
-    if (await handleForgetMe(turn, { memory, client, logger })) return;
-    await answerInThread(turn, { agent, client, logger });
+    await replyInThread(turn, { agent, memory, client, logger });
   };
 }
