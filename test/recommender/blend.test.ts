@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { BUNDLE_FORMAT, blendedPrediction, blendUser, deserializeBundle, serializeBundle } from '../../recommender/bundle.js';
 import { backoffWeight } from '../../recommender/model/coldstart.js';
 import { clampStars } from '../../recommender/model/data.js';
 import { createRandom } from '../../recommender/model/random.js';
-import { RecommenderService } from '../../recommender/service.js';
 import type { Item, Rating } from '../../recommender/types.js';
+import { trainedService } from '../helpers/recommender.js';
 
 const PAIRS = 20;
 
@@ -37,15 +35,7 @@ function twins(): { items: Item[]; ratings: Rating[] } {
   return { items, ratings };
 }
 
-function trained(): { service: RecommenderService; memory: SqliteMemoryStore } {
-  const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
-  const service = new RecommenderService({ db: memory.db, memory });
-  const { items, ratings } = twins();
-  service.storage.upsertItems(items);
-  service.storage.addRatings(ratings);
-  service.train({ factors: 2, personas: 2 });
-  return { service, memory };
-}
+const trained = () => trainedService(twins(), { factors: 2, personas: 2 });
 
 /** The same bytes with the header rewritten by `edit` (arrays untouched). */
 function rewriteHeader(bytes: Buffer, edit: (header: Record<string, unknown>) => void): Buffer {

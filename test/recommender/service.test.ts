@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { openDatabase } from '../../memory/sqlite/database.js';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
 import { readPreferences, violations } from '../../recommender/constraints.js';
 import { createRandom } from '../../recommender/model/random.js';
 import { RecommenderService } from '../../recommender/service.js';
 import type { Item, Rating } from '../../recommender/types.js';
+import { trainedService } from '../helpers/recommender.js';
 
 const GENRES = ['Horror', 'Comedy', 'Drama', 'Musical', 'Sci-Fi', 'Western'];
 
@@ -33,15 +32,7 @@ function generated(): { items: Item[]; ratings: Rating[] } {
   return { items, ratings };
 }
 
-function service(): { service: RecommenderService; memory: SqliteMemoryStore } {
-  const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
-  const recommender = new RecommenderService({ db: memory.db, memory });
-  const { items, ratings } = generated();
-  recommender.storage.upsertItems(items);
-  recommender.storage.addRatings(ratings);
-  recommender.train({ factors: 8, personas: 3 });
-  return { service: recommender, memory };
-}
+const service = () => trainedService(generated(), { factors: 8, personas: 3 });
 
 describe('hard constraints read from memory', () => {
   it('reads negations with wink tokens and ignores statements that are not dislikes', () => {
