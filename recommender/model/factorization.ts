@@ -22,6 +22,26 @@ export interface BiasOptions {
   iterations?: number;
 }
 
+/**
+ * One half of an alternating least squares pass: each row's bias (an item's, or a user's) becomes the mean of its
+ * ratings' residuals against μ and the other side's biases, shrunk towards 0 by `regularization` ratings' worth.
+ */
+function fitBiasSide(
+  data: RatingData,
+  mean: number,
+  fitted: { rows: Int32Array; bias: Float32Array; regularization: number },
+  other: { rows: Int32Array; bias: Float32Array },
+): void {
+  const sums = new Float64Array(fitted.bias.length);
+  const counts = new Int32Array(fitted.bias.length);
+  for (let index = 0; index < data.stars.length; index++) {
+    const row = fitted.rows[index]!;
+    sums[row]! += data.stars[index]! - mean - other.bias[other.rows[index]!]!;
+    counts[row]!++;
+  }
+  for (let row = 0; row < fitted.bias.length; row++) fitted.bias[row] = sums[row]! / (fitted.regularization + counts[row]!);
+}
+
 /** Fits μ + b_u + b_i by alternating least squares (Koren 2010's baseline predictor). */
 export function fitBiases(data: RatingData, options: BiasOptions = {}): Biases {
   const userRegularization = options.userRegularization ?? DEFAULT_USER_REGULARIZATION;
@@ -29,25 +49,9 @@ export function fitBiases(data: RatingData, options: BiasOptions = {}): Biases {
   const mean = meanStars(data);
   const userBias = new Float32Array(data.userCount);
   const itemBias = new Float32Array(data.itemCount);
-  const sums = new Float64Array(Math.max(data.userCount, data.itemCount));
-  const counts = new Int32Array(sums.length);
   for (let iteration = 0; iteration < (options.iterations ?? 10); iteration++) {
-    sums.fill(0);
-    counts.fill(0);
-    for (let index = 0; index < data.stars.length; index++) {
-      const item = data.items[index]!;
-      sums[item]! += data.stars[index]! - mean - userBias[data.users[index]!]!;
-      counts[item]!++;
-    }
-    for (let item = 0; item < data.itemCount; item++) itemBias[item] = sums[item]! / (itemRegularization + counts[item]!);
-    sums.fill(0);
-    counts.fill(0);
-    for (let index = 0; index < data.stars.length; index++) {
-      const user = data.users[index]!;
-      sums[user]! += data.stars[index]! - mean - itemBias[data.items[index]!]!;
-      counts[user]!++;
-    }
-    for (let user = 0; user < data.userCount; user++) userBias[user] = sums[user]! / (userRegularization + counts[user]!);
+    fitBiasSide(data, mean, { rows: data.items, bias: itemBias, regularization: itemRegularization }, { rows: data.users, bias: userBias });
+    fitBiasSide(data, mean, { rows: data.users, bias: userBias, regularization: userRegularization }, { rows: data.items, bias: itemBias });
   }
   return { mean, userBias, itemBias };
 }
