@@ -11,7 +11,7 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import type { Embedder } from './embedders/types.js';
 import { InputError, StoreError } from './errors.js';
-import { openDatabase, statementCache, type OpenDatabaseOptions } from './sqlite/database.js';
+import { openWith, statementCache, type OpenDatabaseOptions } from './sqlite/database.js';
 import { vectorBytes } from './sqlite/vectors.js';
 import {
   compareNamespaces,
@@ -102,13 +102,7 @@ export class SqliteStore extends BaseStore {
 
   /** Opens or creates the file at `path` (`:memory:` for a throwaway store). */
   static open(path: string, options: SqliteStoreOptions & OpenDatabaseOptions = {}): SqliteStore {
-    const db = openDatabase(path, options);
-    try {
-      return new SqliteStore(db, options);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    return openWith(path, options, (db) => new SqliteStore(db, options));
   }
 
   /**

@@ -49,6 +49,17 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   }
 }
 
+/** Opens the database at `path` and builds `make` on it; the file is closed again when `make` throws. */
+export function openWith<T>(path: string, options: OpenDatabaseOptions, make: (db: Database.Database) => T): T {
+  const db = openDatabase(path, options);
+  try {
+    return make(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 /** A `prepare` that caches statements by SQL text: every hot statement is compiled once per connection. */
 export function statementCache(db: Database.Database): (sql: string) => Database.Statement {
   const statements = new Map<string, Database.Statement>();

@@ -5,7 +5,7 @@ import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retr
 import type { RankWeights } from '../retrieval/rank.js';
 import { personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
 import { validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
-import { openDatabase, statementCache, type OpenDatabaseOptions } from './database.js';
+import { openWith, statementCache, type OpenDatabaseOptions } from './database.js';
 import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
 import { searchNamespace, type SearchDepth } from './search.js';
 import { deleteMemories, deleteNamespace, deleteRecommenderRows } from './forget.js';
@@ -94,13 +94,7 @@ export class SqliteMemoryStore {
 
   /** Opens or creates the file at `path` (`:memory:` for a throwaway store). */
   static open(path: string, options: SqliteMemoryStoreOptions & OpenDatabaseOptions): SqliteMemoryStore {
-    const db = openDatabase(path, options);
-    try {
-      return new SqliteMemoryStore(db, options);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    return openWith(path, options, (db) => new SqliteMemoryStore(db, options));
   }
 
   /** The vector index in use, once the file has one. */
