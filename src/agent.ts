@@ -121,8 +121,9 @@ export function createAgent(options: CreateAgentOptions): Agent {
         if (event) yield event;
       }
     } catch (error) {
-      // A cancelled turn (Esc, Ctrl+C, a closed Slack request) never reached write-back: keep what the user said.
-      if (!tally.stored && turn.signal?.aborted) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]);
+      // A cancelled (Esc, Ctrl+C, a closed Slack request) or broken turn that never reached write-back: keep what the
+      // user said, unless the store itself is what failed.
+      if (!tally.stored) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]).catch(() => undefined);
       throw error;
     }
     const state = await graph.getState(config);
@@ -229,9 +230,11 @@ function translate(mode: string, chunk: unknown, tally: Tally): AgentEvent | und
     case 'memory-recalled':
       tally.counts.recalled = emission.memories.length;
       break;
+    case 'stored':
+      tally.stored = true;
+      return undefined;
     case 'memory-written':
       tally.counts.written = emission.episodes.length + emission.facts.length;
-      tally.stored = true;
       break;
     case 'tool-call':
       tally.counts.toolCalls += 1;

@@ -18,6 +18,8 @@ export interface QueryPlan {
   readonly time?: TimeRange;
   /** True when the query asks for recent things ("lately", "latest", "recently"). */
   readonly recent: boolean;
+  /** Tokens a model spent making this plan (an LLM rewrite), for the caller's accounting. */
+  readonly usage?: { readonly input: number; readonly output: number };
 }
 
 /** Input of a query generator: the latest message and, optionally, the conversation so far. */

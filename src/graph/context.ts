@@ -15,8 +15,11 @@ export type TurnContext = typeof TurnContextSchema.State;
 /** Internal progress a node reports; the agent folds it into `turn-end`. */
 export type StageReport = { readonly type: 'stage'; readonly stage: 'recall' | 'model' | 'tools' | 'writeBack'; readonly ms: number; readonly usage?: TokenUsage };
 
+/** Write-back has stored the turn's messages: a turn cancelled after this must not store them again. */
+export type StoredReport = { readonly type: 'stored' };
+
 /** What nodes write to the custom stream. */
-export type NodeEmission = AgentEvent | StageReport;
+export type NodeEmission = AgentEvent | StageReport | StoredReport;
 
 export type NodeConfig = LangGraphRunnableConfig<TurnContext>;
 

@@ -2,6 +2,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ruleQueryGenerator, type QueryGenerator } from '../../memory/retrieval/query.js';
 import { messageText } from './nodes/recall.js';
+import { tokenUsage } from './usage.js';
 
 /**
  * φq with a model: rewrites the latest message into a standalone search query (resolving "she", "that trip" from
@@ -22,7 +23,7 @@ export function llmQueryGenerator(model: BaseChatModel): QueryGenerator {
       if (rewritten === '' || rewritten.length > 500) return ruleQueryGenerator(input);
       const plan = await ruleQueryGenerator({ ...input, text: rewritten, history: [] });
       // Keep the user's own words for display and for the time they name.
-      return { ...plan, text: input.text };
+      return { ...plan, text: input.text, usage: tokenUsage(answer) };
     } catch {
       return ruleQueryGenerator(input);
     }

@@ -52,24 +52,3 @@ describe('threads and personas', () => {
     expect(prompt).toMatch(/"from":"persona"[^\n]*night owls enjoy/);
   });
 });
-
-describe('library entry', () => {
-  it('never reaches ink, react or @slack/bolt', () => {
-    const root = join(import.meta.dirname, '../..');
-    const seen = new Set<string>();
-    const external = new Set<string>();
-    const visit = (file: string): void => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      for (const match of readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)) {
-        const specifier = match[1]!;
-        if (specifier.startsWith('.')) visit(join(file, '..', specifier.replace(/\.js$/, existsSync(join(file, '..', specifier.replace(/\.js$/, '.tsx'))) ? '.tsx' : '.ts')));
-        else external.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
-      }
-    };
-    visit(join(root, 'src/index.ts'));
-    expect(seen.size).toBeGreaterThan(20);
-    for (const forbidden of ['ink', 'react', '@slack/bolt', 'ink-text-input', 'ink-spinner']) expect(external.has(forbidden), forbidden).toBe(false);
-    expect(external.has('@langchain/langgraph')).toBe(true);
-  });
-});

@@ -61,7 +61,9 @@ export type StaticReply =
   /** An HTTP error; `body` defaults to an OpenAI-shaped `{ error: { message, type, code } }`. */
   | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
   /** Content sent verbatim as the assistant text, in one piece: garbage where JSON was expected, and the like. */
-  | { readonly raw: string };
+  | { readonly raw: string }
+  /** A server that hangs mid-answer: the headers and this text (streamed) or half a body (not), then nothing more. */
+  | { readonly stallAfter: string };
 
 /** A fixed reply, or a function of the request that picks one (may be async, e.g. to delay an answer). */
 export type ScriptedReply = StaticReply | ((request: RecordedRequest) => StaticReply | Promise<StaticReply>);
@@ -203,6 +205,12 @@ function answerChat(response: ServerResponse, body: RequestBody, reply: StaticRe
   const id = nextCompletionId();
   const created = Math.floor(Date.now() / 1000);
   const model = body.model ?? 'test-model';
+  if ('stallAfter' in reply) {
+    response.writeHead(200, { 'content-type': body.stream === true ? 'text/event-stream' : 'application/json' });
+    const delta = { index: 0, delta: { role: 'assistant', content: reply.stallAfter }, logprobs: null, finish_reason: null };
+    response.write(body.stream === true ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [delta] })}\n\n` : `{"id":"${id}","choices":[`);
+    return;
+  }
   const text = 'raw' in reply ? reply.raw : reply.text;
   const toolCalls = 'toolCalls' in reply
     ? reply.toolCalls.map((call) => ({

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { SystemMessage, type AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { AIMessage, SystemMessage, type BaseMessage, type ToolMessage } from '@langchain/core/messages';
 import type { ToolDefinition } from '../../../tools/types.js';
 import { systemPrompt } from '../../../prompts/system.js';
 import { emit, type NodeConfig } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { oneLine } from '../../errors.js';
+import { MAX_TOOL_ROUNDS } from '../routes.js';
+import { tokenUsage } from '../usage.js';
 
 /** Dependencies of the converse node. */
 export interface ConverseNodeOptions {
@@ -16,17 +18,42 @@ export interface ConverseNodeOptions {
   clock?: () => Date;
 }
 
-/** The last `limit` messages, starting at a human message so no tool result loses its call. */
+/**
+ * The last `limit` messages, starting at a human message so no tool result loses its call. A tool call left without
+ * an answer (a turn cut off between the model and its tools) is dropped: servers refuse a history that has one.
+ */
 export function messageWindow(messages: readonly BaseMessage[], limit: number): BaseMessage[] {
   let start = Math.max(0, messages.length - limit);
   while (start > 0 && messages[start]!.getType() !== 'human') start -= 1;
-  return messages.slice(start);
+  const window = messages.slice(start);
+  const answered = new Set(window.filter((message) => message.getType() === 'tool').map((message) => (message as ToolMessage).tool_call_id));
+  return window.map((message) => {
+    const calls = message.getType() === 'ai' ? ((message as AIMessage).tool_calls ?? []) : [];
+    return calls.some((call) => !answered.has(call.id ?? '')) ? withoutToolCalls(message as AIMessage) : message;
+  });
 }
 
-/** A 400 that names tools: the model cannot call them (Ollama: "<model> does not support tools"). */
-function rejectsTools(error: unknown): boolean {
+/** The message's text, without the tool calls it asked for. */
+function withoutToolCalls(message: AIMessage): AIMessage {
+  return new AIMessage({
+    content: message.content,
+    ...(message.id !== undefined ? { id: message.id } : {}),
+    ...(message.usage_metadata ? { usage_metadata: message.usage_metadata } : {}),
+  });
+}
+
+/**
+ * A 400 saying the model or server cannot call tools: Ollama's "<model> does not support tools", vLLM without
+ * `--enable-auto-tool-choice`, llama.cpp without `--jinja`. Not any 400 that mentions tools: a malformed history
+ * ("tool_calls must be followed by tool messages") is no reason to stop offering them.
+ */
+export function rejectsTools(error: unknown): boolean {
   const { status, message } = (error ?? {}) as { status?: unknown; message?: unknown };
-  return status === 400 && typeof message === 'string' && /\btools?\b/i.test(message);
+  return (
+    status === 400 &&
+    typeof message === 'string' &&
+    /does not support tools|tools? (?:are|is) not supported|(?:tool|function) calling is not supported|enable-auto-tool-choice|--jinja/i.test(message)
+  );
 }
 
 /**
@@ -48,22 +75,23 @@ export function createConverseNode(options: ConverseNodeOptions) {
       new SystemMessage(systemPrompt({ profile: state.profile, memories: state.recalled, ...(state.persona ? { persona: state.persona } : {}), now, tools })),
       ...messageWindow(state.messages, options.historyLimit ?? 24),
     ];
+    // Out of tool rounds, the model answers with what it has: offered no tools, and any call it still makes is dropped.
+    const offerTools = withTools !== undefined && !toolsRefused && state.toolRounds < MAX_TOOL_ROUNDS;
     try {
       // The run's config carries LangGraph's stream handlers: passing it is what streams the reply's tokens.
       let response: AIMessage;
       try {
-        const model = withTools && !toolsRefused ? withTools : options.model;
-        response = (await model.invoke(prompt(toolsRefused ? [] : toolNames), config)) as AIMessage;
+        response = (await (offerTools ? withTools : options.model).invoke(prompt(offerTools ? toolNames : []), config)) as AIMessage;
       } catch (error) {
-        if (!withTools || toolsRefused || !rejectsTools(error)) throw error;
+        if (!offerTools || !rejectsTools(error)) throw error;
         toolsRefused = true;
         response = (await options.model.invoke(prompt([]), config)) as AIMessage;
       }
+      if (!offerTools && (response.tool_calls?.length ?? 0) > 0) response = withoutToolCalls(response);
       // LangGraph merges messages by id: a server that reuses completion ids would overwrite earlier replies.
       if (!response.id || state.messages.some((message) => message.id === response.id)) response.id = randomUUID();
       for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
-      const usage = (response as unknown as { usage_metadata?: { input_tokens?: number; output_tokens?: number } }).usage_metadata;
-      emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started, usage: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 } });
+      emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started, usage: tokenUsage(response) });
       return { messages: [response] };
     } catch (error) {
       if (config.signal?.aborted) throw error;

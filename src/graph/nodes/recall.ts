@@ -1,5 +1,5 @@
 import type { BaseMessage } from '@langchain/core/messages';
-import type { QueryGenerator } from '../../../memory/retrieval/query.js';
+import type { QueryGenerator, QueryPlan } from '../../../memory/retrieval/query.js';
 import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
 import { FACT_KINDS, globalScope, personaScope, userScope, type SearchHit } from '../../../memory/types.js';
 import { MnemoError } from '../../errors.js';
@@ -40,10 +40,11 @@ export function createRecallNode(options: RecallNodeOptions) {
     const thread = state.messages.filter((message) => message !== latest && (message.getType() === 'human' || message.getType() === 'ai')).map(messageText);
     const persona = memory.personaOf(user)?.persona ?? null;
     let hits: SearchHit[] = [];
+    let plan: QueryPlan | undefined;
     try {
       if (text.trim() !== '') {
         const now = clock();
-        const plan = options.queryGenerator ? await options.queryGenerator({ text, history: thread.slice(-4), now }) : undefined;
+        plan = options.queryGenerator ? await options.queryGenerator({ text, history: thread.slice(-4), now }) : undefined;
         hits = await memory.search([user, ...(persona ? [personaScope(persona)] : []), globalScope], text, {
           k: options.k ?? 8,
           conversation: thread.slice(-4),
@@ -68,7 +69,7 @@ export function createRecallNode(options: RecallNodeOptions) {
       memories: hits.map((hit) => eventMemory(hit.memory, hit.score)),
       profile: profile.map((fact) => eventMemory(fact)),
     });
-    emit(config, { type: 'stage', stage: 'recall', ms: performance.now() - started });
+    emit(config, { type: 'stage', stage: 'recall', ms: performance.now() - started, ...(plan?.usage ? { usage: plan.usage } : {}) });
     return { recalled: hits.map((hit) => promptMemory(hit.memory)), profile: profile.map(promptMemory), persona, toolRounds: 0, failed: false };
   };
 }

@@ -3,12 +3,13 @@ import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
 import { FACT_KINDS, userScope, type FactChange, type EpisodeInput } from '../../../memory/types.js';
 import { extractionPrompt, parseExtraction, type ExtractedChange } from '../../../prompts/extraction.js';
-import { MnemoError, oneLine } from '../../errors.js';
-import type { FactWrite } from '../../events.js';
+import { MnemoError, oneLine, type MnemoErrorCode } from '../../errors.js';
+import type { FactWrite, TokenUsage } from '../../events.js';
 import { emit, turnContext, type NodeConfig } from '../context.js';
 import { eventMemory } from '../memories.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { messageText } from './recall.js';
+import { addUsage, tokenUsage } from '../usage.js';
 
 /** Dependencies of the write-back node. */
 export interface WriteBackNodeOptions {
@@ -35,31 +36,42 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
     const userMessage = lastHuman >= 0 ? messageText(state.messages[lastHuman]!) : '';
     const replyMessage = state.failed ? undefined : state.messages.slice(lastHuman + 1).findLast((message) => message.getType() === 'ai');
     const reply = replyMessage ? messageText(replyMessage) : '';
-    const facts: FactWrite[] = [];
+    let facts: FactWrite[] = [];
+    const usage: TokenUsage = { input: 0, output: 0 };
     try {
       const now = clock();
       const turns: EpisodeInput[] = [];
       if (userMessage.trim() !== '') turns.push({ text: userMessage, role: 'user', session: threadId, at: now });
       if (reply.trim() !== '') turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
       const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns) : [];
+      // From here on a cancelled turn must not store the user's message again.
+      emit(config, { type: 'stored' });
       if (!state.failed && userMessage.trim() !== '') {
         const provenance = episodes.filter((episode) => episode.role === 'user').map((episode) => episode.id);
-        facts.push(...(await extractFacts(options, config, { userMessage, reply, provenance })));
+        try {
+          facts = await extractFacts(options, config, { userMessage, reply, provenance }, usage);
+        } catch (error) {
+          if (config.signal?.aborted) throw error;
+          emit(config, { type: 'error', stage: 'write-back', code: errorCode(error, 'model_failed'), message: `fact extraction failed: ${oneLine(error)}` });
+        }
       }
       emit(config, { type: 'memory-written', episodes: episodes.map((episode) => eventMemory(episode)), facts });
     } catch (error) {
-      emit(config, { type: 'error', stage: 'write-back', code: error instanceof MnemoError ? error.code : 'store_failed', message: `memory write-back failed: ${oneLine(error)}` });
+      emit(config, { type: 'error', stage: 'write-back', code: errorCode(error, 'store_failed'), message: `memory write-back failed: ${oneLine(error)}` });
     }
-    emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started });
+    emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started, usage });
     return {};
   };
 }
+
+const errorCode = (error: unknown, fallback: MnemoErrorCode): MnemoErrorCode => (error instanceof MnemoError ? error.code : fallback);
 
 /** Asks the model for fact changes (retrying once on unparseable output) and applies the valid ones. */
 async function extractFacts(
   options: WriteBackNodeOptions,
   config: NodeConfig,
   turn: { userMessage: string; reply: string; provenance: string[] },
+  usage: TokenUsage,
 ): Promise<FactWrite[]> {
   const { userId } = turnContext(config);
   const user = userScope(userId);
@@ -78,6 +90,7 @@ async function extractFacts(
       [new SystemMessage(prompt.system), new HumanMessage(prompt.user + feedback)],
       config.signal ? { signal: config.signal } : {},
     );
+    addUsage(usage, tokenUsage(answer));
     try {
       changes = parseExtraction(messageText(answer));
     } catch (error) {
