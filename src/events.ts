@@ -11,7 +11,10 @@ export interface EventMemory {
   readonly scope?: string;
 }
 
-/** A change to semantic memory made by write-back or a tool. */
+/**
+ * A change to semantic memory made by write-back or a tool. `invalidate` closes a fact the person retracted (history
+ * keeps it); `delete` removes one for good (the `forget` tool).
+ */
 export interface FactWrite {
   readonly op: 'add' | 'supersede' | 'invalidate' | 'delete';
   readonly id: string;
