@@ -11,12 +11,9 @@ export interface EventMemory {
   readonly scope?: string;
 }
 
-/**
- * A change to semantic memory made by write-back or a tool. `invalidate` closes a fact the person retracted (history
- * keeps it); `delete` removes one for good (the `forget` tool).
- */
+/** A change to semantic memory made by write-back. `invalidate` closes a fact the person retracted; history keeps it. */
 export interface FactWrite {
-  readonly op: 'add' | 'supersede' | 'invalidate' | 'delete';
+  readonly op: 'add' | 'supersede' | 'invalidate';
   readonly id: string;
   readonly kind?: string;
   readonly text?: string;

@@ -40,8 +40,6 @@ function factLine(fact: FactWrite): TranscriptLine {
       return { kind: 'memory', text: `updated: ${what}${fact.replaces ? ` (replaces ${fact.replaces})` : ''}` };
     case 'invalidate':
       return { kind: 'memory', text: `no longer true: ${what}` };
-    case 'delete':
-      return { kind: 'memory', text: `forgot: ${what}` };
   }
 }
 

@@ -65,7 +65,7 @@ export function renderTurn(events: readonly AgentEvent[], options: { userId: str
         if (event.name === 'recommend' && !event.isError) recommendations.push(...parseRecommendations(event.result));
         break;
       case 'memory-written':
-        for (const fact of event.facts) if (fact.op !== 'delete' && fact.text) remembered.push(`${fact.op === 'invalidate' ? 'no longer true' : fact.op === 'supersede' ? 'updated' : 'remembered'}: ${fact.text}`);
+        for (const fact of event.facts) if (fact.text) remembered.push(`${fact.op === 'invalidate' ? 'no longer true' : fact.op === 'supersede' ? 'updated' : 'remembered'}: ${fact.text}`);
         break;
       case 'error':
         warnings.push(`${STAGE_FAILURE[event.stage]}: ${shortReason(event.message)}`);
