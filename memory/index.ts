@@ -9,7 +9,7 @@ export { supportsLateInteraction } from './embedders/types.js';
 export { GloveEmbedder } from './embedders/glove.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embedders/openai.js';
 export { FakeEmbedder, type FakeEmbedderOptions } from './embedders/fake.js';
-export { SqliteMemoryStore, type SqliteMemoryStoreOptions, type SearchOptions, type ProgressListener } from './sqlite/store.js';
+export { SqliteMemoryStore, type SqliteMemoryStoreOptions, type AddEpisodesOptions, type SearchOptions, type ProgressListener } from './sqlite/store.js';
 export { openDatabase, type OpenDatabaseOptions } from './sqlite/database.js';
 export { reindex, type ReindexOptions } from './sqlite/reindex.js';
 export { SqliteStore, type SqliteStoreOptions, type SqliteStoreIndexOptions } from './langgraph-store.js';

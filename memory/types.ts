@@ -1,7 +1,7 @@
 /**
  * Where a memory lives. Every row belongs to exactly one scope and every read names the scopes it may see:
- * a user (any non-empty id up to 200 characters, e.g. `T012:U345` or an e-mail), a persona (a group of
- * similar users), or the global scope shared by everyone.
+ * a user (any non-empty id up to 200 characters without leading or trailing whitespace, e.g. `T012:U345` or an
+ * e-mail), a persona (a group of similar users), or the global scope shared by everyone.
  */
 export type Scope =
   | { readonly kind: 'user'; readonly id: string }
@@ -14,6 +14,9 @@ export type UserScope = Extract<Scope, { kind: 'user' }>;
 export const userScope = (id: string): UserScope => ({ kind: 'user', id });
 export const personaScope = (id: string): Scope => ({ kind: 'persona', id });
 export const globalScope: Scope = { kind: 'global' };
+
+/** A scope in words, for messages: `user ada`, `persona night-owls`, `global memory`. */
+export const describeScope = (scope: Scope): string => (scope.kind === 'global' ? 'global memory' : `${scope.kind} ${scope.id}`);
 
 /** Durable knowledge kinds of semantic memory. */
 export type FactKind = 'fact' | 'preference' | 'profile';

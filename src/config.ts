@@ -7,7 +7,8 @@ const EmbedderConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('glove'), cacheDir: z.string() }),
   z.object({
     kind: z.literal('openai'),
-    baseURL: z.string().url(),
+    /** Absent: OpenAI itself, which needs `apiKey`. */
+    baseURL: z.string().url().optional(),
     apiKey: z.string().optional(),
     model: z.string().min(1),
   }),
@@ -37,6 +38,9 @@ export type MnemoConfig = z.infer<typeof Config>;
 export type EmbedderSettings = z.infer<typeof EmbedderConfig>;
 export type ModelSettings = z.infer<typeof ModelConfig>;
 
+/** Why `MNEMO_EMBEDDER=openai` cannot work as configured: OpenAI itself needs a key, a local server a URL. */
+export const NO_EMBEDDER_ENDPOINT_HELP = 'MNEMO_EMBEDDER=openai needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server)';
+
 /** The one line that tells a user how to configure a model. */
 export const NO_MODEL_HELP =
   'no model configured: set OPENAI_API_KEY (OpenAI), or OPENAI_BASE_URL for any OpenAI-compatible server (Ollama, vLLM, LM Studio), and optionally MNEMO_MODEL';
@@ -65,7 +69,7 @@ export function loadConfig(options: LoadConfigOptions): MnemoConfig {
   } else if (kind === 'openai') {
     embedder = {
       kind: 'openai',
-      baseURL: env.OPENAI_BASE_URL?.trim() || 'https://api.openai.com/v1',
+      ...(env.OPENAI_BASE_URL?.trim() ? { baseURL: env.OPENAI_BASE_URL.trim() } : {}),
       ...(env.OPENAI_API_KEY?.trim() ? { apiKey: env.OPENAI_API_KEY.trim() } : {}),
       model: env.MNEMO_EMBEDDING_MODEL?.trim() || 'text-embedding-3-small',
     };

@@ -1,21 +1,58 @@
-import { GloveEmbedder } from '../memory/embedders/glove.js';
+import { GLOVE_EMBEDDER_ID, GloveEmbedder } from '../memory/embedders/glove.js';
 import { OpenAIEmbedder } from '../memory/embedders/openai.js';
 import type { Embedder } from '../memory/embedders/types.js';
-import type { EmbedderSettings } from './config.js';
+import { openDatabase, type OpenDatabaseOptions } from '../memory/sqlite/database.js';
+import { SqliteMemoryStore } from '../memory/sqlite/store.js';
+import { checkEmbedderId } from '../memory/sqlite/vectors.js';
+import { NO_EMBEDDER_ENDPOINT_HELP, type EmbedderSettings } from './config.js';
+import { ConfigError } from './errors.js';
 
 /** Progress of one-time preparation work (the word-vector cache build). */
 export type PreparationProgress = (progress: { phase: string; done: number; total: number }) => void;
 
+/** Refuses settings that cannot work, before anything is opened or sent. */
+function checkEmbedderSettings(settings: EmbedderSettings): void {
+  // Without either, every request would go to api.openai.com unauthenticated and fail only after its retries.
+  if (settings.kind === 'openai' && !settings.apiKey && !settings.baseURL) throw new ConfigError(NO_EMBEDDER_ENDPOINT_HELP);
+}
+
 /** Builds the configured embedder. The one place that chooses a provider. */
 export async function createEmbedder(settings: EmbedderSettings, options: { onProgress?: PreparationProgress } = {}): Promise<Embedder> {
+  checkEmbedderSettings(settings);
   switch (settings.kind) {
     case 'glove':
       return GloveEmbedder.load({ cacheDir: settings.cacheDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     case 'openai':
       return OpenAIEmbedder.create({
-        baseURL: settings.baseURL,
         model: settings.model,
+        ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
         ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       });
+  }
+}
+
+/** The id the configured embedder will have, known without building it. */
+function embedderId(settings: EmbedderSettings): string {
+  return settings.kind === 'glove' ? GLOVE_EMBEDDER_ID : OpenAIEmbedder.idFor(settings.model);
+}
+
+/**
+ * Opens the memory store at `path` with the configured embedder. Unusable settings are refused before the file is
+ * opened, and a file indexed by another embedder before the embedder is built: neither mistake costs a network
+ * call or a cache build.
+ */
+export async function openMemoryStore(
+  path: string,
+  settings: EmbedderSettings,
+  options: { onProgress?: PreparationProgress } & OpenDatabaseOptions = {},
+): Promise<SqliteMemoryStore> {
+  checkEmbedderSettings(settings);
+  const db = openDatabase(path, options);
+  try {
+    checkEmbedderId(db, embedderId(settings));
+    return new SqliteMemoryStore(db, { embedder: await createEmbedder(settings, options) });
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }

@@ -88,7 +88,12 @@ export class OpenAIEmbedder implements Embedder {
     }
     this.#settings = resolveSettings(options, discovered ? undefined : dimensions);
     this.dims = dimensions;
-    this.id = discovered ? `openai:${this.#settings.model}` : `openai:${this.#settings.model}:${dimensions}`;
+    this.id = OpenAIEmbedder.idFor(this.#settings.model, discovered ? undefined : dimensions);
+  }
+
+  /** The {@link id} an embedder of `model` gets, known before {@link create} probes the server. */
+  static idFor(model: string, dimensions?: number): string {
+    return dimensions === undefined ? `openai:${model}` : `openai:${model}:${dimensions}`;
   }
 
   /**

@@ -25,12 +25,22 @@ export const MEMORY_COLUMNS = `m.id, m.namespace_id, m.kind, m.text, m.role, m.s
 /** Public id of a row: `e12` for an episode, `f34` for a fact. */
 export const memoryId = (kind: MemoryKind, id: number): string => `${kind === 'episode' ? 'e' : 'f'}${id}`;
 
-/** Row id behind a public memory id; plain numbers are accepted too. */
-export function parseMemoryId(id: string): number {
-  const match = /^[ef]?(\d{1,15})$/.exec(id.trim());
-  if (!match) throw new InputError(`not a memory id: "${id}" (ids look like e12 or f34)`);
-  return Number(match[1]);
+/** A public memory id taken apart: `e12` is episode row 12, `f34` fact row 34 (any fact kind). */
+export interface ParsedMemoryId {
+  readonly kind: 'episode' | 'fact';
+  readonly row: number;
 }
+
+/** Parses a public memory id strictly: the letter is required, and reads must check it against the row's kind. */
+export function parseMemoryId(id: string): ParsedMemoryId {
+  const match = typeof id === 'string' ? /^([ef])(\d{1,15})$/.exec(id) : null;
+  if (!match) throw new InputError(`not a memory id: ${JSON.stringify(id)} (ids look like e12 or f34)`);
+  return { kind: match[1] === 'e' ? 'episode' : 'fact', row: Number(match[2]) };
+}
+
+/** SQL matching the row a {@link ParsedMemoryId} names, bound as `.get(...idParameters(parsed))`: its id and its kind. */
+export const ID_MATCHES = "id = ? AND (kind = 'episode') = (? = 'episode')";
+export const idParameters = (parsed: ParsedMemoryId): [number, string] => [parsed.row, parsed.kind];
 
 export function toMemory(row: MemoryRow, scope: Scope): Memory {
   return {

@@ -3,10 +3,10 @@ import type { Embedder } from '../embedders/types.js';
 import { InputError, StoreError } from '../errors.js';
 import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retrieval/query.js';
 import type { RankWeights } from '../retrieval/rank.js';
-import { personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
-import { validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
+import { describeScope, personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
+import { MAX_ROLE, validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
 import { openWith, statementCache, type OpenDatabaseOptions } from './database.js';
-import { MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
+import { ID_MATCHES, idParameters, MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
 import { searchNamespace, type SearchDepth } from './search.js';
 import { deleteMemories, deleteNamespace, deleteRecommenderRows } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
@@ -51,12 +51,31 @@ export interface SearchOptions {
 /** Progress of a long write (embedding a big ingest, reindexing). */
 export type ProgressListener = (progress: { done: number; total: number }) => void;
 
+/** Options of {@link SqliteMemoryStore.addEpisodes}. */
+export interface AddEpisodesOptions {
+  signal?: AbortSignal;
+  /** Progress of embedding the turns. */
+  onProgress?: ProgressListener;
+  /**
+   * Skip a turn whose `sourceId` the scope already holds, so a file ingested twice is stored once. Turns without
+   * a `sourceId` are always appended. @default false
+   */
+  skipKnownSourceIds?: boolean;
+}
+
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
 /** Texts embedded per call while ingesting; bounds memory and gives progress. */
 const EMBED_BATCH = 512;
 
 const scopeKey = (scope: Scope): string => (scope.kind === 'global' ? '' : scope.id);
+
+/** The row of an episode id (`e12`); a fact id where an episode is expected is a mistake. */
+function episodeRow(id: string): number {
+  const parsed = parseMemoryId(id);
+  if (parsed.kind !== 'episode') throw new InputError(`${id} is a fact, not an episode (episode ids look like e12)`);
+  return parsed.row;
+}
 
 /**
  * Long-term memory in one SQLite file: episodic turns and semantic facts, full-text (FTS5) and vector (sqlite-vec)
@@ -108,46 +127,52 @@ export class SqliteMemoryStore {
     return this.vectors;
   }
 
-  /** Appends turns to a scope's episodic memory in one transaction: all are stored, or none. */
-  async addEpisodes(
-    scope: Scope,
-    inputs: readonly EpisodeInput[],
-    options: { signal?: AbortSignal; onProgress?: ProgressListener } = {},
-  ): Promise<Memory[]> {
+  /**
+   * Appends turns to a scope's episodic memory in one transaction: all are stored, or none.
+   * @returns the stored turns (without those skipped by `skipKnownSourceIds`), in order.
+   */
+  async addEpisodes(scope: Scope, inputs: readonly EpisodeInput[], options: AddEpisodesOptions = {}): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
-    const rows = inputs.map((input, index) => {
+    const validated = inputs.map((input, index) => {
       const where = inputs.length > 1 ? ` (item ${index + 1})` : '';
       return {
         text: validateText(input?.text, `text${where}`),
-        role: validateOptionalString(input.role, `role${where}`, 200) ?? 'user',
+        role: validateOptionalString(input.role, `role${where}`, MAX_ROLE) ?? 'user',
         at: validateTime(input.at, now, `at${where}`),
         session: validateOptionalString(input.session, `session${where}`),
         sourceId: validateOptionalString(input.sourceId, `id${where}`),
       };
     });
+    // Known turns are dropped before embedding, and checked again under the write lock: another process may have
+    // stored them meanwhile, and a repeated id within `inputs` is known once its first turn is in.
+    const known = (namespaceId: number | undefined, sourceId: string | null): boolean =>
+      options.skipKnownSourceIds === true && sourceId !== null && namespaceId !== undefined && this.hasSourceId(namespaceId, sourceId);
+    const before = this.namespaceId(scope, false);
+    const rows = validated.filter((row) => !known(before, row.sourceId));
     const vectors = await this.embedAll(rows.map((row) => row.text), options);
     const insert = this.prepare(
       `INSERT INTO memories (namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
        VALUES (?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
     );
     const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
-    const ids = this.db.transaction(() => {
+    const stored = this.db.transaction(() => {
       const namespaceId = this.namespaceId(scope, true)!;
-      const ids = rows.map((row, index) => {
+      const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
+      rows.forEach((row, index) => {
+        if (known(namespaceId, row.sourceId)) return;
         const id = Number(
           insert.run(namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text)).lastInsertRowid,
         );
         this.boundVectors.insert(id, namespaceId, vectors[index]!);
         indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
-        return id;
+        stored.push({ id, row });
       });
       this.boundVectors.maintain(namespaceId);
-      return ids;
+      return stored;
     }).immediate();
-    return ids.map((id, index) => {
-      const row = rows[index]!;
-      return {
+    return stored.map(
+      ({ id, row }): Memory => ({
         id: memoryId('episode', id),
         kind: 'episode',
         scope,
@@ -160,8 +185,8 @@ export class SqliteMemoryStore {
         sourceId: row.sourceId,
         provenance: [],
         createdAt: now,
-      } satisfies Memory;
-    });
+      }),
+    );
   }
 
   /**
@@ -180,7 +205,7 @@ export class SqliteMemoryStore {
         text: validateText(fact?.text, 'fact text'),
         kind: validateFactKind(fact.kind),
         validFrom: validateTime(fact.validFrom, now, 'validFrom'),
-        provenance: (fact.provenance ?? []).map(parseMemoryId),
+        provenance: (fact.provenance ?? []).map(episodeRow),
       };
     });
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
@@ -200,7 +225,7 @@ export class SqliteMemoryStore {
       let vectorIndex = 0;
       for (const item of prepared) {
         const { change } = item;
-        const closed = change.op === 'add' ? undefined : this.requireFact(namespaceId, change.id);
+        const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
         if (change.op === 'invalidate') {
           close.run(item.at, closed!);
           continue;
@@ -224,7 +249,9 @@ export class SqliteMemoryStore {
   get(scope: Scope, id: string): Memory | undefined {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return undefined;
-    const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ? AND m.namespace_id = ?`).get(parseMemoryId(id), namespaceId) as MemoryRow | undefined;
+    const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${ID_MATCHES} AND m.namespace_id = ?`).get(...idParameters(parseMemoryId(id)), namespaceId) as
+      | MemoryRow
+      | undefined;
     return row ? toMemory(row, scope) : undefined;
   }
 
@@ -259,7 +286,9 @@ export class SqliteMemoryStore {
   neighbours(scope: Scope, id: string, radius = 1): Memory[] {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return [];
-    const rows = neighbourRows(this.prepare, namespaceId, [parseMemoryId(id)], radius).get(parseMemoryId(id)) ?? [];
+    const parsed = parseMemoryId(id);
+    if (parsed.kind !== 'episode') return []; // a fact has no turns around it
+    const rows = neighbourRows(this.prepare, namespaceId, [parsed.row], radius).get(parsed.row) ?? [];
     return rows.map((row) => toMemory(row, scope));
   }
 
@@ -313,18 +342,19 @@ export class SqliteMemoryStore {
    */
   forget(scope: Scope, id?: string): { deleted: number } {
     validateScope(scope);
+    const parsed = id === undefined ? undefined : parseMemoryId(id);
     const namespaceId = this.namespaceId(scope, false);
     if (namespaceId === undefined) {
-      if (id !== undefined) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
+      if (id !== undefined) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
       if (scope.kind === 'user') deleteRecommenderRows(this.prepare, scope.id);
       return { deleted: 0 };
     }
     const deleted = this.db.transaction(() => {
       const ids =
-        id === undefined
+        parsed === undefined
           ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
-          : (this.prepare('SELECT id FROM memories WHERE id = ? AND namespace_id = ?').pluck().all(parseMemoryId(id), namespaceId) as number[]);
-      if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for this ${scope.kind}`, { code: 'not_found' });
+          : (this.prepare(`SELECT id FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).pluck().all(...idParameters(parsed), namespaceId) as number[]);
+      if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
       deleteMemories(this.prepare, this.vectors, ids);
       if (id === undefined) deleteNamespace(this.prepare, this.vectors, namespaceId, scope);
       return ids.length;
@@ -400,14 +430,18 @@ export class SqliteMemoryStore {
     return Number(this.prepare('INSERT INTO namespaces (kind, key, created_at) VALUES (?, ?, ?)').run(scope.kind, key, Date.now()).lastInsertRowid);
   }
 
-  private requireFact(namespaceId: number, id: string): number {
-    const rowId = parseMemoryId(id);
-    const row = this.prepare('SELECT kind, valid_to FROM memories WHERE id = ? AND namespace_id = ?').get(rowId, namespaceId) as
-      | { kind: MemoryKind; valid_to: number | null }
+  private hasSourceId(namespaceId: number, sourceId: string): boolean {
+    return this.prepare('SELECT 1 FROM memories WHERE namespace_id = ? AND source_id = ?').get(namespaceId, sourceId) !== undefined;
+  }
+
+  private requireFact(scope: Scope, namespaceId: number, id: string): number {
+    const parsed = parseMemoryId(id);
+    const row = this.prepare(`SELECT valid_to FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).get(...idParameters(parsed), namespaceId) as
+      | { valid_to: number | null }
       | undefined;
-    if (!row || row.kind === 'episode') throw new InputError(`no fact ${id} in this scope`, { code: 'not_found' });
+    if (!row || parsed.kind !== 'fact') throw new InputError(`no fact ${id} for ${describeScope(scope)}`, { code: 'not_found' });
     if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
-    return rowId;
+    return parsed.row;
   }
 
   private async embedAll(texts: readonly string[], options: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<Float32Array[]> {

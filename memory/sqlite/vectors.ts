@@ -32,6 +32,24 @@ export function createVectorTable(db: Database.Database, table: string, dims: nu
   db.exec(`CREATE VIRTUAL TABLE ${table} USING vec0 (cell_key INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=l2)`);
 }
 
+/** The error for a file whose vectors another embedder built. */
+function embedderMismatch(existing: VectorIndexInfo, wanted: string): StoreError {
+  return new StoreError(
+    'embedder_mismatch',
+    `this database was indexed with embedder ${existing.embedderId} (${existing.dims} dims), not ${wanted}; ` +
+      `configure the original embedder or run \`mnemo reindex\` to rebuild the vectors with the new one`,
+  );
+}
+
+/**
+ * Refuses a file indexed by another embedder than `embedderId`, before that embedder is built (which may take a
+ * network call or a cache build). {@link bindEmbedder} checks again, with the vector length.
+ */
+export function checkEmbedderId(db: Database.Database, embedderId: string): void {
+  const existing = readVectorIndexInfo(db);
+  if (existing && existing.embedderId !== embedderId) throw embedderMismatch(existing, embedderId);
+}
+
 /**
  * Makes sure the database has a vector index for `embedder`: creates one on a new file, accepts a matching one,
  * and refuses a file built by another embedder (its vectors would be meaningless to this one).
@@ -41,11 +59,7 @@ export function bindEmbedder(db: Database.Database, embedder: Embedder): VectorI
     const existing = readVectorIndexInfo(db);
     if (existing) {
       if (existing.embedderId !== embedder.id || existing.dims !== embedder.dims) {
-        throw new StoreError(
-          'embedder_mismatch',
-          `this database was indexed with embedder ${existing.embedderId} (${existing.dims} dims), not ${embedder.id} (${embedder.dims} dims); ` +
-            `configure the original embedder or run \`mnemo reindex\` to rebuild the vectors with the new one`,
-        );
+        throw embedderMismatch(existing, `${embedder.id} (${embedder.dims} dims)`);
       }
       return existing;
     }

@@ -1,10 +1,13 @@
-import type { Memory, SearchHit } from '../../memory/types.js';
+import { describeScope, type Memory, type Scope, type SearchHit } from '../../memory/types.js';
 
 const day = (date: Date): string => date.toISOString().slice(0, 10);
 const oneLine = (text: string, max = 160): string => {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
+
+/** Whose memory, in output lines: a user by their id (`ada`), others in words (`persona night-owls`). */
+export const scopeLabel = (scope: Scope): string => (scope.kind === 'user' ? scope.id : describeScope(scope));
 
 /** `f12 preference 2024-05-08 likes jazz` — one memory per line for humans. */
 export function formatMemory(memory: Memory): string {

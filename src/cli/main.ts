@@ -1,8 +1,10 @@
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { loadConfig } from '../config.js';
-import { MnemoError, UsageError } from '../errors.js';
-import { createEmbedder } from '../providers.js';
+import { ConfigError, MnemoError, UsageError } from '../errors.js';
+import { openMemoryStore } from '../providers.js';
 import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
 import { chatCommand } from './commands/chat.js';
@@ -12,7 +14,7 @@ import { reindexCommand } from './commands/reindex.js';
 import { catalogCommand, importCommand, personaCommand, predictCommand, rateCommand, recommendCommand, trainCommand } from './commands/recommender.js';
 import { searchCommand } from './commands/search.js';
 import { slackCommand } from './commands/slack.js';
-import type { Command, CommandContext } from './command.js';
+import { checkScopeIds, type Command, type CommandContext } from './command.js';
 import { progressBar, type CliIo } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -38,6 +40,46 @@ export const COMMANDS: readonly Command[] = [
 
 const GLOBAL_OPTIONS = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
+/** What the CLI says when another process holds the write lock for longer than the busy timeout. */
+const BUSY_MESSAGE = 'the database is busy (another mnemo process is writing); try again';
+
+/** SQLite's SQLITE_BUSY (and its variants), also when wrapped in a StoreError. */
+const isBusy = (error: unknown): boolean =>
+  [error, (error as { cause?: unknown })?.cause].some((candidate) => String((candidate as { code?: unknown })?.code).startsWith('SQLITE_BUSY'));
+
+/**
+ * Joins a string option and a negative number after it (`--k -3` → `--k=-3`): node's parseArgs calls that value
+ * ambiguous, and the command's own range check explains the mistake better.
+ */
+function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    if (arg === '--') return [...joined, ...args.slice(index)];
+    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((key) => arg === `-${options[key]!.short}`);
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      index++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/**
+ * The database path a command line names. An explicit path (--db or MNEMO_DB) must lie in an existing directory:
+ * a typo would otherwise create directories and an empty database. Only the default location is created.
+ */
+function checkDatabasePath(db: string | boolean | undefined, env: NodeJS.ProcessEnv, path: string): void {
+  if (typeof db === 'string' && db.trim() === '') throw new UsageError('--db needs a file path');
+  const explicit = typeof db === 'string' ? '--db' : env.MNEMO_DB?.trim() ? 'MNEMO_DB' : undefined;
+  if (!explicit || path === ':memory:' || existsSync(dirname(path))) return;
+  const message = `${explicit} ${path}: directory ${dirname(path)} does not exist`;
+  throw explicit === '--db' ? new UsageError(message) : new ConfigError(message);
+}
+
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
   return `mnemo — a conversational agent with long-term memory, in one SQLite file
@@ -55,6 +97,8 @@ Global options:
 
 Environment:
   MNEMO_DB                database file
+  XDG_DATA_HOME           the data directory is $XDG_DATA_HOME/mnemo (else ~/.local/share/mnemo): the
+                          database and, in cache/, the word-vector cache (41 MB, built on first use)
   MNEMO_EMBEDDER          glove (default: offline GloVe word vectors) or openai
   OPENAI_BASE_URL         OpenAI-compatible endpoint for MNEMO_EMBEDDER=openai (Ollama, vLLM, ...)
   OPENAI_API_KEY          its key
@@ -86,7 +130,8 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     const args = argv.filter((arg, index) => !(arg === name && index === argv.indexOf(name)));
     let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
     try {
-      parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true }) as typeof parsed;
+      const options = { ...GLOBAL_OPTIONS, ...command.options };
+      parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true }) as typeof parsed;
     } catch (error) {
       throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
     }
@@ -102,32 +147,38 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
           : `unexpected argument "${parsed.positionals[max]}" (see mnemo ${command.name} --help)`,
       );
     }
+    checkScopeIds(parsed.values);
     const config = loadConfig({ env: io.env, ...(typeof parsed.values.db === 'string' ? { db: parsed.values.db } : {}) });
+    checkDatabasePath(parsed.values.db, io.env, config.db);
     const context: CommandContext = {
       values: parsed.values,
       positionals: parsed.positionals,
       io,
       config,
-      async openStore(options = {}) {
-        if (options.embedder === false) return SqliteMemoryStore.open(config.db, {});
+      async openStore({ embedder = true, busyTimeoutMs } = {}) {
+        const lock = busyTimeoutMs === undefined ? {} : { busyTimeoutMs };
+        if (!embedder) return SqliteMemoryStore.open(config.db, lock);
         const bar = progressBar(io, 'preparing word vectors (first run only)');
-        const embedder = await createEmbedder(config.embedder, { onProgress: ({ done, total }) => bar.update(done, total) });
-        bar.finish();
-        return SqliteMemoryStore.open(config.db, { embedder });
+        try {
+          return await openMemoryStore(config.db, config.embedder, { ...lock, onProgress: ({ done, total }) => bar.update(done, total) });
+        } finally {
+          bar.finish();
+        }
       },
     };
     return (await command.run(context)) ?? 0;
   } catch (error) {
+    const say = (message: string): void => void io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${message}\n`);
     if (error instanceof UsageError) {
-      io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${error.message}\n`);
+      say(error.message);
       return 2;
     }
-    if (error instanceof MnemoError) {
-      io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${error.message}\n`);
-      return 1;
+    if (isBusy(error)) say(BUSY_MESSAGE);
+    else if (error instanceof MnemoError) say(error.message);
+    else {
+      say(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
+      if (io.env.MNEMO_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     }
-    io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
-    if (io.env.MNEMO_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/main.js';
@@ -33,8 +33,18 @@ describe('mnemo CLI', () => {
   it('answers usage mistakes with exit 2 and one line', async () => {
     const env = cliEnvironment();
     const cases: Array<[string[], RegExp]> = [
-      [['search', 'dogs'], /--user is required/],
+      [['search', 'dogs'], /give exactly one of --user U, --persona NAME, --global/],
       [['search', '--user', 'ada', '--k', 'ten', 'dogs'], /--k must be an integer/],
+      [['search', '--user', 'ada', '--k', '-3', 'dogs'], /--k must be an integer from 1 to 1000, not "-3"/],
+      [['search', '--user', 'ada', '-k', '-3', 'dogs'], /--k must be an integer from 1 to 1000, not "-3"/],
+      [['search', '--user', 'ada', ''], /the query must be a non-empty string/],
+      [['search', '--user', 'x'.repeat(201), 'dogs'], /user id is longer than 200 characters/],
+      [['search', '--user', ' ada', 'dogs'], /user id must not start or end with whitespace/],
+      [['memories', '--persona', 'night-owls '], /persona id must not start or end with whitespace/],
+      [['remember', '--user', 'ada', ''], /the fact must be a non-empty string/],
+      [['remember', '--user', 'ada', '--supersedes', '2', 'x'], /not a memory id: "2"/],
+      [['forget', '--user', 'ada', '--id', 'nope'], /not a memory id: "nope" \(ids look like e12 or f34\)/],
+      [['memories', '--user', 'ada', '--db', ''], /--db needs a file path/],
       [['search', '--user', 'ada'], /needs an argument/],
       [['search', '--user', 'ada', '--frobnicate', 'x'], /Unknown option '--frobnicate'/],
       [['remember', '--user', 'ada', '--kind', 'opinion', 'x'], /--kind must be one of/],
@@ -47,6 +57,29 @@ describe('mnemo CLI', () => {
       expect(result.stderr).toMatch(message);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  it('says every command\'s default database and where the word-vector cache is', async () => {
+    const env = cliEnvironment();
+    expect((await mnemo(env, ['--help'])).stdout).toMatch(/XDG_DATA_HOME +the data directory .*\n.*in cache\/, the word-vector cache/);
+    for (const name of ['ingest', 'search', 'remember', 'memories', 'forget', 'export', 'reindex']) {
+      expect((await mnemo(env, [name, '--help'])).stdout, name).toContain('(default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,');
+    }
+  });
+
+  it('refuses an explicit database in a directory that does not exist, and creates nothing', async () => {
+    const env = cliEnvironment();
+    const missing = join(env.HOME!, 'no', 'such', 'dir');
+    const flag = await mnemo(env, ['memories', '--user', 'ada', '--db', join(missing, 'x.db')]);
+    expect(flag).toMatchObject({ code: 2, stderr: `mnemo memories: --db ${join(missing, 'x.db')}: directory ${missing} does not exist\n` });
+    const variable = await mnemo({ ...env, MNEMO_DB: join(missing, 'x.db') }, ['memories', '--user', 'ada']);
+    expect(variable.code).toBe(1);
+    expect(variable.stderr).toMatch(/^mnemo memories: MNEMO_DB .*: directory .* does not exist\n$/);
+    expect(existsSync(join(env.HOME!, 'no'))).toBe(false);
+    // The default location is still created on first use.
+    const defaults = { ...env, MNEMO_DB: undefined, XDG_DATA_HOME: join(env.HOME!, 'fresh') };
+    expect((await mnemo(defaults, ['memories', '--user', 'ada'])).code).toBe(0);
+    expect(existsSync(join(env.HOME!, 'fresh', 'mnemo', 'mnemo.db'))).toBe(true);
   });
 
   it('ingests JSONL and searches it, as text and as JSON', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
@@ -58,6 +58,30 @@ describe('switching embedders', () => {
     // And the default embedder is now the stranger.
     expect((await mnemo(env, ['search', '--user', 'ada', 'bees'])).stderr).toMatch(/mnemo reindex/);
     expect((await mnemo(env, ['memories', '--user', 'ada', '--all', '--json'])).code).toBe(0);
+  });
+
+  it('refuses a database built by another embedder before sending any request', async () => {
+    const env = cliEnvironment();
+    expect((await mnemo(env, ['remember', '--user', 'ada', 'keeps bees'])).code).toBe(0);
+    const before = requests.length;
+    const openai = { ...env, MNEMO_EMBEDDER: 'openai', OPENAI_BASE_URL: baseURL, MNEMO_EMBEDDING_MODEL: 'test-embed' };
+    for (const argv of [['search', '--user', 'ada', 'bees'], ['remember', '--user', 'ada', 'keeps wasps']]) {
+      const refused = await mnemo(openai, argv);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^mnemo \w+: this database was indexed with embedder glove-sg-100d-sif@1 .*mnemo reindex.*\n$/);
+    }
+    expect(requests.length).toBe(before);
+  });
+
+  it('asks for a key or an endpoint when MNEMO_EMBEDDER=openai has neither, before touching the network or the file', async () => {
+    const env = cliEnvironment({ MNEMO_EMBEDDER: 'openai', OPENAI_API_KEY: '', OPENAI_BASE_URL: '' });
+    for (const command of ['remember', 'search']) {
+      expect(await mnemo(env, [command, '--user', 'ada', 'bees'])).toMatchObject({
+        code: 1,
+        stderr: `mnemo ${command}: MNEMO_EMBEDDER=openai needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server)\n`,
+      });
+    }
+    expect(existsSync(env.MNEMO_DB!)).toBe(false);
   });
 
   it('rejects an unknown embedder in one line', async () => {

@@ -113,6 +113,49 @@ describe('SqliteMemoryStore facts', () => {
   });
 });
 
+describe('SqliteMemoryStore ids and input', () => {
+  it('an id names a memory only with the letter of its kind, and never without one', async () => {
+    const store = memoryStore();
+    const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'likes tea' } }]);
+    const [episode] = await store.addEpisodes(ada, [{ text: 'I had tea' }]);
+    const row = (id: string) => id.slice(1);
+    const asEpisode = `e${row(fact!.id)}`;
+    expect(store.get(ada, fact!.id)?.text).toBe('likes tea');
+    expect(store.get(ada, asEpisode)).toBeUndefined();
+    expect(() => store.get(ada, row(fact!.id))).toThrow(/not a memory id/);
+    expect(() => store.forget(ada, asEpisode)).toThrow(/^no memory e\d+ for user ada@example.com$/);
+    expect(() => store.forget(ada, ` ${fact!.id}`)).toThrow(/not a memory id/);
+    await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(/no fact f\d+ for user ada@example.com/);
+    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(/is a fact, not an episode/);
+    expect(store.list(ada, { history: true })).toHaveLength(2);
+    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1 });
+    store.close();
+  });
+
+  it('refuses user ids with surrounding whitespace and dates that do not exist', async () => {
+    const store = memoryStore();
+    await expect(store.addEpisodes(userScope(' ada'), [{ text: 'x' }])).rejects.toThrow(/^user id must not start or end with whitespace$/);
+    expect(() => store.list(userScope('ada\t'))).toThrow(/must not start or end with whitespace/);
+    await expect(store.addEpisodes(ada, [{ text: 'x', at: '2024-02-30T00:00:00Z' }])).rejects.toThrow(/at is not a valid date: "2024-02-30T00:00:00Z"/);
+    await expect(store.addEpisodes(ada, [{ text: 'x', at: '2023-02-29' }])).rejects.toThrow(InputError);
+    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', validFrom: '2024-04-31T10:00:00+02:00' } }])).rejects.toThrow(/validFrom is not a valid date/);
+    const [leap] = await store.addEpisodes(ada, [{ text: 'leap day', at: '2024-02-29T23:30:00-05:00' }]);
+    expect(leap!.at.toISOString()).toBe('2024-03-01T04:30:00.000Z');
+    store.close();
+  });
+
+  it('skips turns whose source id the scope already holds, when asked', async () => {
+    const store = memoryStore();
+    const turns = [{ text: 'one', sourceId: 'm1' }, { text: 'two', sourceId: 'm2' }, { text: 'no id' }, { text: 'one again', sourceId: 'm1' }];
+    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['one', 'two', 'no id']);
+    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['no id']);
+    expect((await store.addEpisodes(bob, turns.slice(0, 1), { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['one']);
+    // Without the option every turn is appended, as before.
+    expect(await store.addEpisodes(ada, turns)).toHaveLength(4);
+    store.close();
+  });
+});
+
 describe('SqliteMemoryStore isolation', () => {
   it('never returns another user\'s rows under randomized operations', async () => {
     const store = memoryStore();

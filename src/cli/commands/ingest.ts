@@ -3,27 +3,35 @@ import { z } from 'zod';
 import { badLinesError, InputError } from '../../errors.js';
 import type { EpisodeInput } from '../../../memory/types.js';
 import { userScope } from '../../../memory/types.js';
-import { requireFlag, USER_OPTION, type Command } from '../command.js';
+import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime } from '../../../memory/validate.js';
+import { DB_HELP, requireFlag, USER_OPTION, type Command } from '../command.js';
 import { progressBar, type CliIo } from '../io.js';
 
 const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
+/** Waits this long for another process's write lock: parallel ingests into one file take turns. */
+const INGEST_BUSY_TIMEOUT_MS = 5 * 60_000;
+
+// The store's own limits, checked here so that every bad line is reported in one pass.
+const longer = (max: number) => `is longer than ${max} characters`;
+const label = z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_FIELD, longer(MAX_FIELD)));
 const Line = z.object({
-  text: z.string(required('a string')).trim().min(1, 'must be a non-empty string'),
-  role: z.string().min(1).max(200).optional(),
+  text: z.string(required('a string')).trim().min(1, 'must be a non-empty string').max(MAX_TEXT, longer(MAX_TEXT)),
+  role: z.string().min(1).max(MAX_ROLE, longer(MAX_ROLE)).optional(),
   at: z
     .string(required('an ISO-8601 date string'))
-    .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date, e.g. 2024-05-08T13:56:00Z')
+    .refine((value) => !Number.isNaN(parseTime(value)), 'must be an ISO-8601 date that exists, e.g. 2024-05-08T13:56:00Z')
     .optional(),
-  session: z.union([z.string(), z.number()]).transform(String).optional(),
-  id: z.union([z.string(), z.number()]).transform(String).optional(),
+  session: label.optional(),
+  id: label.optional(),
 });
 
 /** Parses JSONL into episodes; every bad line is reported with its number, and nothing is returned if any is bad. */
 export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[] {
   const episodes: EpisodeInput[] = [];
   const problems: string[] = [];
-  content.split(/\r?\n/).forEach((raw, index) => {
+  // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the first line's JSON.
+  content.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, index) => {
     if (raw.trim() === '') return;
     let value: unknown;
     try {
@@ -49,7 +57,6 @@ export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[
     });
   });
   if (problems.length > 0) throw badLinesError(name, problems);
-  if (episodes.length === 0) throw new InputError(`${name}: no episodes (the file is empty)`, { code: 'invalid_input' });
   return episodes;
 }
 
@@ -76,30 +83,38 @@ Appends one episode per line. Each line is a JSON object:
   role     string             "user" (default), "assistant", or a speaker's name
   at       ISO-8601 string    when it happened (default: now)
   session  string            session or thread; neighbouring turns give each other context
-  id       string            your own id for the turn, returned by search as source.id
+  id       string            your own id for the turn, returned by search as source.id; a line
+                             whose id the user already has is skipped, so a file ingested
+                             twice is stored once (lines without id are always appended)
 
 The whole file is one transaction: if any line is bad, every bad line is reported with its
-number and nothing is written.
+number and nothing is written. An ingest waits up to 5 minutes for another process writing
+to the same file.
 
 Options:
-  -u, --user U   the user the turns belong to (required)
-      --db PATH  database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help     show this help
-`,
+  -u, --user U         the user the turns belong to (required)
+${DB_HELP}`,
   options: { ...USER_OPTION },
   positionals: [1, 1],
   async run(context) {
     const user = requireFlag(context, 'user');
     const file = context.positionals[0]!;
     const episodes = parseEpisodesJsonl(await readInput(file, context.io), file === '-' ? 'stdin' : file);
-    const store = await context.openStore();
-    try {
-      const bar = progressBar(context.io, 'embedding');
-      const stored = await store.addEpisodes(userScope(user), episodes, { onProgress: ({ done, total }) => bar.update(done, total) });
-      bar.finish();
-      context.io.stdout.write(`ingested ${stored.length} episode${stored.length === 1 ? '' : 's'} for ${user}\n`);
-    } finally {
-      store.close();
+    let stored = 0;
+    if (episodes.length > 0) {
+      const store = await context.openStore({ busyTimeoutMs: INGEST_BUSY_TIMEOUT_MS });
+      try {
+        const bar = progressBar(context.io, 'embedding');
+        const onProgress = ({ done, total }: { done: number; total: number }) => bar.update(done, total);
+        stored = (await store.addEpisodes(userScope(user), episodes, { skipKnownSourceIds: true, onProgress })).length;
+        bar.finish();
+      } finally {
+        store.close();
+      }
     }
+    const skipped = episodes.length - stored;
+    context.io.stdout.write(
+      `ingested ${stored} episode${stored === 1 ? '' : 's'} for ${user}${skipped > 0 ? ` (${skipped} already stored, skipped)` : ''}\n`,
+    );
   },
 };

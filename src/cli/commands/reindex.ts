@@ -2,7 +2,7 @@ import { openDatabase } from '../../../memory/sqlite/database.js';
 import { reindex } from '../../../memory/sqlite/reindex.js';
 import { readVectorIndexInfo } from '../../../memory/sqlite/vectors.js';
 import { createEmbedder } from '../../providers.js';
-import type { Command } from '../command.js';
+import { DB_HELP, type Command } from '../command.js';
 import { progressBar } from '../io.js';
 
 export const reindexCommand: Command = {
@@ -15,9 +15,7 @@ MNEMO_EMBEDDING_MODEL, ...) and records it in the file. The new index is built b
 one and swapped in at the end, so an interrupted reindex changes nothing.
 
 Options:
-      --db PATH  database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help     show this help
-`,
+${DB_HELP}`,
   options: {},
   positionals: [0, 0],
   async run(context) {

@@ -1,37 +1,36 @@
-import { userScope } from '../../../memory/types.js';
-import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
-import { formatHit, hitJson, printJson } from '../format.js';
+import { DB_HELP, integerFlag, JSON_OPTION, SCOPE_HELP, SCOPE_OPTIONS, SCOPE_USAGE, scopeFlag, textArgument, type Command } from '../command.js';
+import { formatHit, hitJson, printJson, scopeLabel } from '../format.js';
 
 export const searchCommand: Command = {
   name: 'search',
   summary: 'hybrid search of a user\'s memories (full text + vectors, time and speaker aware)',
-  help: `Usage: mnemo search --user U [--k 10] [--context N] [--json] "query"
+  help: `Usage: mnemo search ${SCOPE_USAGE} [--k 10] [--context N] [--json] "query"
 
-Searches the user's episodes and current facts, best first. The query may name a time
-("last month", "in May 2023") or a speaker, and both are taken into account.
+Searches the user's (or persona's, or the global) episodes and current facts, best first.
+The query may name a time ("last month", "in May 2023") or a speaker, and both are taken
+into account.
 
 Options:
-  -u, --user U      whose memories (required)
-  -k, --k N         number of results, 1-1000 (default 10)
-      --context N   attach N neighbouring turns on each side of each episode (default 0)
-      --json        print a JSON array of { id, kind, text, score, at, role, session, source: { id }, parts }
-      --db PATH     database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help        show this help
-`,
-  options: { ...USER_OPTION, ...JSON_OPTION, k: { type: 'string', short: 'k' }, context: { type: 'string' } },
+${SCOPE_HELP}  -k, --k N            number of results, 1-1000 (default 10)
+      --context N      attach N neighbouring turns on each side of each episode (default 0)
+      --json           print a JSON array of { id, kind, text, score, at, role, session,
+                       source: { id }, parts }
+${DB_HELP}`,
+  options: { ...SCOPE_OPTIONS, ...JSON_OPTION, k: { type: 'string', short: 'k' }, context: { type: 'string' } },
   positionals: [1, 1],
   async run(context) {
-    const user = requireFlag(context, 'user');
+    const scope = scopeFlag(context);
+    const query = textArgument(context, 'the query');
     const k = integerFlag(context, 'k', 10, [1, 1000]);
     const around = integerFlag(context, 'context', 0, [0, 20]);
     const store = await context.openStore();
     try {
-      const hits = await store.search([userScope(user)], context.positionals[0]!, { k, context: around });
+      const hits = await store.search([scope], query, { k, context: around });
       if (context.values.json) {
         context.io.stdout.write(printJson(hits.map(hitJson)));
         return;
       }
-      if (hits.length === 0) context.io.stdout.write(`no memories of ${user} match\n`);
+      if (hits.length === 0) context.io.stdout.write(`no memories of ${scopeLabel(scope)} match\n`);
       hits.forEach((hit, index) => {
         context.io.stdout.write(`${formatHit(hit, index + 1)}\n`);
         for (const turn of hit.context) context.io.stdout.write(`      · ${turn.role ?? ''}: ${turn.text.replace(/\s+/g, ' ').slice(0, 140)}\n`);
