@@ -58,7 +58,9 @@ function jsonObject(line: string): Record<string, unknown> {
  * anything is written: bad lines make one error that lists them by number.
  */
 export function parseCatalog(text: string, format: 'csv' | 'jsonl', name = 'catalog'): Item[] {
-  const lines = text.split(/\r?\n/);
+  // Spreadsheet exports start with a byte order mark. An empty file is an empty catalog in either format.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  if (lines.every((line) => line.trim() === '')) return [];
   let header: string[] = [];
   if (format === 'csv') {
     try {

@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { Embedder } from '../memory/embedders/types.js';
 import { InputError } from '../memory/errors.js';
-import { userScope, type Memory, type MemoryKind, type Scope, type UserScope } from '../memory/types.js';
+import { personaScope, userScope, type Memory, type MemoryKind, type Scope, type UserScope } from '../memory/types.js';
+import { validateScope } from '../memory/validate.js';
 import { blendedPrediction, blendUser, deserializeBundle, serializeBundle, trainBundle, type ModelBundle } from './bundle.js';
 import { matchingLikes, readPreferences, violations, type TastePreference } from './constraints.js';
+import { CONTENT_WEIGHT, contentPrediction } from './content.js';
 import { clampStars } from './model/data.js';
 import { backoffWeight } from './model/coldstart.js';
 import { RecommenderStorage } from './storage.js';
+import { foldText, rankTitles } from './titles.js';
 import type { Item, Prediction, Rating, RatingSource, Recommendation, Recommender, Why } from './types.js';
 
 /** Options of {@link RecommenderService}. */
@@ -28,52 +31,42 @@ export interface RecommenderServiceOptions {
   now?: () => Date;
 }
 
-/** Where a user's persona assignment came from, for `mnemo persona`. */
+/** A user's persona and what backs it, for `mnemo persona`. */
 export interface PersonaReport {
+  /** The persona placed by hand, else the trained persona that best fits the user's current ratings and demographics. */
   readonly persona: string;
+  readonly assignedBy: 'hand' | 'auto';
+  /** Users placed in the persona in memory (by hand, or by the last training). */
+  readonly members: number;
+  /** Memories kept for the persona (mnemo remember --persona), which its members' recall merges. */
+  readonly sharedMemories: number;
+  /** How well each trained persona ("persona 1", ...) fits the user's ratings and demographics; empty without a model. */
   readonly weights: readonly number[];
   readonly level: Prediction['level'];
   readonly ratings: number;
   readonly statements: number;
+  /** What the persona likes most; empty without a model, or for a persona the model did not find. */
   readonly likes: ReadonlyArray<{ itemId: string; title: string }>;
 }
 
-/** Most weight content similarity gets next to a trained collaborative prediction. */
-const CONTENT_WEIGHT = 0.25;
-/** Rated items that vote in a content-based prediction. */
-const CONTENT_NEIGHBOURS = 20;
-
-/**
- * A content-based prediction: the user's ratings of the items whose text embeddings are most like this item's,
- * as deviations from their mean, weighted by similarity. `evidence` in [0, 1) grows with the similarity mass.
- */
-function contentPrediction(
-  context: { ratings: readonly Rating[]; embeddings: ReadonlyMap<string, Float32Array> },
-  itemId: string,
-): { predicted: number; evidence: number; neighbours: Array<{ itemId: string; stars: number; similarity: number }> } | undefined {
-  const target = context.embeddings.get(itemId);
-  if (!target || context.ratings.length === 0) return undefined;
-  const mean = context.ratings.reduce((sum, rating) => sum + rating.stars, 0) / context.ratings.length;
-  const neighbours = context.ratings
-    .map((rating) => {
-      const vector = context.embeddings.get(rating.itemId);
-      if (!vector || rating.itemId === itemId) return undefined;
-      let dot = 0;
-      for (let i = 0; i < vector.length; i++) dot += vector[i]! * target[i]!;
-      return { itemId: rating.itemId, stars: rating.stars, similarity: dot };
-    })
-    .filter((entry): entry is { itemId: string; stars: number; similarity: number } => entry !== undefined && entry.similarity > 0)
-    .sort((a, b) => b.similarity - a.similarity)
-    .slice(0, CONTENT_NEIGHBOURS);
-  const mass = neighbours.reduce((sum, entry) => sum + entry.similarity, 0);
-  if (mass === 0) return undefined;
-  const deviation = neighbours.reduce((sum, entry) => sum + entry.similarity * (entry.stars - mean), 0) / mass;
-  return { predicted: mean + deviation, evidence: mass / (mass + 1), neighbours };
-}
-
-const normalise = (text: string): string => text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, ' ').trim();
 const personaName = (index: number): string => `persona ${index + 1}`;
 
+/** The trained persona a name stands for ("persona 2" → 1), if any. */
+function personaIndex(name: string, count: number): number | undefined {
+  const number = Number(/^persona (\d+)$/.exec(name)?.[1]);
+  return Number.isInteger(number) && number >= 1 && number <= count ? number - 1 : undefined;
+}
+
+function strongest(weights: ArrayLike<number>): number {
+  const values = Array.from(weights);
+  return values.indexOf(Math.max(...values));
+}
+
+/** A user id checked as memory checks it, so nothing is stored under an id that forgetting cannot reach. */
+function validUser(userId: string): string {
+  validateScope(userScope(userId));
+  return userId;
+}
 
 /**
  * The recommender the agent calls: collaborative model folded in on the user's current ratings, backed off to
@@ -107,35 +100,25 @@ export class RecommenderService implements Recommender {
     this.storage.upsertItems(items, embeddings);
   }
 
-  /** Finds an item by id, exact title, or fuzzily by title words; ambiguity is an error listing the candidates. */
+  /**
+   * Finds an item by id, else by title with accents, case and a typo or two forgiven (see {@link rankTitles}); more
+   * than one equally close title is an error listing them, closest first.
+   */
   resolveItem(query: string): Item {
     const byId = this.storage.item(query);
     if (byId) return byId;
-    const wanted = normalise(query);
-    if (!wanted) throw new InputError('an item id or title is required');
-    const items = this.storage.items();
-    const exact = items.filter((item) => normalise(item.title) === wanted || normalise(item.title.replace(/\(\d{4}\)\s*$/, '')) === wanted);
-    if (exact.length === 1) return exact[0]!;
-    const words = wanted.split(' ');
-    const scored = (exact.length > 1 ? exact : items)
-      .map((item) => {
-        const title = ` ${normalise(item.title)} `;
-        const found = words.filter((word) => title.includes(` ${word} `)).length;
-        return { item, score: found / words.length - title.length / 10_000 };
-      })
-      .filter((entry) => entry.score > 0.5)
-      .sort((a, b) => b.score - a.score);
-    if (scored.length === 0) throw new InputError(`no catalog item matches "${query}"`, { code: 'not_found' });
-    const best = scored[0]!;
-    const tied = scored.filter((entry) => best.score - entry.score < 0.01 || exact.length > 1);
-    if (tied.length > 1) {
-      const list = tied.slice(0, 8).map((entry) => `${entry.item.id} "${entry.item.title}"`).join(', ');
-      throw new InputError(`"${query}" is ambiguous: ${list}${tied.length > 8 ? ', ...' : ''}; use the id`);
+    if (!foldText(query)) throw new InputError('an item id or title is required');
+    const { ranked, tied } = rankTitles(query, this.storage.items());
+    if (ranked.length === 0) throw new InputError(`no catalog item matches "${query}"`, { code: 'not_found' });
+    if (tied > 1) {
+      const list = ranked.slice(0, Math.min(tied, 8)).map((item) => `${item.id} "${item.title}"`).join(', ');
+      throw new InputError(`"${query}" is ambiguous: ${list}${tied > 8 ? ', ...' : ''}; use the id`);
     }
-    return best.item;
+    return ranked[0]!;
   }
 
   async rate(userId: string, item: string, stars: number, options: { source?: RatingSource; at?: Date } = {}): Promise<Rating> {
+    validUser(userId);
     if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw new InputError(`stars must be a whole number from 1 to 5, not ${stars}`);
     const resolved = this.resolveItem(item);
     const rating: Rating = { userId, itemId: resolved.id, stars, at: options.at ?? this.now(), source: options.source ?? 'explicit' };
@@ -171,6 +154,7 @@ export class RecommenderService implements Recommender {
   }
 
   async predict(userId: string, item: string): Promise<Prediction> {
+    validUser(userId);
     const resolved = this.resolveItem(item);
     const context = this.userContext(userId);
     return this.predictFor(context, resolved);
@@ -179,9 +163,9 @@ export class RecommenderService implements Recommender {
   async recommend(userId: string, options: { k?: number; query?: string; signal?: AbortSignal } = {}): Promise<Recommendation[]> {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1 || k > 1000) throw new InputError(`k must be a whole number from 1 to 1000, not ${k}`);
-    const context = this.userContext(userId);
+    const context = this.userContext(validUser(userId));
     const rated = new Set(context.ratings.map((rating) => rating.itemId));
-    const queryWords = options.query ? normalise(options.query).split(' ').filter((word) => word.length > 2) : [];
+    const queryWords = options.query ? foldText(options.query).split(' ').filter((word) => word.length > 2) : [];
     const items = this.storage.items();
     if (items.length === 0) throw new InputError('the catalog is empty: import items first (mnemo catalog import FILE)', { code: 'not_found' });
     const itemScores = this.itemItemScores(context);
@@ -189,8 +173,8 @@ export class RecommenderService implements Recommender {
     for (const item of items) {
       options.signal?.throwIfAborted();
       if (rated.has(item.id) || violations(item.tags, context.preferences).length > 0) continue;
-      const prediction = this.predictFor(context, item);
-      const haystack = normalise(`${item.title} ${item.tags.join(' ')} ${item.description ?? ''}`);
+      const prediction = this.predictFor(context, item, 1);
+      const haystack = foldText(`${item.title} ${item.tags.join(' ')} ${item.description ?? ''}`);
       const queryBoost = queryWords.filter((word) => haystack.includes(word)).length * 0.5;
       // Predicted stars say how much they would like it; the item-item score says how likely it is to be what they
       // pick next. Both count.
@@ -215,30 +199,45 @@ export class RecommenderService implements Recommender {
 
   /**
    * Records a user's most likely persona in memory (never overriding one placed by hand), so recall merges that
-   * persona's memory; returns it.
+   * persona's memory.
    */
-  private placeInPersona(userId: string, personaWeights: ArrayLike<number>): number {
-    const weights = Array.from(personaWeights);
-    const top = weights.indexOf(Math.max(...weights));
+  private placeInPersona(userId: string, personaWeights: ArrayLike<number>): void {
     const user = userScope(userId);
-    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand') this.memory.setPersona(user, personaName(top), 'auto');
-    return top;
+    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand') this.memory.setPersona(user, personaName(strongest(personaWeights)), 'auto');
   }
 
-  /** Which persona a user belongs to, how sure, and what that persona likes. A new user is placed automatically. */
+  /** The trained persona that best fits a user's current ratings and demographics; undefined without a model. Writes nothing. */
+  automaticPersona(userId: string): string | undefined {
+    const { automaticWeights } = this.userContext(validUser(userId));
+    return automaticWeights && personaName(strongest(automaticWeights));
+  }
+
+  /**
+   * Which persona a user belongs to (a hand placement wins), what backs it, and what it likes. Writes nothing: the
+   * automatic placement is computed, and stored only by training.
+   */
   persona(userId: string): PersonaReport {
-    const context = this.userContext(userId);
-    const model = this.model();
-    if (!model || !context.personaWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
-    const weights = Array.from(context.personaWeights);
-    const top = this.placeInPersona(userId, context.personaWeights);
-    const items = new Map(this.storage.items().map((item) => [item.id, item]));
-    const likes = model.bundle.personas
-      .favourites(top, 10)
-      .map((entry) => items.get(model.bundle.itemIds[entry.item]!))
+    const context = this.userContext(validUser(userId));
+    const { model, handPersona, automaticWeights } = context;
+    if (handPersona === undefined && !automaticWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
+    const persona = handPersona ?? personaName(strongest(automaticWeights!));
+    const index = model && personaIndex(persona, model.bundle.personas.count);
+    const items = index === undefined ? new Map<string, Item>() : new Map(this.storage.items().map((item) => [item.id, item]));
+    const likes = (index === undefined ? [] : model!.bundle.personas.favourites(index, 10))
+      .map((entry) => items.get(model!.bundle.itemIds[entry.item]!))
       .filter((item): item is Item => item !== undefined)
       .map((item) => ({ itemId: item.id, title: item.title }));
-    return { persona: personaName(top), weights, level: context.level, ratings: context.ratings.length, statements: context.preferences.length, likes };
+    return {
+      persona,
+      assignedBy: handPersona === undefined ? 'auto' : 'hand',
+      members: this.storage.personaMembers(persona),
+      sharedMemories: this.memory?.list(personaScope(persona)).length ?? 0,
+      weights: automaticWeights ? Array.from(automaticWeights) : [],
+      level: context.level,
+      ratings: context.ratings.length,
+      statements: context.preferences.length,
+      likes,
+    };
   }
 
   private model(): { bundle: ModelBundle; itemIndex: Map<string, number> } | undefined {
@@ -265,57 +264,81 @@ export class RecommenderService implements Recommender {
     const vector = model ? model.bundle.factorization.foldIn(itemRatings) : undefined;
     // So does the neighbour part of the blend: it reads the current ratings, and the baseline is refitted on them.
     const blended = model?.bundle.blend ? blendUser(model.bundle.blend, itemRatings) : undefined;
-    const personaWeights = model ? model.bundle.personas.assign(itemRatings, demographics) : undefined;
+    const automaticWeights = model ? model.bundle.personas.assign(itemRatings, demographics) : undefined;
+    const placed = this.memory?.personaOf?.(userScope(userId));
+    const handPersona = placed?.assignedBy === 'hand' ? placed.persona : undefined;
+    // A hand placement in one of the trained personas is the persona the backoff predicts from.
+    const handIndex = model && handPersona !== undefined ? personaIndex(handPersona, model.bundle.personas.count) : undefined;
+    const personaWeights = handIndex === undefined ? automaticWeights : Float64Array.from({ length: model!.bundle.personas.count }, (_, index) => (index === handIndex ? 1 : 0));
     const share = backoffWeight(itemRatings.length + preferences.length);
     const level: Prediction['level'] = !model ? 'global' : share >= 0.5 ? 'user' : 'persona';
     // Explanations name the user's own rated items.
     const titles = this.storage.titlesOf(ratings.map((rating) => rating.itemId));
     const embeddings = this.embedder ? this.storage.embeddings(this.embedder.id) : new Map<string, Float32Array>();
-    return { userId, ratings, known, itemRatings, preferences, model, vector, blended, personaWeights, share, level, titles, embeddings };
+    return { userId, ratings, known, itemRatings, preferences, model, vector, blended, automaticWeights, handPersona, personaWeights, share, level, titles, embeddings };
   }
 
-  private predictFor(context: ReturnType<RecommenderService['userContext']>, item: Item): Prediction {
-    const why: Why[] = [];
+  /**
+   * Predicts one item and says why. Only reasons that argue for the prediction are given: those for liking it when
+   * `direction` is 1 (a recommendation, or a prediction of 3 stars or more), for not liking it when -1.
+   */
+  private predictFor(context: ReturnType<RecommenderService['userContext']>, item: Item, direction?: 1 | -1): Prediction {
     const index = context.model?.itemIndex.get(item.id);
     let predicted: number;
     let level = context.level;
+    let persona: { name: string; offset: number } | undefined;
+    let others: ReturnType<RecommenderService['othersRatings']> | undefined;
     if (context.model && context.vector && context.personaWeights && index !== undefined) {
       const { factorization, personas, blend } = context.model.bundle;
       // The benchmark's blend of SVD++, item neighbours and biases when the bundle has one; plain SVD++ otherwise.
       const userLevel = blend && context.blended ? blendedPrediction({ factorization, blend }, context.blended, context.vector, index).stars : factorization.rawFor(context.vector, index);
       const personaLevel = personas.raw(context.personaWeights, index);
       predicted = context.share * userLevel + (1 - context.share) * personaLevel;
-      why.push(...this.ratingReasons(context, index, predicted >= 3 ? 1 : -1));
       if (context.share < 0.5) {
-        const top = Array.from(context.personaWeights).indexOf(Math.max(...context.personaWeights));
-        const offset = personas.itemOffsets[top * personas.itemCount + index]!;
-        why.push({ kind: 'persona', persona: personaName(top), text: `people with tastes like yours (${personaName(top)}) rate it ${offset >= 0 ? 'above' : 'below'} average` });
+        const top = strongest(context.personaWeights);
+        persona = { name: personaName(top), offset: personas.itemOffsets[top * personas.itemCount + index]! };
       }
     } else {
       level = 'global';
-      predicted = this.globalMean(item.id);
-      why.push({ kind: 'popular', text: 'rated well by everyone so far (no trained model covers it yet)' });
+      others = this.othersRatings(item.id);
+      predicted = others.predicted;
     }
     const content = contentPrediction(context, item.id);
+    // Which way content similarity moved the prediction, when it mattered.
+    let contentPull = 0;
     if (content) {
       // Content similarity carries items the collaborative model has not seen, and nudges the others.
       const weight = index === undefined || !context.model ? content.evidence : CONTENT_WEIGHT * content.evidence;
+      if (weight > 0.05) contentPull = content.predicted - predicted;
       predicted = (1 - weight) * predicted + weight * content.predicted;
-      const [nearest] = content.neighbours;
-      if (nearest && weight > 0.05) {
-        why.push({ kind: 'rating', itemId: nearest.itemId, title: context.titles.get(nearest.itemId) ?? nearest.itemId, stars: nearest.stars, text: `similar to ${context.titles.get(nearest.itemId) ?? nearest.itemId}, which you rated ${nearest.stars}` });
-      }
     }
-    for (const like of matchingLikes(item.tags, context.preferences)) {
-      predicted += 0.3;
-      why.push({ kind: 'memory', memoryId: like.memoryId, text: `you said: "${like.text}"` });
+    const likes = matchingLikes(item.tags, context.preferences);
+    predicted += 0.3 * likes.length;
+    const avoided = violations(item.tags, context.preferences);
+    if (avoided.length > 0) predicted = Math.min(predicted, 1.5);
+    const stars = clampStars(predicted);
+    const way = direction ?? (stars >= 3 ? 1 : -1);
+    // A rating of 3 stars argues neither way.
+    const agrees = (value: number): boolean => Math.sign(value) === way;
+    const why: Why[] = [];
+    if (!others) why.push(...this.ratingReasons(context, index!, way));
+    if (persona && agrees(persona.offset)) {
+      why.push({ kind: 'persona', persona: persona.name, text: `people with tastes like yours (${persona.name}) rate it ${way === 1 ? 'above' : 'below'} average` });
     }
-    for (const avoided of violations(item.tags, context.preferences)) {
-      predicted = Math.min(predicted, 1.5);
-      why.push({ kind: 'memory', memoryId: avoided.memoryId, text: `you said: "${avoided.text}"` });
+    if (others?.mean !== undefined && agrees(others.mean - 3)) {
+      why.push({ kind: 'popular', text: `others rated it ${others.mean.toFixed(1)} on average (${others.count} rating${others.count === 1 ? '' : 's'})` });
     }
-    if (why.length === 0) why.push({ kind: 'popular', text: 'well rated overall' });
-    return { itemId: item.id, title: item.title, predicted: Math.round(clampStars(predicted) * 100) / 100, level, why };
+    const neighbour = agrees(contentPull) ? content!.neighbours.find((entry) => agrees(entry.stars - 3)) : undefined;
+    if (neighbour) {
+      const title = context.titles.get(neighbour.itemId) ?? neighbour.itemId;
+      why.push({ kind: 'rating', itemId: neighbour.itemId, title, stars: neighbour.stars, text: `similar to ${title}, which you rated ${neighbour.stars}` });
+    }
+    for (const said of way === 1 ? likes : avoided) why.push({ kind: 'memory', memoryId: said.memoryId, text: `you said: "${said.text}"` });
+    // Rather than invent a reason: the plain fact that nobody's rating bears on it.
+    if (why.length === 0 && others?.count === 0) {
+      why.push({ kind: 'unrated', text: others.anyRatings ? 'nobody has rated it yet' : 'nobody has rated anything yet' });
+    }
+    return { itemId: item.id, title: item.title, predicted: Math.round(stars * 100) / 100, level, why };
   }
 
   /**
@@ -361,12 +384,17 @@ export class RecommenderService implements Recommender {
     return new Map(context.model!.bundle.itemIds.map((id, index) => [id, (scores[index]! - bottom) / range]));
   }
 
-  /** Shrunk mean rating of an item over everyone (global level when no model covers it). */
-  private globalMean(itemId: string): number {
+  /** Everyone's ratings of an item: their mean, and the mean shrunk toward all ratings' (the global-level prediction). */
+  private othersRatings(itemId: string): { count: number; mean: number | undefined; predicted: number; anyRatings: boolean } {
     const row = this.storage.db.prepare('SELECT sum(stars) AS total, count(*) AS count FROM rec_ratings WHERE item_id = ?').get(itemId) as { total: number | null; count: number };
     const all = this.storage.db.prepare('SELECT avg(stars) AS mean FROM rec_ratings').get() as { mean: number | null };
     const prior = all.mean ?? 3;
-    return ((row.total ?? 0) + 5 * prior) / (row.count + 5);
+    return {
+      count: row.count,
+      mean: row.count > 0 ? row.total! / row.count : undefined,
+      predicted: ((row.total ?? 0) + 5 * prior) / (row.count + 5),
+      anyRatings: all.mean !== null,
+    };
   }
 }
 

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { InputError } from '../memory/errors.js';
+import { userScope } from '../memory/types.js';
+import { validateScope } from '../memory/validate.js';
 import type { Item, Rating, RatingSource } from './types.js';
 
 interface ItemRow {
@@ -73,6 +75,7 @@ export class RecommenderStorage {
   /** Records ratings (one transaction); a rating of an item already rated replaces it. */
   addRatings(ratings: readonly Rating[]): void {
     for (const rating of ratings) {
+      validateScope(userScope(rating.userId));
       if (!Number.isInteger(rating.stars) || rating.stars < 1 || rating.stars > 5) throw new InputError(`stars must be a whole number from 1 to 5, not ${rating.stars}`);
     }
     const statement = this.db.prepare(
@@ -95,6 +98,7 @@ export class RecommenderStorage {
   }
 
   setDemographics(entries: ReadonlyArray<{ userId: string; demographics: Record<string, string> }>): void {
+    for (const entry of entries) validateScope(userScope(entry.userId));
     const statement = this.db.prepare('INSERT INTO rec_users (user_id, demographics) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET demographics = excluded.demographics');
     this.db.transaction(() => {
       for (const entry of entries) statement.run(entry.userId, JSON.stringify(entry.demographics));
@@ -104,6 +108,19 @@ export class RecommenderStorage {
   demographicsOf(userId: string): Record<string, string> | undefined {
     const row = this.db.prepare('SELECT demographics FROM rec_users WHERE user_id = ?').get(userId) as { demographics: string } | undefined;
     return row ? (JSON.parse(row.demographics) as Record<string, string>) : undefined;
+  }
+
+  /** What is stored about a user (what forgetting them deletes): their ratings, and whether demographics. */
+  userRows(userId: string): { ratings: number; demographics: boolean } {
+    return {
+      ratings: this.db.prepare('SELECT count(*) FROM rec_ratings WHERE user_id = ?').pluck().get(userId) as number,
+      demographics: this.db.prepare('SELECT 1 FROM rec_users WHERE user_id = ?').get(userId) !== undefined,
+    };
+  }
+
+  /** Users placed in a persona. Memory's table (memory/sqlite/migrations.ts), read here because the store has no count of it. */
+  personaMembers(persona: string): number {
+    return this.db.prepare('SELECT count(*) FROM persona_members WHERE persona = ?').pluck().get(persona) as number;
   }
 
   demographics(): Map<string, Record<string, string>> {

@@ -25,12 +25,16 @@ export interface Rating {
   readonly source: RatingSource;
 }
 
-/** One reason a recommendation or prediction was made, for the user to read. */
+/**
+ * One reason a recommendation or prediction was made, for the user to read: a true statement that argues for it.
+ * `unrated` says that nothing bears on the item (nobody has rated it, nothing the user said is about it).
+ */
 export type Why =
   | { readonly kind: 'rating'; readonly itemId: string; readonly title: string; readonly stars: number; readonly text: string }
   | { readonly kind: 'memory'; readonly memoryId: string; readonly text: string }
   | { readonly kind: 'persona'; readonly persona: string; readonly text: string }
-  | { readonly kind: 'popular'; readonly text: string };
+  | { readonly kind: 'popular'; readonly text: string }
+  | { readonly kind: 'unrated'; readonly text: string };
 
 /** A predicted rating with the granularity it came from. */
 export interface Prediction {
@@ -51,7 +55,7 @@ export interface Recommendation extends Prediction {
 
 /** What the agent needs from the recommender. */
 export interface Recommender {
-  /** Top-k unseen items for a user, honouring hard constraints from their memory; every item says why. */
+  /** Top-k unseen items for a user, honouring hard constraints from their memory; each says why, when anything argues for it. */
   recommend(userId: string, options?: { k?: number; query?: string; signal?: AbortSignal }): Promise<Recommendation[]>;
   /** Predicted rating of one item (id or title, resolved fuzzily). */
   predict(userId: string, item: string): Promise<Prediction>;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { badLinesError } from '../../memory/errors.js';
 import type { RatingData } from './data.js';
 
 /** One MovieLens 100K movie (u.item). `index` is the dense item index (movie id − 1). */
@@ -29,11 +30,26 @@ export const MOVIELENS_GENRES = [
   'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
 ] as const;
 
+/**
+ * The `|`-separated lines of u.item or u.user. Their ids must count up from 1: ratings address movies and users by
+ * id − 1.
+ */
+function numberedLines(directory: string, file: string): string[][] {
+  const rows: string[][] = [];
+  const problems: string[] = [];
+  readFileSync(join(directory, file), 'latin1').split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const fields = line.split('|');
+    if (fields[0] !== String(rows.length + 1)) problems.push(`line ${index + 1}: id "${fields[0]}" where ${rows.length + 1} was expected (ids count up from 1)`);
+    rows.push(fields);
+  });
+  if (problems.length > 0) throw badLinesError(file, problems);
+  return rows;
+}
+
 /** The movies of u.item (ISO-8859-1, `|`-separated). */
 export function readMovielensItems(directory: string): MovielensItem[] {
-  const text = readFileSync(join(directory, 'u.item'), 'latin1');
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => {
-    const fields = line.split('|');
+  return numberedLines(directory, 'u.item').map((fields) => {
     const id = Number(fields[0]);
     const title = fields[1] ?? '';
     const year = /\((\d{4})\)\s*$/.exec(title)?.[1] ?? /(\d{4})$/.exec(fields[2] ?? '')?.[1];
@@ -44,31 +60,51 @@ export function readMovielensItems(directory: string): MovielensItem[] {
 
 /** The users of u.user. */
 export function readMovielensUsers(directory: string): MovielensUser[] {
-  const text = readFileSync(join(directory, 'u.user'), 'latin1');
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => {
-    const [id = '0', age = '0', gender = '', occupation = '', zip = ''] = line.split('|');
-    return { index: Number(id) - 1, id: Number(id), age: Number(age), gender, occupation, zip };
-  });
+  return numberedLines(directory, 'u.user').map(([id = '0', age = '0', gender = '', occupation = '', zip = '']) => ({
+    index: Number(id) - 1,
+    id: Number(id),
+    age: Number(age),
+    gender,
+    occupation,
+    zip,
+  }));
 }
 
 /**
  * Ratings of a MovieLens ratings file (u.data or a fold's uK.base / uK.test: user, item, stars, unix seconds, tab
- * separated) over the full 943 × 1682 index space, so folds share indices.
+ * separated) over the full 943 × 1682 index space, so folds share indices. Every line is checked first: bad lines
+ * make one error that lists them by number.
  */
 export function readMovielensRatings(path: string, counts: { userCount: number; itemCount: number }): RatingData {
-  const lines = readFileSync(path, 'latin1').split('\n').filter((line) => line.trim() !== '');
-  const users = new Int32Array(lines.length);
-  const items = new Int32Array(lines.length);
-  const stars = new Float32Array(lines.length);
-  const times = new Float64Array(lines.length);
+  const lines = readFileSync(path, 'latin1').split('\n');
+  const rows: Array<{ user: number; item: number; stars: number; time: number }> = [];
+  const problems: string[] = [];
+  const whole = (text: string | undefined, from: number, to: number): number | undefined => {
+    const value = Number(text);
+    return text !== undefined && /^\d+$/.test(text.trim()) && value >= from && value <= to ? value : undefined;
+  };
   lines.forEach((line, index) => {
-    const [user = '', item = '', value = '', time = ''] = line.split('\t');
-    users[index] = Number(user) - 1;
-    items[index] = Number(item) - 1;
-    stars[index] = Number(value);
-    times[index] = Number(time) * 1000;
+    if (line.trim() === '') return;
+    const fields = line.replace(/\r$/, '').split('\t');
+    const [user, item, stars, time] = [whole(fields[0], 1, counts.userCount), whole(fields[1], 1, counts.itemCount), whole(fields[2], 1, 5), whole(fields[3], 0, Number.MAX_SAFE_INTEGER)];
+    const problem =
+      fields.length !== 4 ? `expected 4 tab-separated fields (user, item, stars, time), found ${fields.length}`
+      : user === undefined ? `user "${fields[0]}" is not a user id of u.user (1 to ${counts.userCount})`
+      : item === undefined ? `item "${fields[1]}" is not a movie id of u.item (1 to ${counts.itemCount})`
+      : stars === undefined ? `stars must be a whole number from 1 to 5, not "${fields[2]}"`
+      : time === undefined ? `time must be unix seconds, not "${fields[3]}"`
+      : undefined;
+    if (problem) problems.push(`line ${index + 1}: ${problem}`);
+    else rows.push({ user: user! - 1, item: item! - 1, stars: stars!, time: time! * 1000 });
   });
-  return { ...counts, users, items, stars, times };
+  if (problems.length > 0) throw badLinesError(basename(path), problems);
+  return {
+    ...counts,
+    users: Int32Array.from(rows, (row) => row.user),
+    items: Int32Array.from(rows, (row) => row.item),
+    stars: Float32Array.from(rows, (row) => row.stars),
+    times: Float64Array.from(rows, (row) => row.time),
+  };
 }
 
 /** Everything the benchmark and `mnemo import movielens` need from a MovieLens 100K directory. */

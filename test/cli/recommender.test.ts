@@ -142,5 +142,90 @@ describe('mnemo import movielens', () => {
       store.close();
     }
     expect((await mnemo(env, ['import', 'movielens', join(env.HOME!, 'missing')])).stderr).toMatch(/cannot read MovieLens/);
+
+    // Bad ratings lines are named by file and line, and nothing is written.
+    const fresh = cliEnvironment();
+    writeFileSync(join(directory, 'u.data'), '1\t1\t5\t881250949\n1\t999\t5\t881250949\n1\t2\n2\t3\t0\t881250952\n');
+    const rejected = await mnemo(fresh, ['import', 'movielens', directory]);
+    expect([rejected.code, rejected.stderr]).toEqual([
+      1,
+      'mnemo import: u.data: 3 bad lines, nothing was written\n' +
+        '  line 2: item "999" is not a movie id of u.item (1 to 3)\n' +
+        '  line 3: expected 4 tab-separated fields (user, item, stars, time), found 2\n' +
+        '  line 4: stars must be a whole number from 1 to 5, not "0"\n',
+    ]);
+    const untouched = SqliteMemoryStore.open(fresh.MNEMO_DB!, {});
+    expect(untouched.db.prepare('SELECT count(*) FROM rec_items').pluck().get()).toBe(0);
+    untouched.close();
+  });
+});
+
+describe('recommender CLI: ids, personas and subcommands', () => {
+  const oneLine = (result: { stderr: string }): string[] => result.stderr.trim().split('\n');
+
+  it('refuses a user id memory would refuse as a usage error, so training and forgetting keep working', { timeout: 60_000 }, async () => {
+    const env = await seeded();
+    const long = 'x'.repeat(201);
+    for (const argv of [['rate', '--item', 's1', '--stars', '4'], ['predict', '--item', 's1'], ['recommend'], ['persona']]) {
+      const refused = await mnemo(env, [...argv, '--user', long]);
+      expect([refused.code, oneLine(refused)]).toEqual([2, [`mnemo ${argv[0]}: user id is longer than 200 characters`]]);
+    }
+    expect((await mnemo(env, ['train'])).code).toBe(0);
+  });
+
+  it('shows personas read-only, lets a hand placement win before and after training, and clears it', { timeout: 60_000 }, async () => {
+    const env = await seeded();
+    const namespaces = (): unknown => {
+      const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+      try {
+        return store.db.prepare('SELECT count(*) FROM namespaces').pluck().get();
+      } finally {
+        store.close();
+      }
+    };
+    expect((await mnemo(env, ['persona', '--user', 'nobody'])).stderr).toBe('mnemo persona: no trained model yet: run mnemo train\n');
+    expect((await mnemo(env, ['persona', '--user', 'ada', '--set', 'owls'])).stdout).toBe('ada is now in persona "owls"\n');
+    expect((await mnemo(env, ['persona', '--user', 'ada'])).stdout).toBe(
+      'ada: persona "owls" (placed by hand): 1 member, 0 shared memories\nno trained model yet: mnemo train fits personas and predicts ratings\n',
+    );
+    expect((await mnemo(env, ['train'])).code).toBe(0);
+    expect((await mnemo(env, ['persona', '--user', 'ada'])).stdout).toMatch(/^ada: persona "owls" \(placed by hand\): 1 member, 0 shared memories\npredictions at persona level/);
+    const cleared = await mnemo(env, ['persona', '--user', 'ada', '--clear']);
+    const automatic = /again: (persona \d)\n$/.exec(cleared.stdout)?.[1];
+    expect(automatic).toBeDefined();
+    expect((await mnemo(env, ['persona', '--user', 'ada'])).stdout).toMatch(new RegExp(`^ada: ${automatic} \\(by their tastes\\)`));
+
+    // Viewing stores nothing: a user just forgotten does not come back, one never seen does not appear.
+    expect((await mnemo(env, ['forget', '--user', 'u1'])).code).toBe(0);
+    const forgotten = namespaces();
+    for (const user of ['u1', 'nobody']) expect((await mnemo(env, ['persona', '--user', user])).code).toBe(0);
+    expect(namespaces()).toEqual(forgotten);
+
+    const empty = await mnemo(env, ['persona', '--user', 'ada', '--set', '']);
+    expect([empty.code, oneLine(empty)]).toEqual([2, ['mnemo persona: persona id must be a non-empty string']]);
+  });
+
+  it('names an unknown subcommand or dataset', async () => {
+    const env = cliEnvironment();
+    const list = await mnemo(env, ['catalog', 'list']);
+    expect([list.code, list.stderr]).toEqual([2, "mnemo catalog: unknown subcommand 'list' (subcommands: import)\n"]);
+    expect((await mnemo(env, ['catalog', 'import'])).stderr).toBe('mnemo catalog: import needs a FILE\n');
+    const dataset = await mnemo(env, ['import', 'netflix', 'x']);
+    expect([dataset.code, dataset.stderr]).toEqual([2, "mnemo import: unknown dataset 'netflix' (datasets: movielens)\n"]);
+  });
+
+  it('imports a catalog with a byte order mark, and an empty or header-only file as 0 items', async () => {
+    const env = cliEnvironment();
+    const write = (name: string, text: string): string => {
+      const file = join(env.HOME!, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const bom = await mnemo(env, ['catalog', 'import', write('bom.jsonl', '\uFEFF{"id":"b1","title":"Byte Order"}\n')]);
+    expect([bom.code, bom.stdout]).toEqual([0, 'imported 1 items\n']);
+    for (const [name, text] of [['empty.csv', ''], ['empty.jsonl', ''], ['header.csv', 'id,title\n'], ['blank.csv', '\n \n']]) {
+      const imported = await mnemo(env, ['catalog', 'import', write(name!, text!)]);
+      expect([imported.code, imported.stdout, imported.stderr]).toEqual([0, 'imported 0 items\n', '']);
+    }
   });
 });

@@ -24,7 +24,10 @@ describe('content similarity', () => {
     expect(romance.predicted).toBeLessThan(3);
     expect(space.why.map((reason) => reason.text)).toContain('similar to Alien, which you rated 5');
     expect(romance.why.map((reason) => reason.text)).toContain('similar to Notting Hill, which you rated 1');
-    const [first] = await recommender.recommend('kim', { k: 2 });
+    const [first, second] = await recommender.recommend('kim', { k: 2 });
     expect(first!.itemId).toBe('a2');
+    // Recommended, yet most like a film they disliked: that is no reason to recommend it.
+    expect(second!.itemId).toBe('r2');
+    expect(second!.why.map((reason) => reason.text)).toEqual(['nobody has rated it yet']);
   });
 });

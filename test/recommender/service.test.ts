@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { openDatabase } from '../../memory/sqlite/database.js';
-import { userScope } from '../../memory/types.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { personaScope, userScope } from '../../memory/types.js';
 import { readPreferences, violations } from '../../recommender/constraints.js';
 import { createRandom } from '../../recommender/model/random.js';
 import { RecommenderService } from '../../recommender/service.js';
@@ -113,4 +115,100 @@ it('keeps the test database free of half-written items when a transaction fails'
   const recommender = new RecommenderService({ db });
   expect(() => recommender.storage.addRatings([{ userId: 'a', itemId: 'missing', stars: 3, at: new Date(), source: 'explicit' }])).toThrow();
   expect(recommender.storage.allRatings()).toHaveLength(0);
+});
+
+describe('user ids', () => {
+  it('refuses an id that memory refuses at every entry point, so nothing is stored that forgetting cannot reach', async () => {
+    const { service: recommender } = service();
+    const long = 'x'.repeat(201);
+    const refused = 'user id is longer than 200 characters';
+    await expect(recommender.rate(long, 'm1', 4)).rejects.toThrow(refused);
+    await expect(recommender.predict(long, 'm1')).rejects.toThrow(refused);
+    await expect(recommender.recommend(long)).rejects.toThrow(refused);
+    expect(() => recommender.persona(long)).toThrow(refused);
+    expect(() => recommender.storage.addRatings([{ userId: long, itemId: 'm1', stars: 4, at: new Date(), source: 'explicit' }])).toThrow(refused);
+    expect(() => recommender.storage.setDemographics([{ userId: long, demographics: {} }])).toThrow(refused);
+    expect(recommender.storage.userRows(long)).toEqual({ ratings: 0, demographics: false });
+    expect(recommender.train({ factors: 4, personas: 2 }).users).toBe(40);
+  });
+
+  it('counts what is stored about a user, for forgetting to report', () => {
+    const { service: recommender } = service();
+    recommender.storage.setDemographics([{ userId: 'u1', demographics: { occupation: 'writer' } }]);
+    expect(recommender.storage.userRows('u1')).toEqual({ ratings: recommender.storage.ratingsOf('u1').length, demographics: true });
+  });
+});
+
+describe('personas', () => {
+  const counts = (memory: SqliteMemoryStore): unknown[] => ['namespaces', 'persona_members'].map((table) => memory.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+
+  it('shows a persona without writing anything, also for a user with no data', async () => {
+    const { service: recommender, memory } = service();
+    const before = counts(memory);
+    expect(recommender.persona('nobody')).toMatchObject({ persona: expect.stringMatching(/^persona \d$/), assignedBy: 'auto', ratings: 0 });
+    expect(recommender.automaticPersona('nobody')).toBe(recommender.persona('nobody').persona);
+    recommender.persona('u3');
+    expect(counts(memory)).toEqual(before);
+    expect(memory.personaOf(userScope('nobody'))).toBeUndefined();
+  });
+
+  it('lets a hand placement win when shown and in the persona backoff, until it is cleared', async () => {
+    const { service: recommender, memory } = service();
+    const automatic = recommender.persona('stranger').persona;
+    const placed = automatic === 'persona 1' ? 'persona 2' : 'persona 1';
+    const personasNamed = async (): Promise<string[]> =>
+      [...new Set((await recommender.recommend('stranger', { k: 10 })).flatMap((entry) => entry.why.flatMap((why) => (why.kind === 'persona' ? [why.persona] : []))))];
+    expect(await personasNamed()).toEqual([automatic]);
+
+    memory.setPersona(userScope('stranger'), placed);
+    expect(recommender.persona('stranger')).toMatchObject({ persona: placed, assignedBy: 'hand', members: expect.any(Number) });
+    expect(recommender.persona('stranger').likes.length).toBeGreaterThan(0);
+    expect(await personasNamed()).toEqual([placed]);
+
+    memory.setPersona(userScope('stranger'), null);
+    expect(recommender.persona('stranger')).toMatchObject({ persona: automatic, assignedBy: 'auto' });
+  });
+
+  it('shows a hand-placed persona before any training: its name, members and shared memories', async () => {
+    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
+    const recommender = new RecommenderService({ db: memory.db, memory });
+    expect(() => recommender.persona('ada')).toThrow('no trained model yet');
+    memory.setPersona(userScope('ada'), 'owls');
+    memory.setPersona(userScope('bo'), 'owls');
+    await memory.changeFacts(personaScope('owls'), [{ op: 'add', fact: { text: 'owls like late screenings', kind: 'preference' } }]);
+    expect(recommender.persona('ada')).toEqual({ persona: 'owls', assignedBy: 'hand', members: 2, sharedMemories: 1, weights: [], level: 'global', ratings: 0, statements: 0, likes: [] });
+  });
+});
+
+describe('explanations', () => {
+  it('give only reasons that argue for a recommendation', async () => {
+    const { service: recommender } = service();
+    for (const user of ['stranger', 'u0']) {
+      for (const entry of await recommender.recommend(user, { k: 40 })) {
+        for (const why of entry.why) {
+          if (why.kind === 'persona') expect(why.text).toMatch(/above average/);
+          if (why.kind === 'rating') expect(why.stars).toBeGreaterThan(3);
+        }
+      }
+    }
+  });
+
+  it('give only reasons that argue for a prediction, whichever way it goes', async () => {
+    const { service: recommender } = service();
+    for (let item = 0; item < 12; item++) {
+      const prediction = await recommender.predict('stranger', `m${item}`);
+      for (const why of prediction.why) if (why.kind === 'persona') expect(why.text).toMatch(prediction.predicted >= 3 ? /above average/ : /below average/);
+    }
+  });
+
+  it('invent nothing when nobody has rated anything', async () => {
+    const recommender = new RecommenderService({ db: openDatabase(':memory:') });
+    const { items } = generated();
+    recommender.storage.upsertItems(items.slice(0, 5));
+    const texts = (await recommender.recommend('x', { k: 5 })).flatMap((entry) => entry.why.map((why) => why.text));
+    expect(new Set(texts)).toEqual(new Set(['nobody has rated anything yet']));
+    recommender.storage.addRatings([{ userId: 'bo', itemId: 'm0', stars: 5, at: new Date(), source: 'explicit' }]);
+    expect((await recommender.predict('x', 'm0')).why.map((why) => why.text)).toEqual(['others rated it 5.0 on average (1 rating)']);
+    expect((await recommender.predict('x', 'm1')).why.map((why) => why.text)).toEqual(['nobody has rated it yet']);
+  });
 });

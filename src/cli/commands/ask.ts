@@ -3,7 +3,7 @@ import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { AgentEvent } from '../../events.js';
 import { createChatModel } from '../../models.js';
-import { JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
+import { DB_HELP, JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
 import { printJson } from '../format.js';
 
 export const askCommand: Command = {
@@ -16,12 +16,10 @@ reply to stdout), and writes the turn and any new facts back to memory before it
 Without --thread a new thread is started; its id is printed on stderr (in --json output).
 
 Options:
-  -u, --user U     who is talking (required)
-  -t, --thread T   continue this conversation thread
-      --json       print { reply, threadId, recalled, written, toolCalls, usage, latencyMs }
-      --db PATH    database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help       show this help
-
+  -u, --user U         who is talking (required)
+  -t, --thread T       continue this conversation thread
+      --json           print { reply, threadId, recalled, written, toolCalls, usage, latencyMs }
+${DB_HELP}
 Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
 `,
   options: { ...USER_OPTION, ...JSON_OPTION, thread: { type: 'string', short: 't' } },

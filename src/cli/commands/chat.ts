@@ -4,7 +4,7 @@ import { userScope } from '../../../memory/types.js';
 import { validateScope } from '../../../memory/validate.js';
 import { dataDir } from '../../paths.js';
 import { openServices } from '../../services.js';
-import { USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { DB_HELP, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** `--user`, else $MNEMO_USER, else the OS user name. */
@@ -46,11 +46,9 @@ Commands inside the chat:
   /quit                 leave (Ctrl+C too; Esc cancels a reply in progress)
 
 Options:
-  -u, --user U     who is talking (default: $MNEMO_USER, else your OS user name)
-  -t, --thread T   continue this conversation thread (default: a new one)
-      --db PATH    database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help       show this help
-
+  -u, --user U         who is talking (default: $MNEMO_USER, else your OS user name)
+  -t, --thread T       continue this conversation thread (default: a new one)
+${DB_HELP}
 Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
 `,
   options: { ...USER_OPTION, thread: { type: 'string', short: 't' } },

@@ -3,18 +3,27 @@ import { extname, join } from 'node:path';
 import { parseCatalog } from '../../../recommender/catalog.js';
 import { readMovielens } from '../../../recommender/model/movielens.js';
 import { storeMovielens } from '../../../recommender/movielens.js';
-import { RecommenderService } from '../../../recommender/service.js';
+import { RecommenderService, type PersonaReport } from '../../../recommender/service.js';
 import { NOTHING_LEFT } from '../../../recommender/types.js';
 import { InputError, UsageError } from '../../errors.js';
-import { integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { checkArgument, integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { printJson } from '../format.js';
-import { userScope } from '../../../memory/types.js';
+import { personaScope, userScope } from '../../../memory/types.js';
+import { validateScope } from '../../../memory/validate.js';
 import { progressBar } from '../io.js';
 
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });
   // With the embedder, predictions blend in content similarity from the stored item vectors.
   return new RecommenderService({ db: store.db, memory: store, ...(options.embedder ? { embedder: store.embedder } : {}) });
+}
+
+/** The argument after a command's subcommand (its first positional), which must be one of `names`. */
+function subcommandArgument(context: CommandContext, what: string, names: readonly string[], argument: string): string {
+  const [name, value] = context.positionals;
+  if (!names.includes(name!)) throw new UsageError(`unknown ${what} '${name}' (${what}s: ${names.join(', ')})`);
+  if (value === undefined) throw new UsageError(`${name} needs ${argument}`);
+  return value;
 }
 
 export const catalogCommand: Command = {
@@ -35,19 +44,18 @@ Options:
   -h, --help       show this help
 `,
   options: { format: { type: 'string' } },
-  positionals: [2, 2],
+  positionals: [1, 2],
   async run(context) {
-    const [action, file] = context.positionals;
-    if (action !== 'import') throw new UsageError(`unknown catalog action "${action}": use import`);
-    const format = (context.values.format as string | undefined) ?? (extname(file!).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+    const file = subcommandArgument(context, 'subcommand', ['import'], 'a FILE');
+    const format = (context.values.format as string | undefined) ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
     let text: string;
     try {
-      text = readFileSync(file!, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (error) {
       throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
     }
-    const items = parseCatalog(text, format, file!);
+    const items = parseCatalog(text, format, file);
     const store = await context.openStore();
     const service = new RecommenderService({ db: store.db, memory: store, embedder: store.embedder });
     await service.importItems(items);
@@ -69,15 +77,16 @@ Options:
   -h, --help   show this help
 `,
   options: {},
-  positionals: [2, 2],
+  positionals: [1, 2],
   async run(context) {
-    const [dataset, directory] = context.positionals;
-    if (dataset !== 'movielens') throw new UsageError(`unknown dataset "${dataset}": use movielens`);
+    const directory = subcommandArgument(context, 'dataset', ['movielens'], 'a DIR');
     let movielens: ReturnType<typeof readMovielens>;
     try {
-      movielens = readMovielens(directory!);
+      movielens = readMovielens(directory);
     } catch (error) {
-      throw new InputError(`cannot read MovieLens from ${join(directory!)}: ${(error as Error).message}`);
+      // Bad lines are reported by file and line already.
+      if (error instanceof InputError) throw error;
+      throw new InputError(`cannot read MovieLens from ${join(directory)}: ${(error as Error).message}`);
     }
     const service = await openService(context);
     const stored = storeMovielens(service.storage, movielens);
@@ -175,6 +184,19 @@ Options:
   },
 };
 
+const counted = (count: number, noun: string, nouns = `${noun}s`): string => `${count} ${count === 1 ? noun : nouns}`;
+
+function describePersona(user: string, report: PersonaReport): string {
+  const persona = report.assignedBy === 'hand' ? `persona "${report.persona}" (placed by hand)` : `${report.persona} (by their tastes)`;
+  const model =
+    report.weights.length === 0
+      ? 'no trained model yet: mnemo train fits personas and predicts ratings\n'
+      : `predictions at ${report.level} level from ${counted(report.ratings, 'rating')} and ${counted(report.statements, 'stated preference')}; ` +
+        `their tastes fit personas 1-${report.weights.length} by ${report.weights.map((weight) => weight.toFixed(2)).join(', ')}\n`;
+  const likes = report.likes.length === 0 ? '' : `${report.persona} likes:\n${report.likes.map((like) => `  - ${like.title}\n`).join('')}`;
+  return `${user}: ${persona}: ${counted(report.members, 'member')}, ${counted(report.sharedMemories, 'shared memory', 'shared memories')}\n${model}${likes}`;
+}
+
 export const personaCommand: Command = {
   name: 'persona',
   summary: "show a user's persona (taste group) and what it likes",
@@ -182,14 +204,16 @@ export const personaCommand: Command = {
        mnemo persona --user U --set NAME | --clear
 
 Personas are groups of users found from their tastes by mnemo train; a new or sparse user is placed from
-their ratings, demographics and stated preferences. Shows the assignment, its weights, and the level the
-user's predictions come from. Training also records each user's persona in memory, so the agent's recall
-merges what is remembered for that persona (mnemo remember --persona NAME).
+their ratings, demographics and stated preferences. Shows the user's persona (a hand placement wins), its
+members and shared memories, the level the user's predictions come from, and what the persona likes.
+Showing writes nothing. Training records each user's persona in memory, so the agent's recall merges what
+is remembered for that persona (mnemo remember --persona NAME).
 
 Options:
   -u, --user U   user id
-      --set NAME place the user in a persona by hand (training never overrides it)
-      --clear    take the user out of their persona
+      --set NAME place the user in a persona by hand (training never overrides it; predictions back off
+                 to it when it is one of the trained personas)
+      --clear    undo a hand placement: the user's persona follows their tastes again
       --json     print JSON
   -h, --help     show this help
 `,
@@ -198,25 +222,25 @@ Options:
   async run(context) {
     const user = requireFlag(context, 'user');
     const placed = context.values.set;
-    if (typeof placed === 'string' || context.values.clear) {
-      if (typeof placed === 'string' && context.values.clear) throw new UsageError('--set and --clear exclude each other');
-      const store = await context.openStore({ embedder: false });
-      try {
-        store.setPersona(userScope(user), typeof placed === 'string' ? placed : null, 'hand');
-        context.io.stdout.write(typeof placed === 'string' ? `${user} is now in persona "${placed}"\n` : `${user} is in no persona\n`);
-      } finally {
-        store.close();
+    if (typeof placed === 'string' && context.values.clear) throw new UsageError('--set and --clear exclude each other');
+    if (typeof placed === 'string') checkArgument(() => validateScope(personaScope(placed)));
+    const store = await context.openStore({ embedder: false });
+    try {
+      const service = new RecommenderService({ db: store.db, memory: store });
+      if (typeof placed === 'string') {
+        store.setPersona(userScope(user), placed, 'hand');
+        context.io.stdout.write(`${user} is now in persona "${placed}"\n`);
+      } else if (context.values.clear) {
+        store.setPersona(userScope(user), null);
+        const automatic = service.automaticPersona(user);
+        context.io.stdout.write(automatic ? `${user} is placed by their tastes again: ${automatic}\n` : `${user} is in no persona\n`);
+      } else {
+        const report = service.persona(user);
+        context.io.stdout.write(context.values.json ? printJson(report) : describePersona(user, report));
       }
-      return;
+    } finally {
+      store.close();
     }
-    const service = await openService(context);
-    const report = service.persona(user);
-    context.io.stdout.write(
-      context.values.json
-        ? printJson(report)
-        : `${user}: ${report.persona} (weights ${report.weights.map((weight) => weight.toFixed(2)).join(', ')}); ${report.ratings} ratings, ${report.statements} stated preferences; predictions at ${report.level} level\n` +
-            `${report.persona} likes:\n${report.likes.map((like) => `  - ${like.title}\n`).join('')}`,
-    );
   },
 };
 

@@ -1,6 +1,6 @@
 import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError, MnemoError, oneLine } from '../../errors.js';
-import type { Command } from '../command.js';
+import { DB_HELP, type Command } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** How `mnemo slack` connects, as read from the environment. */
@@ -59,14 +59,12 @@ Environment:
   plus the model and database settings of mnemo --help (a model is required)
 
 Options:
-      --manifest      print the Slack app manifest (scopes, events, /mnemo-forget) to
-                      paste at https://api.slack.com/apps, and exit
-      --socket-mode   with --manifest: the Socket Mode manifest (no request URLs)
-      --url URL       with --manifest: the public base URL of this server
-                      (default https://YOUR-HOST.example.com)
-      --db PATH       database file (default: $MNEMO_DB, else ~/.local/share/mnemo/mnemo.db)
-  -h, --help          show this help
-`,
+      --manifest       print the Slack app manifest (scopes, events, /mnemo-forget) to
+                       paste at https://api.slack.com/apps, and exit
+      --socket-mode    with --manifest: the Socket Mode manifest (no request URLs)
+      --url URL        with --manifest: the public base URL of this server
+                       (default https://YOUR-HOST.example.com)
+${DB_HELP}`,
   options: { manifest: { type: 'boolean' }, 'socket-mode': { type: 'boolean' }, url: { type: 'string' } },
   positionals: [0, 0],
   async run(context) {
