@@ -110,14 +110,6 @@ export class RecommenderStorage {
     return row ? (JSON.parse(row.demographics) as Record<string, string>) : undefined;
   }
 
-  /** What is stored about a user (what forgetting them deletes): their ratings, and whether demographics. */
-  userRows(userId: string): { ratings: number; demographics: boolean } {
-    return {
-      ratings: this.db.prepare('SELECT count(*) FROM rec_ratings WHERE user_id = ?').pluck().get(userId) as number,
-      demographics: this.db.prepare('SELECT 1 FROM rec_users WHERE user_id = ?').get(userId) !== undefined,
-    };
-  }
-
   /** Users placed in a persona. Memory's table (memory/sqlite/migrations.ts), read here because the store has no count of it. */
   personaMembers(persona: string): number {
     return this.db.prepare('SELECT count(*) FROM persona_members WHERE persona = ?').pluck().get(persona) as number;

@@ -4,7 +4,7 @@ import { RecommenderService } from '../recommender/service.js';
 import { createAgent, type Agent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';
-import { createEmbedder, type PreparationProgress } from './providers.js';
+import { openMemoryStore, type PreparationProgress } from './providers.js';
 
 /** What an interactive surface (terminal chat, Slack) works with. */
 export interface Services {
@@ -27,10 +27,10 @@ export interface OpenServicesOptions {
 
 /** Opens the database, the embedder, the model (if configured) and the agent, from the loaded configuration. */
 export async function openServices(config: MnemoConfig, options: OpenServicesOptions): Promise<Services> {
-  const embedder = await createEmbedder(config.embedder, options.onProgress ? { onProgress: options.onProgress } : {});
-  const memory = SqliteMemoryStore.open(config.db, { embedder });
+  // The file's embedder is checked before the embedder is built or asked anything.
+  const memory = await openMemoryStore(config.db, config.embedder, options.onProgress ? { onProgress: options.onProgress } : {});
   const model = createChatModel(config.model);
-  const recommender = new RecommenderService({ db: memory.db, memory, embedder });
+  const recommender = new RecommenderService({ db: memory.db, memory, embedder: memory.embedder });
   const agent = model ? createAgent({ store: memory, model, surface: options.surface, recommender }) : undefined;
   return {
     memory,

@@ -23,19 +23,27 @@ export function deleteMemories(prepare: Prepare, vectors: VectorIndex | undefine
   if (ids.length > 0) prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
 }
 
-/** Deletes what a (now empty) namespace owns beyond its memories: centroids, threads, persona, recommender rows. */
-export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number, scope: Scope): void {
+/**
+ * Deletes what a (now empty) namespace owns beyond its memories: centroids, threads, persona, recommender rows.
+ * Returns how many ratings went with it.
+ */
+export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number, scope: Scope): number {
   vectors?.dropNamespace(namespaceId);
   deleteThreads(prepare, namespaceId);
-  if (scope.kind === 'user') deleteRecommenderRows(prepare, scope.id);
+  const ratings = scope.kind === 'user' ? deleteRecommenderRows(prepare, scope.id) : 0;
   prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
   prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
+  return ratings;
 }
 
-/** The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training. */
-export function deleteRecommenderRows(prepare: Prepare, userId: string): void {
-  prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
+/**
+ * The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training.
+ * Returns how many ratings were deleted.
+ */
+export function deleteRecommenderRows(prepare: Prepare, userId: string): number {
+  const { changes } = prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
   prepare('DELETE FROM rec_users WHERE user_id = ?').run(userId);
+  return changes;
 }
 
 /**

@@ -338,29 +338,28 @@ export class SqliteMemoryStore {
 
   /**
    * Deletes one memory, or every row of the scope when `id` is omitted: episodes, facts, provenance, full-text
-   * and vector entries. Deleted bytes are zeroed and the WAL is checkpointed, so the files keep no copy.
+   * and vector entries, threads, persona membership, and a user's ratings. Deleted bytes are zeroed and the WAL is
+   * checkpointed, so the files keep no copy.
    */
-  forget(scope: Scope, id?: string): { deleted: number } {
+  forget(scope: Scope, id?: string): { deleted: number; ratings: number } {
     validateScope(scope);
     const parsed = id === undefined ? undefined : parseMemoryId(id);
     const namespaceId = this.namespaceId(scope, false);
-    if (namespaceId === undefined) {
-      if (id !== undefined) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
-      if (scope.kind === 'user') deleteRecommenderRows(this.prepare, scope.id);
-      return { deleted: 0 };
-    }
-    const deleted = this.db.transaction(() => {
+    if (namespaceId === undefined && id !== undefined) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
+    const removed = this.db.transaction(() => {
+      // A user may have ratings and no memories yet.
+      if (namespaceId === undefined) return { deleted: 0, ratings: scope.kind === 'user' ? deleteRecommenderRows(this.prepare, scope.id) : 0 };
       const ids =
         parsed === undefined
           ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
           : (this.prepare(`SELECT id FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).pluck().all(...idParameters(parsed), namespaceId) as number[]);
       if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
       deleteMemories(this.prepare, this.vectors, ids);
-      if (id === undefined) deleteNamespace(this.prepare, this.vectors, namespaceId, scope);
-      return ids.length;
+      const ratings = id === undefined ? deleteNamespace(this.prepare, this.vectors, namespaceId, scope) : 0;
+      return { deleted: ids.length, ratings };
     }).immediate();
     this.checkpoint();
-    return { deleted };
+    return removed;
   }
 
   /** Places a user in a persona (or takes them out with `null`); recall then merges the persona's memory. */

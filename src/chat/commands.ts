@@ -5,12 +5,13 @@ import { FACT_KINDS, userScope } from '../../memory/types.js';
 import { validateScope } from '../../memory/validate.js';
 import type { RecommenderService } from '../../recommender/service.js';
 import { NOTHING_LEFT } from '../../recommender/types.js';
-import { formatMemory, memoryJson } from '../cli/format.js';
+import { forgotten, formatMemory, memoryJson } from '../cli/format.js';
+import { exportDocument } from '../export.js';
 import { MnemoError, oneLine } from '../errors.js';
 import { compact, type TranscriptLine } from './transcript.js';
 
 /** What the slash commands need of the memory store (a `SqliteMemoryStore`). */
-export type ChatMemory = Pick<SqliteMemoryStore, 'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count'>;
+export type ChatMemory = Pick<SqliteMemoryStore, 'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db'>;
 /** What the slash commands need of the recommender (a `RecommenderService`). */
 export type ChatRecommender = Pick<RecommenderService, 'recommend' | 'rate' | 'persona' | 'resolveItem'>;
 
@@ -88,8 +89,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (!argument) return lines(`/forget ID deletes one memory (ids in /memories); /forget all deletes everything stored about ${context.userId}`);
       if (/\s/.test(argument)) return usageError('/forget ID | /forget all');
       if (argument.toLowerCase() === 'all') {
-        const { deleted } = context.memory.forget(userScope(context.userId));
-        return lines(`forgot ${context.userId}: ${deleted} memor${deleted === 1 ? 'y' : 'ies'} deleted`);
+        return lines(`forgot ${context.userId}: ${forgotten(context.memory.forget(userScope(context.userId)))} deleted`);
       }
       context.memory.forget(userScope(context.userId), argument);
       return lines(`forgot ${argument}`);
@@ -147,12 +147,13 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'write everything about you to a JSON file',
     run(_argument, context) {
       const now = (context.now ?? (() => new Date()))();
-      const { memories } = context.memory.export(userScope(context.userId));
+      const document = exportDocument(context.memory, userScope(context.userId), now);
+      const memories = document.memories as unknown[];
       const safeUser = context.userId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
       const file = join(context.exportDir, `export-${safeUser}-${now.toISOString().replace(/[:.]/g, '-')}.json`);
       mkdirSync(context.exportDir, { recursive: true });
       // Personal data: readable by its owner only.
-      writeFileSync(file, `${JSON.stringify({ user: context.userId, exportedAt: now.toISOString(), memories: memories.map(memoryJson) }, null, 2)}\n`, { mode: 0o600 });
+      writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
       return lines(`exported ${memories.length} memor${memories.length === 1 ? 'y' : 'ies'} to ${file}`);
     },
   },

@@ -55,4 +55,10 @@ export function memoryJson(memory: Memory): Record<string, unknown> {
   };
 }
 
+/** What forgetting a scope removed, in words: `3 memories and 15 ratings`. */
+export function forgotten({ deleted, ratings }: { deleted: number; ratings: number }): string {
+  const memories = `${deleted} memor${deleted === 1 ? 'y' : 'ies'}`;
+  return ratings > 0 ? `${memories} and ${ratings} rating${ratings === 1 ? '' : 's'}` : memories;
+}
+
 export const printJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -143,6 +143,24 @@ describe('mnemo import movielens', () => {
     }
     expect((await mnemo(env, ['import', 'movielens', join(env.HOME!, 'missing')])).stderr).toMatch(/cannot read MovieLens/);
 
+    // Export shows everything forget deletes: a user with ratings and demographics but no memories included.
+    await mnemo(env, ['persona', '--user', 'ml2', '--set', 'night-owls']);
+    const exported = JSON.parse((await mnemo(env, ['export', '--user', 'ml2'])).stdout);
+    expect(exported).toMatchObject({
+      user: 'ml2',
+      memories: [],
+      persona: { persona: 'night-owls', assignedBy: 'hand' },
+      ratings: [
+        { itemId: 'ml2', title: 'Star Voyage (1995)', stars: 4, at: '1997-12-04T15:55:51.000Z', source: 'explicit' },
+        { itemId: 'ml3', title: 'Night Terror (1990)', stars: 1, at: '1997-12-04T15:55:52.000Z', source: 'explicit' },
+      ],
+      demographics: { gender: 'M', age: '56+', occupation: 'engineer' },
+    });
+    expect((await mnemo(env, ['forget', '--user', 'ml2'])).stdout).toBe('forgot ml2: 0 memories and 2 ratings deleted\n');
+    expect(JSON.parse((await mnemo(env, ['export', '--user', 'ml2'])).stdout)).toMatchObject({ memories: [], persona: null, ratings: [], demographics: null });
+    // ml1 has ratings and no memory namespace at all.
+    expect(JSON.parse((await mnemo(env, ['forget', '--user', 'ml1', '--json'])).stdout)).toEqual({ deleted: 0, ratings: 3 });
+
     // Bad ratings lines are named by file and line, and nothing is written.
     const fresh = cliEnvironment();
     writeFileSync(join(directory, 'u.data'), '1\t1\t5\t881250949\n1\t999\t5\t881250949\n1\t2\n2\t3\t0\t881250952\n');

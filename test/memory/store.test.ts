@@ -128,7 +128,7 @@ describe('SqliteMemoryStore ids and input', () => {
     await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(/no fact f\d+ for user ada@example.com/);
     await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(/is a fact, not an episode/);
     expect(store.list(ada, { history: true })).toHaveLength(2);
-    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1 });
+    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1, ratings: 0 });
     store.close();
   });
 

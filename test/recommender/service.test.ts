@@ -128,14 +128,9 @@ describe('user ids', () => {
     expect(() => recommender.persona(long)).toThrow(refused);
     expect(() => recommender.storage.addRatings([{ userId: long, itemId: 'm1', stars: 4, at: new Date(), source: 'explicit' }])).toThrow(refused);
     expect(() => recommender.storage.setDemographics([{ userId: long, demographics: {} }])).toThrow(refused);
-    expect(recommender.storage.userRows(long)).toEqual({ ratings: 0, demographics: false });
+    expect(recommender.storage.ratingsOf(long)).toEqual([]);
+    expect(recommender.storage.demographicsOf(long)).toBeUndefined();
     expect(recommender.train({ factors: 4, personas: 2 }).users).toBe(40);
-  });
-
-  it('counts what is stored about a user, for forgetting to report', () => {
-    const { service: recommender } = service();
-    recommender.storage.setDemographics([{ userId: 'u1', demographics: { occupation: 'writer' } }]);
-    expect(recommender.storage.userRows('u1')).toEqual({ ratings: recommender.storage.ratingsOf('u1').length, demographics: true });
   });
 });
 

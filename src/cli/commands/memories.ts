@@ -2,7 +2,8 @@ import { parseMemoryId } from '../../../memory/sqlite/rows.js';
 import { FACT_KINDS, type FactKind, type Scope } from '../../../memory/types.js';
 import { UsageError } from '../../errors.js';
 import { checkArgument, DB_HELP, JSON_OPTION, SCOPE_HELP, SCOPE_OPTIONS, SCOPE_USAGE, scopeFlag, textArgument, type Command, type CommandContext } from '../command.js';
-import { formatMemory, memoryJson, printJson, scopeLabel } from '../format.js';
+import { exportDocument } from '../../export.js';
+import { forgotten, formatMemory, memoryJson, printJson, scopeLabel } from '../format.js';
 
 /** An optional memory id flag (`--id`, `--supersedes`); a malformed id is a usage mistake. */
 function idFlag(context: CommandContext, name: string): string | undefined {
@@ -99,22 +100,13 @@ ${DB_HELP}`,
     const id = idFlag(context, 'id');
     const store = await context.openStore({ embedder: false });
     try {
-      const { deleted } = store.forget(scope, id);
-      context.io.stdout.write(
-        context.values.json
-          ? printJson({ deleted })
-          : id
-            ? `forgot ${id}\n`
-            : `forgot ${scopeLabel(scope)}: ${deleted} memor${deleted === 1 ? 'y' : 'ies'} deleted\n`,
-      );
+      const removed = store.forget(scope, id);
+      context.io.stdout.write(context.values.json ? printJson(removed) : id ? `forgot ${id}\n` : `forgot ${scopeLabel(scope)}: ${forgotten(removed)} deleted\n`);
     } finally {
       store.close();
     }
   },
 };
-
-/** How an export names its scope: `"user": "ada"`, `"persona": "night-owls"` or `"global": true`. */
-const exportOwner = (scope: Scope): Record<string, string | boolean> => (scope.kind === 'global' ? { global: true } : { [scope.kind]: scope.id });
 
 export const exportCommand: Command = {
   name: 'export',
@@ -122,7 +114,8 @@ export const exportCommand: Command = {
   help: `Usage: mnemo export ${SCOPE_USAGE}
 
 Prints a JSON document with every episode and fact of the user (or persona, or the global
-memory), history included, oldest first.
+memory), history included, oldest first; for a user also their persona, ratings and
+demographics: everything that mnemo forget deletes.
 
 Options:
 ${SCOPE_HELP}${DB_HELP}`,
@@ -132,8 +125,7 @@ ${SCOPE_HELP}${DB_HELP}`,
     const scope = scopeFlag(context);
     const store = await context.openStore({ embedder: false });
     try {
-      const exported = store.export(scope);
-      context.io.stdout.write(printJson({ ...exportOwner(scope), exportedAt: new Date().toISOString(), memories: exported.memories.map(memoryJson) }));
+      context.io.stdout.write(printJson(exportDocument(store, scope, new Date())));
     } finally {
       store.close();
     }
