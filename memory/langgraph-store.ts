@@ -151,7 +151,9 @@ export class SqliteStore extends BaseStore {
         return undefined;
       });
       const now = this.clock().getTime();
-      for (const put of puts.values()) this.applyPut(put, now, vectors);
+      let removedText = false;
+      for (const put of puts.values()) removedText = this.applyPut(put, now, vectors) || removedText;
+      if (removedText) this.rewriteTextIndex();
       return results;
     });
     return (puts.size > 0 ? transaction.immediate() : transaction.deferred()) as OperationResults<Op>;
@@ -205,8 +207,7 @@ export class SqliteStore extends BaseStore {
     const deleted = this.db.transaction(() => {
       const ids = this.prepare(`SELECT i.id FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as number[];
       for (const id of ids) this.deleteItem(id);
-      // As in memory's forget: deleted words can survive as separator keys of the full-text b-tree until rewritten.
-      if (ids.length > 0) this.prepare("INSERT INTO store_items_fts (store_items_fts) VALUES ('optimize')").run();
+      if (ids.length > 0) this.rewriteTextIndex();
       return ids.length;
     }).immediate();
     if (deleted > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -309,11 +310,12 @@ export class SqliteStore extends BaseStore {
     return [...unique.values()].sort(compareNamespaces).slice(offset, offset + limit);
   }
 
-  private applyPut(put: PreparedPut, now: number, vectors: ReadonlyMap<string, Float32Array>): void {
+  /** Writes one put; returns true when it deleted or replaced an item (whose words the text index still holds). */
+  private applyPut(put: PreparedPut, now: number, vectors: ReadonlyMap<string, Float32Array>): boolean {
     const existing = this.prepare('SELECT id FROM store_items WHERE namespace = ? AND key = ?').pluck().get(put.namespace, put.key) as number | undefined;
     if (put.value === null) {
       if (existing !== undefined) this.deleteItem(existing);
-      return;
+      return existing !== undefined;
     }
     let id: number;
     if (existing === undefined) {
@@ -326,15 +328,27 @@ export class SqliteStore extends BaseStore {
       this.clearIndex(id);
       this.prepare('UPDATE store_items SET value = ?, updated_at = ? WHERE id = ?').run(put.value, now, id);
     }
-    if (put.texts.length === 0) return;
-    this.prepare('INSERT INTO store_items_fts (rowid, text) VALUES (?, ?)').run(id, put.texts.map(({ text }) => text).join('\n'));
+    if (put.texts.length > 0) this.index(id, put.texts, vectors);
+    return existing !== undefined;
+  }
+
+  private index(id: number, texts: PreparedPut['texts'], vectors: ReadonlyMap<string, Float32Array>): void {
+    this.prepare('INSERT INTO store_items_fts (rowid, text) VALUES (?, ?)').run(id, texts.map(({ text }) => text).join('\n'));
     if (!this.embedder || !this.embeddings) return;
     const addVector = this.prepare('INSERT INTO store_vectors (item_id, path) VALUES (?, ?)');
     const addEmbedding = this.prepare(`INSERT INTO ${this.embeddings.table} (rowid, embedding) VALUES (?, ?)`);
-    for (const { path, text } of put.texts) {
+    for (const { path, text } of texts) {
       const vectorId = addVector.run(id, path).lastInsertRowid;
       addEmbedding.run(BigInt(vectorId), vectorBytes(vectors.get(text)!));
     }
+  }
+
+  /**
+   * Rewrites the full-text index after deletes: as in memory's forget, deleted words can survive as separator keys of
+   * its b-tree until then. Costs time proportional to the index (milliseconds for thousands of items).
+   */
+  private rewriteTextIndex(): void {
+    this.prepare("INSERT INTO store_items_fts (store_items_fts) VALUES ('optimize')").run();
   }
 
   private deleteItem(id: number): void {

@@ -390,4 +390,19 @@ describe('SqliteStore files', () => {
     expect(await store.get(['users', 'amy'], 'k')).not.toBeNull();
     store.close();
   });
+
+  it('deleting or overwriting one item leaves none of its old text in the full-text index', async () => {
+    const path = join(tempDir(), 'store.db');
+    const store = SqliteStore.open(path);
+    for (let index = 0; index < 2000; index++) await store.put(['users', 'ada'], `k${index}`, { text: `filler note ${index} about bicycles token${index}` });
+    await store.put(['users', 'ada'], 'gone', { text: 'langgraphsecret flumpetry' });
+    await store.put(['users', 'ada'], 'changed', { text: 'old address quibbleton' });
+    await store.delete(['users', 'ada'], 'gone');
+    await store.put(['users', 'ada'], 'changed', { text: 'new address elsewhere' });
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync(path);
+    for (const word of ['flumpetry', 'quibbleton']) expect(bytes.includes(Buffer.from(word)), word).toBe(false);
+    store.close();
+  });
 });
