@@ -114,23 +114,27 @@ export function createAgent(options: CreateAgentOptions): Agent {
     const usage: TokenUsage = { input: 0, output: 0 };
     const counts = { recalled: 0, written: 0, toolCalls: 0 };
     const tally: Tally = { latency, usage, counts, stored: false };
+    let reply: string;
     try {
       const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
       for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
         const event = translate(mode, chunk, tally);
         if (event) yield event;
       }
+      const state = (await graph.getState(config)).values as { messages?: BaseMessage[]; failed?: boolean };
+      const last = state.messages?.at(-1);
+      reply = !state.failed && last?.getType() === 'ai' ? messageText(last) : '';
     } catch (error) {
       // A cancelled (Esc, Ctrl+C, a closed Slack request) or broken turn that never reached write-back: keep what the
-      // user said, unless the store itself is what failed.
-      if (!tally.stored) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]).catch(() => undefined);
+      // user said, unless the store itself is what failed or the user has been forgotten meanwhile.
+      if (!tally.stored && !memory.isForgottenThread(key)) {
+        await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]).catch(() => undefined);
+      }
       throw error;
+    } finally {
+      // Checkpoints of a user forgotten while the turn ran are not theirs to keep.
+      memory.discardForgottenThread(key);
     }
-    const state = await graph.getState(config);
-    const messages = (state.values as { messages?: BaseMessage[]; failed?: boolean }).messages ?? [];
-    const failed = (state.values as { failed?: boolean }).failed ?? false;
-    const last = messages.at(-1);
-    const reply = !failed && last?.getType() === 'ai' ? messageText(last) : '';
     latency.total = performance.now() - started;
     yield { type: 'turn-end', threadId, reply, latencyMs: roundLatency(latency), usage, counts };
   }

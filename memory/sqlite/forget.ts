@@ -50,7 +50,7 @@ export function deleteRecommenderRows(prepare: Prepare, userId: string): number 
  * Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables (created by the saver on first
  * use, so they may not exist): their thread ids start with `<namespace id>/` (see SqliteMemoryStore.threadKey).
  */
-function deleteThreads(prepare: Prepare, namespaceId: number): void {
+export function deleteThreads(prepare: Prepare, namespaceId: number): void {
   const prefix = `${namespaceId}/`;
   for (const table of ['checkpoints', 'writes']) {
     if (!prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) continue;

@@ -8,7 +8,7 @@ import { MAX_ROLE, validateFactKind, validateK, validateOptionalString, validate
 import { openWith, statementCache, type OpenDatabaseOptions } from './database.js';
 import { ID_MATCHES, idParameters, MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
 import { searchNamespace, type SearchDepth } from './search.js';
-import { deleteMemories, deleteNamespace, deleteRecommenderRows } from './forget.js';
+import { deleteMemories, deleteNamespace, deleteRecommenderRows, deleteThreads } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { neighbourRows } from './sessions.js';
 import { VectorIndex } from './vector-index.js';
@@ -52,8 +52,7 @@ export interface SearchOptions {
 export type ProgressListener = (progress: { done: number; total: number }) => void;
 
 /** Options of {@link SqliteMemoryStore.addEpisodes}. */
-export interface AddEpisodesOptions {
-  signal?: AbortSignal;
+export interface AddEpisodesOptions extends TurnWriteOptions {
   /** Progress of embedding the turns. */
   onProgress?: ProgressListener;
   /**
@@ -61,6 +60,29 @@ export interface AddEpisodesOptions {
    * a `sourceId` are always appended. @default false
    */
   skipKnownSourceIds?: boolean;
+}
+
+/** What {@link SqliteMemoryStore.forget} removed. */
+export interface ForgetResult {
+  /** Memories deleted. */
+  deleted: number;
+  /** A user's ratings deleted with them. */
+  ratings: number;
+  /**
+   * False when another process's open read kept the write-ahead log from being flushed: the deleted bytes stay in it
+   * until a later checkpoint (forgetting again, or any writer's, once that read ends).
+   */
+  flushed: boolean;
+}
+
+/** Options of a write that belongs to a conversation turn. */
+export interface TurnWriteOptions {
+  signal?: AbortSignal;
+  /**
+   * The thread key ({@link SqliteMemoryStore.threadKey}) of the turn that writes: if its user has been forgotten
+   * since the key was made, nothing is written (a turn running when its user said "forget me" keeps nothing).
+   */
+  thread?: string;
 }
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
@@ -152,18 +174,19 @@ export class SqliteMemoryStore {
     const rows = validated.filter((row) => !known(before, row.sourceId));
     const vectors = await this.embedAll(rows.map((row) => row.text), options);
     const insert = this.prepare(
-      `INSERT INTO memories (namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
-       VALUES (?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
+       VALUES (?, ?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
     );
     const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
     const stored = this.db.transaction(() => {
+      if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
       const namespaceId = this.namespaceId(scope, true)!;
       const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
+      let next = this.reserveIds('memories', rows.length);
       rows.forEach((row, index) => {
         if (known(namespaceId, row.sourceId)) return;
-        const id = Number(
-          insert.run(namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text)).lastInsertRowid,
-        );
+        const id = next++;
+        insert.run(id, namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text));
         this.boundVectors.insert(id, namespaceId, vectors[index]!);
         indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
         stored.push({ id, row });
@@ -194,7 +217,7 @@ export class SqliteMemoryStore {
    * (`validTo` set), never deleted: search returns the current fact, {@link list} with `history` keeps both.
    * @returns the facts written (added or superseding), in order.
    */
-  async changeFacts(scope: Scope, changes: readonly FactChange[], options: { signal?: AbortSignal } = {}): Promise<Memory[]> {
+  async changeFacts(scope: Scope, changes: readonly FactChange[], options: TurnWriteOptions = {}): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
     const prepared = changes.map((change) => {
@@ -211,7 +234,7 @@ export class SqliteMemoryStore {
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
     const vectors = await this.embedAll(texts, options);
     const insert = this.prepare(
-      `INSERT INTO memories (namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO memories (id, namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const close = this.prepare('UPDATE memories SET valid_to = ? WHERE id = ? AND valid_to IS NULL');
     const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
@@ -220,9 +243,11 @@ export class SqliteMemoryStore {
        SELECT ?, id FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'`,
     );
     const written = this.db.transaction(() => {
+      if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
       const namespaceId = this.namespaceId(scope, true)!;
       const ids: number[] = [];
       let vectorIndex = 0;
+      let next = this.reserveIds('memories', texts.length);
       for (const item of prepared) {
         const { change } = item;
         const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
@@ -231,9 +256,8 @@ export class SqliteMemoryStore {
           continue;
         }
         const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
-        const id = Number(
-          insert.run(namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime(), wordIdBytes(this.embedder, fact.text)).lastInsertRowid,
-        );
+        const id = next++;
+        insert.run(id, namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime(), wordIdBytes(this.embedder, fact.text));
         this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
         indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
         for (const episode of fact.provenance) link.run(id, episode, namespaceId);
@@ -339,9 +363,9 @@ export class SqliteMemoryStore {
   /**
    * Deletes one memory, or every row of the scope when `id` is omitted: episodes, facts, provenance, full-text
    * and vector entries, threads, persona membership, and a user's ratings. Deleted bytes are zeroed and the WAL is
-   * checkpointed, so the files keep no copy.
+   * checkpointed, so the files keep no copy (see {@link ForgetResult.flushed} for when another process prevents it).
    */
-  forget(scope: Scope, id?: string): { deleted: number; ratings: number } {
+  forget(scope: Scope, id?: string): ForgetResult {
     validateScope(scope);
     const parsed = id === undefined ? undefined : parseMemoryId(id);
     const namespaceId = this.namespaceId(scope, false);
@@ -358,8 +382,7 @@ export class SqliteMemoryStore {
       const ratings = id === undefined ? deleteNamespace(this.prepare, this.vectors, namespaceId, scope) : 0;
       return { deleted: ids.length, ratings };
     }).immediate();
-    this.checkpoint();
-    return removed;
+    return { ...removed, flushed: this.checkpoint() };
   }
 
   /** Places a user in a persona (or takes them out with `null`); recall then merges the persona's memory. */
@@ -399,6 +422,22 @@ export class SqliteMemoryStore {
     return `${this.namespaceId(user, true)!}/${threadId}`;
   }
 
+  /**
+   * True when the user a thread key was made for has been forgotten since: the key's namespace is gone. A turn that
+   * was running when its user said "forget me" must then store nothing.
+   */
+  isForgottenThread(threadKey: string): boolean {
+    const namespaceId = Number(threadKey.slice(0, threadKey.indexOf('/')));
+    return this.prepare('SELECT 1 FROM namespaces WHERE id = ?').get(namespaceId) === undefined;
+  }
+
+  /** Deletes what a turn checkpointed after its user was forgotten (see {@link isForgottenThread}). */
+  discardForgottenThread(threadKey: string): void {
+    if (!this.isForgottenThread(threadKey)) return;
+    this.db.transaction(() => deleteThreads(this.prepare, Number(threadKey.slice(0, threadKey.indexOf('/')))))();
+    this.checkpoint();
+  }
+
   /** Everything stored about a scope, history included, oldest first. */
   export(scope: Scope): { scope: Scope; memories: Memory[] } {
     return { scope, memories: this.list(scope, { history: true }).reverse() };
@@ -413,9 +452,13 @@ export class SqliteMemoryStore {
     return rows.map((row) => (row.kind === 'global' ? { kind: 'global' } : { kind: row.kind, id: row.key }));
   }
 
-  /** Flushes the WAL into the main file and truncates it. */
-  checkpoint(): void {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  /**
+   * Flushes the WAL into the main file and truncates it. Returns false when another connection's open read kept it
+   * from finishing (after the busy timeout): the WAL then still holds pages until a later checkpoint.
+   */
+  checkpoint(): boolean {
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    return result?.busy !== 1;
   }
 
   close(): void {
@@ -426,7 +469,27 @@ export class SqliteMemoryStore {
     const key = scopeKey(scope);
     const found = this.prepare('SELECT id FROM namespaces WHERE kind = ? AND key = ?').pluck().get(scope.kind, key) as number | undefined;
     if (found !== undefined || !create) return found;
-    return Number(this.prepare('INSERT INTO namespaces (kind, key, created_at) VALUES (?, ?, ?)').run(scope.kind, key, Date.now()).lastInsertRowid);
+    return this.db.transaction(() => {
+      const id = this.reserveIds('namespaces', 1);
+      this.prepare('INSERT INTO namespaces (id, kind, key, created_at) VALUES (?, ?, ?, ?)').run(id, scope.kind, key, Date.now());
+      return id;
+    })();
+  }
+
+  /**
+   * Reserves `count` ids of `table` that no row has ever had, returning the first. SQLite would give a new row the
+   * id of the newest deleted one; but an id a caller still holds (`e7`, a thread key) must never come to name someone
+   * else's data. Runs inside the caller's write transaction.
+   */
+  private reserveIds(table: 'memories' | 'namespaces', count: number): number {
+    const key = `${table}.next_id`;
+    const first = this.prepare(
+      `SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 1), coalesce((SELECT max(id) FROM ${table}), 0) + 1)`,
+    )
+      .pluck()
+      .get(key) as number;
+    this.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(first + count));
+    return first;
   }
 
   private hasSourceId(namespaceId: number, sourceId: string): boolean {

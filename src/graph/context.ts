@@ -30,6 +30,13 @@ export function turnContext(config: NodeConfig): TurnContext {
   return context;
 }
 
+/** The checkpoint key of the run's thread (see SqliteMemoryStore.threadKey). */
+export function threadKey(config: NodeConfig): string {
+  const key = (config.configurable as { thread_id?: unknown } | undefined)?.thread_id;
+  if (typeof key !== 'string') throw new Error('the agent graph was invoked without a thread_id');
+  return key;
+}
+
 /** Sends an event or a stage report to whoever streams the run. */
 export function emit(config: NodeConfig, emission: NodeEmission): void {
   config.writer?.(emission);

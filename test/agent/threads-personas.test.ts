@@ -35,6 +35,33 @@ describe('threads and personas', () => {
     memory.close();
   });
 
+  it('a user forgotten while their turn runs keeps nothing of it, and their ids never name anyone else', async () => {
+    const path = join(tempDir(), 'agent.db');
+    const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) });
+    // "forget me" arrives (from Slack, say) while the extraction call of the turn is still out.
+    const model = fakeModel()
+      .respond(new AIMessage('noted snarkleberry'))
+      .respond(() => {
+        memory.forget(userScope('ada'));
+        return new AIMessage('{"changes": [{"op": "add", "kind": "fact", "text": "word is snarkleberry"}]}');
+      })
+      .respond(new AIMessage('hi bob'))
+      .respond(noFacts());
+    const agent = createAgent({ store: memory, model });
+    const forgottenKey = memory.threadKey(userScope('ada'), 't');
+    const turn = await agent.chat('my secret word is snarkleberry', { userId: 'ada', threadId: 't' });
+    expect(turn.written.facts).toEqual([]);
+    expect(memory.list(userScope('ada'), { history: true })).toEqual([]);
+    expect(memory.db.prepare('SELECT count(*) FROM checkpoints').pluck().get()).toBe(0);
+    const bytes = ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
+    for (const file of bytes) expect(file.includes(Buffer.from('snarkleberry'))).toBe(false);
+
+    // The next user gets fresh ids: nothing the forgotten user's thread key or memory ids named comes back to life.
+    await agent.chat('hello', { userId: 'bob', threadId: 't' });
+    expect(memory.threadKey(userScope('bob'), 't')).not.toBe(forgottenKey);
+    memory.close();
+  });
+
   it('recall merges user, persona and global memory, the user\'s first, and a new user is carried by the persona', async () => {
     const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
     await memory.changeFacts(personaScope('night-owls'), [{ op: 'add', fact: { text: 'night owls enjoy late movie screenings', kind: 'preference' } }]);

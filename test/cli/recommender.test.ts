@@ -159,7 +159,7 @@ describe('mnemo import movielens', () => {
     expect((await mnemo(env, ['forget', '--user', 'ml2'])).stdout).toBe('forgot ml2: 0 memories and 2 ratings deleted\n');
     expect(JSON.parse((await mnemo(env, ['export', '--user', 'ml2'])).stdout)).toMatchObject({ memories: [], persona: null, ratings: [], demographics: null });
     // ml1 has ratings and no memory namespace at all.
-    expect(JSON.parse((await mnemo(env, ['forget', '--user', 'ml1', '--json'])).stdout)).toEqual({ deleted: 0, ratings: 3 });
+    expect(JSON.parse((await mnemo(env, ['forget', '--user', 'ml1', '--json'])).stdout)).toEqual({ deleted: 0, ratings: 3, flushed: true });
 
     // Bad ratings lines are named by file and line, and nothing is written.
     const fresh = cliEnvironment();

@@ -1,4 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
@@ -128,7 +129,23 @@ describe('SqliteMemoryStore ids and input', () => {
     await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(/no fact f\d+ for user ada@example.com/);
     await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(/is a fact, not an episode/);
     expect(store.list(ada, { history: true })).toHaveLength(2);
-    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1, ratings: 0 });
+    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1, ratings: 0, flushed: true });
+    store.close();
+  });
+
+  it('never gives a new memory or user the id of a deleted one', async () => {
+    const store = memoryStore();
+    const [old] = await store.addEpisodes(ada, [{ text: 'first' }, { text: 'newest, then forgotten' }]).then((stored) => stored.slice(-1));
+    const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'a fact, then forgotten' } }]);
+    store.forget(ada, fact!.id);
+    store.forget(ada, old!.id);
+    const [episode] = await store.addEpisodes(ada, [{ text: 'later' }]);
+    const [later] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'a later fact' } }]);
+    expect([episode!.id, later!.id]).not.toContain(old!.id);
+    expect([episode!.id, later!.id].map((id) => id.slice(1))).not.toContain(fact!.id.slice(1));
+    const key = store.threadKey(bob, 't');
+    store.forget(bob);
+    expect(store.threadKey(userScope('carol'), 't')).not.toBe(key);
     store.close();
   });
 
@@ -219,6 +236,24 @@ describe('SqliteMemoryStore files', () => {
     for (const secret of [...secrets, 'ada@example.com']) expect(contains(secret), secret + ' main:' + readFileSync(path).includes(Buffer.from(secret)) + ' fts rows:' + store.db.prepare('select count(*) from memories_fts').pluck().get()).toBe(false);
     expect(store.list(ada, { history: true })).toEqual([]);
     expect((await store.search([bob], 'weather')).length).toBe(1);
+    store.close();
+  });
+
+  it('says when another process\'s open read keeps the deleted text in the write-ahead log, and forgetting again clears it', async () => {
+    const path = join(directory(), 'm.db');
+    const store = SqliteMemoryStore.open(path, { embedder: embedder(), busyTimeoutMs: 50 });
+    await store.addEpisodes(bob, [{ text: 'bob filler' }]);
+    store.checkpoint();
+    await store.addEpisodes(ada, [{ text: 'walsecretsplendid' }]);
+    const reader = new Database(path, { readonly: true });
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT count(*) FROM memories').get();
+    expect(store.forget(ada)).toMatchObject({ deleted: 1, flushed: false });
+    expect(readFileSync(`${path}-wal`).includes(Buffer.from('walsecretsplendid'))).toBe(true);
+    reader.prepare('COMMIT').run();
+    reader.close();
+    expect(store.forget(ada)).toEqual({ deleted: 0, ratings: 0, flushed: true });
+    for (const suffix of ['', '-wal']) expect(readFileSync(path + suffix).includes(Buffer.from('walsecretsplendid'))).toBe(false);
     store.close();
   });
 });

@@ -102,6 +102,9 @@ ${DB_HELP}`,
     try {
       const removed = store.forget(scope, id);
       context.io.stdout.write(context.values.json ? printJson(removed) : id ? `forgot ${id}\n` : `forgot ${scopeLabel(scope)}: ${forgotten(removed)} deleted\n`);
+      if (!removed.flushed) {
+        context.io.stderr.write('mnemo forget: another process is reading the database, so the deleted text stays in its write-ahead log for now; run this again once it is idle\n');
+      }
     } finally {
       store.close();
     }

@@ -5,7 +5,7 @@ import { FACT_KINDS, userScope, type FactChange, type EpisodeInput } from '../..
 import { extractionPrompt, parseExtraction, type ExtractedChange } from '../../../prompts/extraction.js';
 import { MnemoError, oneLine, type MnemoErrorCode } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
-import { emit, turnContext, type NodeConfig } from '../context.js';
+import { emit, threadKey, turnContext, type NodeConfig } from '../context.js';
 import { eventMemory } from '../memories.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { messageText } from './recall.js';
@@ -43,7 +43,8 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
       const turns: EpisodeInput[] = [];
       if (userMessage.trim() !== '') turns.push({ text: userMessage, role: 'user', session: threadId, at: now });
       if (reply.trim() !== '') turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
-      const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns) : [];
+      // A user who said "forget me" while this turn ran gets nothing of it stored.
+      const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns, { thread: threadKey(config) }) : [];
       // From here on a cancelled turn must not store the user's message again.
       emit(config, { type: 'stored' });
       if (!state.failed && userMessage.trim() !== '') {
@@ -111,7 +112,8 @@ async function extractFacts(
         : { op: 'add', fact: { text: change.text, kind: change.kind, provenance: turn.provenance } },
   );
   if (factChanges.length === 0) return [];
-  const written = await options.memory.changeFacts(user, factChanges);
+  const written = await options.memory.changeFacts(user, factChanges, { thread: threadKey(config) });
+  if (options.memory.isForgottenThread(threadKey(config))) return [];
   let next = 0;
   return valid.map((change): FactWrite => {
     if (change.op === 'invalidate') return { op: 'invalidate', id: change.id, text: existing.get(change.id)?.text ?? '' };
