@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import type { Embedder } from '../../memory/embedders/types.js';
+import { openDatabase } from '../../memory/sqlite/database.js';
+import { reindex } from '../../memory/sqlite/reindex.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { readVectorIndexInfo } from '../../memory/sqlite/vectors.js';
+import { userScope } from '../../memory/types.js';
+import { sharedGloveEmbedder } from '../helpers/glove.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ada = userScope('ada');
+
+describe('reindex', () => {
+  it('misses nothing another process adds or deletes while it runs', async () => {
+    const path = join(tempDir(), 'm.db');
+    const old = new FakeEmbedder({ dims: 16 });
+    const store = SqliteMemoryStore.open(path, { embedder: old });
+    const stored = await store.addEpisodes(ada, Array.from({ length: 600 }, (_, index) => ({ text: `turn ${index} about tea` })));
+    store.close();
+
+    const next = new FakeEmbedder({ dims: 32 });
+    let calls = 0;
+    const meanwhile: Embedder = {
+      id: 'fake-next',
+      dims: 32,
+      async embed(texts, options) {
+        if (++calls === 2) {
+          // Another process writes between two pages of the reindex.
+          const other = SqliteMemoryStore.open(path, { embedder: old });
+          other.forget(ada, stored[5]!.id);
+          await other.addEpisodes(ada, [{ text: 'added during the reindex' }]);
+          other.close();
+        }
+        return next.embed(texts, options);
+      },
+    };
+    const db = openDatabase(path);
+    expect(await reindex(db, meanwhile, { batchSize: 256 })).toEqual({ memories: 600 });
+    const { table } = readVectorIndexInfo(db)!;
+    expect(db.prepare(`SELECT count(*) FROM ${table} v WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = v.rowid)`).pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM ${table} v WHERE v.rowid = m.id)`).pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_1'").pluck().get()).toBe(0);
+    db.close();
+    const reopened = SqliteMemoryStore.open(path, { embedder: meanwhile });
+    expect((await reopened.search([ada], 'added during the reindex'))[0]?.memory.text).toBe('added during the reindex');
+    reopened.close();
+  });
+
+  it('leaves the file as it was when it fails halfway', { timeout: 60_000 }, async () => {
+    const path = join(tempDir(), 'm.db');
+    // GloVe keeps word ids per memory, which a reindex rewrites.
+    const old = await sharedGloveEmbedder();
+    const store = SqliteMemoryStore.open(path, { embedder: old });
+    await store.addEpisodes(ada, Array.from({ length: 300 }, (_, index) => ({ text: `turn ${index} about tea` })));
+    const wordIds = () => store.db.prepare('SELECT group_concat(hex(word_ids)) FROM memories').pluck().get();
+    const before = wordIds();
+    expect(before).toBeTruthy();
+    let calls = 0;
+    const failing: Embedder = {
+      id: 'fake-failing',
+      dims: 32,
+      async embed(texts) {
+        if (++calls === 2) throw new Error('the embedding server went away');
+        return new FakeEmbedder({ dims: 32 }).embed(texts);
+      },
+    };
+    await expect(reindex(store.db, failing, { batchSize: 100 })).rejects.toThrow('went away');
+    expect(readVectorIndexInfo(store.db)?.embedderId).toBe(old.id);
+    expect(wordIds()).toBe(before);
+    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_2'").pluck().get()).toBe(0);
+    expect((await store.search([ada], 'turn 7 about tea')).length).toBeGreaterThan(0);
+    store.close();
+  });
+});
