@@ -1,5 +1,5 @@
 import { AIMessage } from '@langchain/core/messages';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userScope } from '../../memory/types.js';
 import { createAgent } from '../../src/agent.js';
 import type { AgentEvent } from '../../src/events.js';
@@ -82,6 +82,20 @@ describe('a misbehaving model server', () => {
       if (message.tool_calls) expect(messages[index + 1]?.role).toBe('tool');
     });
     expect(last.body.tools?.length).toBeGreaterThan(0);
+  });
+
+  it('answers a tool call whose arguments are not JSON with an error the model can correct', async () => {
+    const agent = await agentOn();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    server!.respond({ toolCalls: [{ name: 'remember', arguments: '{not json' }] }, { text: 'Sorry, I will try again later.' });
+    const result = await agent.chat('Please remember that I like tea', { userId: 'ada', threadId: 't' });
+    expect(result.reply).toBe('Sorry, I will try again later.');
+    expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'remember', isError: true, result: expect.stringContaining('not valid JSON: {not json') })]);
+    const followUp = server!.chatRequests().filter((request) => !isExtraction(request))[1]!;
+    expect(followUp.body.messages!.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
+    // LangChain warns on a message whose only tool call failed to parse; mnemo never builds one.
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
 
   it('tells a server that cannot call tools from a 400 that merely mentions them', () => {

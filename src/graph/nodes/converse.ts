@@ -7,6 +7,7 @@ import { emit, type NodeConfig } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { oneLine } from '../../errors.js';
 import { MAX_TOOL_ROUNDS } from '../routes.js';
+import { UNPARSED_ARGUMENTS } from './tools.js';
 import { tokenUsage } from '../usage.js';
 
 /** Dependencies of the converse node. */
@@ -35,11 +36,31 @@ export function messageWindow(messages: readonly BaseMessage[], limit: number): 
 
 /** The message's text, without the tool calls it asked for. */
 function withoutToolCalls(message: AIMessage): AIMessage {
+  return withToolCalls(message, []);
+}
+
+/** The message with exactly these tool calls (and no raw provider copy of them, which LangChain would re-parse). */
+function withToolCalls(message: AIMessage, toolCalls: NonNullable<AIMessage['tool_calls']>): AIMessage {
   return new AIMessage({
     content: message.content,
+    tool_calls: toolCalls,
     ...(message.id !== undefined ? { id: message.id } : {}),
     ...(message.usage_metadata ? { usage_metadata: message.usage_metadata } : {}),
   });
+}
+
+/**
+ * A tool call whose arguments were not valid JSON (LangChain files it under `invalid_tool_calls`) becomes a call
+ * carrying its raw text under {@link UNPARSED_ARGUMENTS}: the tools node answers it with an error the model can
+ * correct, and the thread never holds a call without its answer.
+ */
+function withInvalidCallsAnswerable(message: AIMessage): AIMessage {
+  const invalid = message.invalid_tool_calls ?? [];
+  if (invalid.length === 0) return message;
+  return withToolCalls(message, [
+    ...(message.tool_calls ?? []),
+    ...invalid.map((call) => ({ id: call.id ?? randomUUID(), name: call.name ?? 'unknown', args: { [UNPARSED_ARGUMENTS]: call.args ?? '' }, type: 'tool_call' as const })),
+  ]);
 }
 
 /**
@@ -87,7 +108,7 @@ export function createConverseNode(options: ConverseNodeOptions) {
         toolsRefused = true;
         response = (await options.model.invoke(prompt([]), config)) as AIMessage;
       }
-      if (!offerTools && (response.tool_calls?.length ?? 0) > 0) response = withoutToolCalls(response);
+      response = offerTools ? withInvalidCallsAnswerable(response) : withoutToolCalls(response);
       // LangGraph merges messages by id: a server that reuses completion ids would overwrite earlier replies.
       if (!response.id || state.messages.some((message) => message.id === response.id)) response.id = randomUUID();
       for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });

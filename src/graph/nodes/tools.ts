@@ -4,6 +4,9 @@ import { oneLine } from '../../errors.js';
 import { emit, turnContext, type NodeConfig } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
+/** Where a tool call keeps arguments that were not valid JSON (see the converse node); answered with an error. */
+export const UNPARSED_ARGUMENTS = '__unparsed_arguments';
+
 /** Dependencies of the tools node. */
 export interface ToolsNodeOptions {
   tools: readonly ToolDefinition[];
@@ -27,6 +30,7 @@ export function createToolsNode(options: ToolsNodeOptions) {
       let isError = false;
       try {
         if (!tool) throw new Error(`unknown tool "${call.name}"; available: ${[...byName.keys()].join(', ')}`);
+        if (UNPARSED_ARGUMENTS in call.args) throw new Error(`the arguments are not valid JSON: ${String(call.args[UNPARSED_ARGUMENTS]).slice(0, 200)}`);
         const parsed = tool.schema.safeParse(call.args);
         if (!parsed.success) throw new Error(`invalid arguments: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`).join('; ')}`);
         result = await tool.execute(parsed.data, options.services, { userId, threadId, ...(config.signal ? { signal: config.signal } : {}) });
