@@ -9,9 +9,10 @@ import type { Rating } from './types.js';
 
 /**
  * Version of the stored bundle. 2 added the item-neighbour model and the learned blend; 3 stopped storing anything
- * per user. A bundle of another version is refused (its layout differs), and `mnemo train` writes a new one.
+ * per user; 4 added per-persona item counts (persona popularity for ranking) and keeps only demographic values held
+ * by enough users. A bundle of another version is refused (its layout differs), and `mnemo train` writes a new one.
  */
-export const BUNDLE_FORMAT = 3;
+export const BUNDLE_FORMAT = 4;
 
 /**
  * The learned rating blend of {@link trainEnsemble} (the MovieLens benchmark's rating model) minus the factorization,
@@ -48,8 +49,6 @@ export interface ModelBundle {
 
 /** Fewest ratings that get a learned blend: its held-out tenth must pin down {@link BLEND_FEATURES} weights. */
 export const MINIMUM_BLEND_RATINGS = 2000;
-/** Same shrinkage of the user bias towards 0, in ratings' worth, as {@link fitBiases}' default. */
-
 
 /** A user as the blend sees them, from their current ratings (not their training-time ones). */
 export interface BlendUser {
@@ -174,8 +173,9 @@ interface Header {
 /**
  * A model bundle as bytes: a JSON header, then the typed arrays (little-endian, 4-byte aligned). Only item-side
  * parameters and persona aggregates are kept: serving folds every user in from their current ratings, so the stored
- * model holds no user id and no row about any one user, and forgetting a user leaves nothing of theirs in it beyond
- * their share of those aggregates, which the next `mnemo train` removes.
+ * model holds no user id, no row about any one user and no demographic value fewer than `MINIMUM_AGGREGATE`
+ * (model/privacy.ts) users hold, and forgetting a user leaves nothing of theirs in it beyond their share of those aggregates, which the
+ * next `mnemo train` removes.
  */
 export function serializeBundle(bundle: ModelBundle): Buffer {
   const { factorization, personas } = bundle;
@@ -187,6 +187,7 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
     personaBias: personas.personaBias,
     itemOffsets: personas.itemOffsets,
     sizes: personas.sizes,
+    personaItemCounts: personas.itemCounts,
     ...(bundle.ease ? { ease: bundle.ease.weights } : {}),
     ...(bundle.blend
       ? {
@@ -257,6 +258,7 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
     f32('personaBias'),
     f32('itemOffsets'),
     read('sizes') as Int32Array,
+    read('personaItemCounts') as Int32Array,
     header.demographicLikelihood,
     new Int32Array(0),
   );

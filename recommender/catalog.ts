@@ -1,31 +1,82 @@
 import { badLinesError, InputError } from '../memory/errors.js';
 import type { Item } from './types.js';
 
-/** What is wrong with one line; {@link parseCatalog} prefixes the line number and collects them. */
+/** What is wrong with one record; {@link parseCatalog} prefixes the line it starts on and collects them. */
 class LineProblem extends Error {}
 
-/** Splits one CSV line (RFC 4180 quoting: "a ""quoted"" field", commas inside quotes). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
+/** One CSV record and the line it starts on; `problem` when it cannot be split into fields. */
+type CsvRecord = { readonly line: number; readonly fields: string[]; readonly blank: boolean } | { readonly line: number; readonly problem: string };
+
+/**
+ * Splits CSV text into records (RFC 4180): quoted fields may hold commas, doubled quotes ("a ""b""") and line
+ * breaks, so one record can span lines. A quote left open runs to the end of the text and fails the record it opened.
+ */
+function csvRecords(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let fields: string[] = [];
   let field = '';
   let quoted = false;
-  for (let index = 0; index < line.length; index++) {
-    const character = line[index]!;
+  let anyQuoted = false;
+  let line = 1;
+  let start = 1;
+  const finish = (): void => {
+    fields.push(field);
+    records.push({ line: start, fields, blank: !anyQuoted && fields.length === 1 && field.trim() === '' });
+    fields = [];
+    field = '';
+    anyQuoted = false;
+  };
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index]!;
+    if (character === '\n') line++;
     if (quoted) {
-      if (character === '"' && line[index + 1] === '"') {
+      if (character === '"' && text[index + 1] === '"') {
         field += '"';
         index++;
       } else if (character === '"') quoted = false;
       else field += character;
-    } else if (character === '"' && field === '') quoted = true;
+    } else if (character === '"' && field === '') quoted = anyQuoted = true;
     else if (character === ',') {
       fields.push(field);
       field = '';
+    } else if (character === '\n') {
+      finish();
+      start = line;
     } else field += character;
   }
-  if (quoted) throw new LineProblem('unterminated quoted field');
-  fields.push(field);
-  return fields;
+  if (quoted) records.push({ line: start, problem: 'unterminated quoted field' });
+  else if (field !== '' || fields.length > 0 || anyQuoted) finish();
+  return records;
+}
+
+/** A record of the file, read into an object when checked. */
+interface Row {
+  readonly line: number;
+  read(): Record<string, unknown>;
+}
+
+function csvRows(text: string, name: string): Row[] {
+  const [first, ...records] = csvRecords(text);
+  if (!first || 'problem' in first) throw new InputError(`${name}: line 1: ${first?.problem ?? 'no header'}`, { code: 'invalid_input' });
+  const header = first.fields.map((column) => column.trim().toLowerCase());
+  if (!header.includes('id') || !header.includes('title')) throw new InputError(`${name}: line 1: the CSV header must name at least id and title`, { code: 'invalid_input' });
+  return records
+    .filter((record) => 'problem' in record || !record.blank)
+    .map((record) => ({
+      line: record.line,
+      read: () => {
+        if ('problem' in record) throw new LineProblem(record.problem);
+        if (record.fields.length !== header.length) throw new LineProblem(`${record.fields.length} fields, the header has ${header.length}`);
+        return Object.fromEntries(header.map((column, position) => [column, record.fields[position]]));
+      },
+    }));
+}
+
+function jsonlRows(text: string): Row[] {
+  return text
+    .split('\n')
+    .map((line, index) => ({ line: index + 1, read: () => jsonObject(line), blank: line.trim() === '' }))
+    .filter((row) => !row.blank);
 }
 
 function toItem(raw: Record<string, unknown>): Item {
@@ -54,45 +105,30 @@ function jsonObject(line: string): Record<string, unknown> {
 
 /**
  * Parses a catalog file: JSONL (one {"id","title","description"?,"tags"?: [...],"year"?,"metadata"?} per line) or
- * CSV with a header naming id,title[,description,tags,year] (tags separated by "|"). Every line is checked before
- * anything is written: bad lines make one error that lists them by number.
+ * CSV with a header naming id,title[,description,tags,year] (tags separated by "|"; quoted fields may span lines).
+ * Every record is checked before anything is written: bad ones make one error that lists them by the line they
+ * start on.
  */
 export function parseCatalog(text: string, format: 'csv' | 'jsonl', name = 'catalog'): Item[] {
   // Spreadsheet exports start with a byte order mark. An empty file is an empty catalog in either format.
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines.every((line) => line.trim() === '')) return [];
-  let header: string[] = [];
-  if (format === 'csv') {
-    try {
-      header = csvFields(lines[0] ?? '').map((column) => column.trim().toLowerCase());
-    } catch (error) {
-      throw new InputError(`${name}: line 1: ${(error as Error).message}`, { code: 'invalid_input' });
-    }
-    if (!header.includes('id') || !header.includes('title')) throw new InputError(`${name}: line 1: the CSV header must name at least id and title`, { code: 'invalid_input' });
-  }
+  const source = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  if (source.trim() === '') return [];
+  const rows = format === 'csv' ? csvRows(source, name) : jsonlRows(source);
   const items: Item[] = [];
   const problems: string[] = [];
   const lineNumbers = new Map<string, number>();
-  lines.forEach((line, index) => {
-    if (line.trim() === '' || (format === 'csv' && index === 0)) return;
+  for (const row of rows) {
     try {
-      let raw: Record<string, unknown>;
-      if (format === 'jsonl') raw = jsonObject(line);
-      else {
-        const fields = csvFields(line);
-        if (fields.length !== header.length) throw new LineProblem(`${fields.length} fields, the header has ${header.length}`);
-        raw = Object.fromEntries(header.map((column, position) => [column, fields[position]]));
-      }
-      const item = toItem(raw);
+      const item = toItem(row.read());
       const first = lineNumbers.get(item.id);
       if (first !== undefined) throw new LineProblem(`duplicate id "${item.id}" (first on line ${first})`);
-      lineNumbers.set(item.id, index + 1);
+      lineNumbers.set(item.id, row.line);
       items.push(item);
     } catch (error) {
       if (!(error instanceof LineProblem)) throw error;
-      problems.push(`line ${index + 1}: ${error.message}`);
+      problems.push(`line ${row.line}: ${error.message}`);
     }
-  });
+  }
   if (problems.length > 0) throw badLinesError(name, problems);
   return items;
 }

@@ -34,6 +34,8 @@ export type Why =
   | { readonly kind: 'memory'; readonly memoryId: string; readonly text: string }
   | { readonly kind: 'persona'; readonly persona: string; readonly text: string }
   | { readonly kind: 'popular'; readonly text: string }
+  /** The user's rated items point to it, though none of those behind it were liked. */
+  | { readonly kind: 'together'; readonly text: string }
   | { readonly kind: 'unrated'; readonly text: string };
 
 /** A predicted rating with the granularity it came from. */
@@ -49,14 +51,25 @@ export interface Prediction {
 
 /** One recommended item, best first. */
 export interface Recommendation extends Prediction {
-  /** Ranking score (predicted rating blended with diversity and constraints). */
+  /** Ranking score: the top-k score rescaled to 0–1 over the catalog, plus lifts for stated likes and query words. */
   readonly score: number;
+}
+
+/** Options of {@link Recommender.recommend}. */
+export interface RecommendOptions {
+  /** How many items. @default 10 */
+  k?: number;
+  /** Words that lift items whose title, tags or description contain them. */
+  query?: string;
+  signal?: AbortSignal;
+  /** Penalty for sharing tags with an item already picked; 0 ranks by score alone. @default DIVERSITY (service.ts) */
+  diversity?: number;
 }
 
 /** What the agent needs from the recommender. */
 export interface Recommender {
-  /** Top-k unseen items for a user, honouring hard constraints from their memory; each says why, when anything argues for it. */
-  recommend(userId: string, options?: { k?: number; query?: string; signal?: AbortSignal }): Promise<Recommendation[]>;
+  /** Top-k unseen items for a user, honouring hard constraints from their memory; each says what put it there. */
+  recommend(userId: string, options?: RecommendOptions): Promise<Recommendation[]>;
   /** Predicted rating of one item (id or title, resolved fuzzily). */
   predict(userId: string, item: string): Promise<Prediction>;
   /** Records a rating (title resolved fuzzily; an ambiguous title is an error listing the candidates). */

@@ -4,8 +4,9 @@ import { createRandom, shuffle } from './random.js';
 /** Options of {@link backoffWeight}. */
 export interface BackoffOptions {
   /**
-   * Evidence (ratings plus stated preferences) at which the user's own model and their persona's weigh equally (10 did best on a validation draw);
-   * below it the persona dominates, far above it the user does. @default 10
+   * Ratings at which the user's own model and their persona's weigh equally (10 did best on a validation draw);
+   * below it the persona dominates, far above it the user does. What a user said is not counted: it places them
+   * in a persona, and leaves their own model (folded in from ratings alone) as uninformed as before. @default 10
    */
   balance?: number;
 }

@@ -1,9 +1,19 @@
 import { groupRatings, type RatingData } from './data.js';
 import type { FactorizationModel, ItemRating } from './factorization.js';
+import { MINIMUM_AGGREGATE } from './privacy.js';
 import { createRandom } from './random.js';
 
 /** Demographic facts about a user that help place a newcomer (any string attributes: gender, age band...). */
 export type Demographics = Readonly<Record<string, string>>;
+
+/**
+ * A stated like or dislike of a kind of item ("I love westerns"), as placement evidence: one rating of `stars` of
+ * the typical item of that kind, whose persona-level prediction is the mean over `items` (the items with the tag).
+ */
+export interface StatedTaste {
+  readonly items: readonly number[];
+  readonly stars: number;
+}
 
 /** Options of {@link fitPersonas}. */
 export interface PersonaOptions {
@@ -39,7 +49,12 @@ export class PersonaModel {
     readonly itemOffsets: Float32Array,
     /** count: members. */
     readonly sizes: Int32Array,
-    /** attribute → value → count: log P(value | persona), smoothed. */
+    /** count × itemCount: how many members rated each item (persona popularity, and the support of its offsets). */
+    readonly itemCounts: Int32Array,
+    /**
+     * attribute → value → per persona log P(value | persona), smoothed; only values held by at least
+     * {@link MINIMUM_AGGREGATE} users, so the model keeps no value that points at one person.
+     */
     readonly demographicLikelihood: Record<string, Record<string, number[]>>,
     /** Persona of each training user (−1 when they had no ratings). */
     readonly assignments: Int32Array,
@@ -56,10 +71,11 @@ export class PersonaModel {
   }
 
   /**
-   * Posterior over personas from a user's ratings and demographics: prior ∝ persona size × P(demographics |
-   * persona), likelihood of each rating ~ N(persona prediction, 1).
+   * Posterior over personas from a user's ratings, demographics and stated tastes: prior ∝ persona size ×
+   * P(demographics | persona), likelihood of each rating ~ N(persona prediction, 1), and of each stated taste as of
+   * one rating of the typical item of its kind.
    */
-  assign(ratings: readonly ItemRating[], demographics?: Demographics): Float64Array {
+  assign(ratings: readonly ItemRating[], demographics?: Demographics, stated: readonly StatedTaste[] = []): Float64Array {
     const logits = new Float64Array(this.count);
     const total = this.sizes.reduce((sum, size) => sum + size, 0);
     for (let persona = 0; persona < this.count; persona++) {
@@ -68,9 +84,15 @@ export class PersonaModel {
         const likelihood = this.demographicLikelihood[attribute]?.[value]?.[persona];
         if (likelihood !== undefined) logit += likelihood;
       }
+      const weights = oneHot(this.count, persona);
       for (const rating of ratings) {
-        const error = rating.stars - this.raw(oneHot(this.count, persona), rating.item);
+        const error = rating.stars - this.raw(weights, rating.item);
         logit -= (error * error) / 2;
+      }
+      for (const taste of stated) {
+        if (taste.items.length === 0) continue;
+        const typical = taste.items.reduce((sum, item) => sum + this.raw(weights, item), 0) / taste.items.length;
+        logit -= (taste.stars - typical) ** 2 / 2;
       }
       logits[persona] = logit;
     }
@@ -81,12 +103,37 @@ export class PersonaModel {
     return logits;
   }
 
-  /** Items a persona likes most relative to the baseline, among items at least `minimumSupport` members rated. */
+  /**
+   * Items a persona likes most relative to the baseline, among items at least {@link MINIMUM_AGGREGATE} members
+   * rated; none for a persona of fewer members (its favourites would be a few people's ratings).
+   */
   favourites(persona: number, limit = 10): Array<{ item: number; offset: number }> {
+    if (this.sizes[persona]! < MINIMUM_AGGREGATE) return [];
     const row = persona * this.itemCount;
     return Array.from({ length: this.itemCount }, (_, item) => ({ item, offset: this.itemOffsets[row + item]! }))
+      .filter((entry) => this.itemCounts[row + entry.item]! >= MINIMUM_AGGREGATE && entry.offset > 0)
       .sort((a, b) => b.offset - a.offset)
       .slice(0, limit);
+  }
+
+  /** Per item, the share of a persona mixture's members who rated it: Σ weight × count / size. */
+  popularity(weights: ArrayLike<number>): Float64Array {
+    const out = new Float64Array(this.itemCount);
+    for (let persona = 0; persona < this.count; persona++) {
+      const weight = weights[persona]!;
+      const size = this.sizes[persona]!;
+      if (weight === 0 || size === 0) continue;
+      const row = persona * this.itemCount;
+      for (let item = 0; item < this.itemCount; item++) out[item]! += (weight * this.itemCounts[row + item]!) / size;
+    }
+    return out;
+  }
+
+  /** How many training users rated an item, over every persona. */
+  raters(item: number): number {
+    let sum = 0;
+    for (let persona = 0; persona < this.count; persona++) sum += this.itemCounts[persona * this.itemCount + item]!;
+    return sum;
   }
 }
 
@@ -186,25 +233,34 @@ function summarisePersonas(data: RatingData, model: FactorizationModel, assignme
   const shrinkage = options.offsetShrinkage ?? 10;
   const itemOffsets = new Float32Array(count * itemCount);
   for (let cell = 0; cell < itemOffsets.length; cell++) itemOffsets[cell] = residualSums[cell]! / (residualCounts[cell]! + shrinkage);
-  const demographicLikelihood: Record<string, Record<string, number[]>> = {};
-  const demographics = options.demographics ?? [];
-  const attributeValues: Record<string, Set<string>> = {};
+  const demographicLikelihood = demographicTables(options.demographics ?? [], assignments, sizes);
+  return new PersonaModel(count, itemCount, model.mean, model.itemBias, personaBias, itemOffsets, sizes, residualCounts, demographicLikelihood, assignments);
+}
+
+/**
+ * log P(value | persona) per attribute and value, over the users placed in a persona. A value fewer than
+ * {@link MINIMUM_AGGREGATE} of them hold is left out (it would single them out, and outlive their forgetting in the
+ * stored model); it counts as one shared "other" value in the smoothing.
+ */
+function demographicTables(demographics: ReadonlyArray<Demographics | undefined>, assignments: Int32Array, sizes: Int32Array): Record<string, Record<string, number[]>> {
+  const counts = new Map<string, Map<string, number[]>>();
   demographics.forEach((facts, user) => {
-    if (!facts || assignments[user]! < 0) return;
-    for (const [attribute, value] of Object.entries(facts)) (attributeValues[attribute] ??= new Set()).add(value);
-  });
-  for (const [attribute, values] of Object.entries(attributeValues)) {
-    const table: Record<string, number[]> = {};
-    for (const value of values) {
-      const counts = new Array<number>(count).fill(0);
-      demographics.forEach((facts, user) => {
-        const persona = assignments[user]!;
-        if (facts?.[attribute] === value && persona >= 0) counts[persona]!++;
-      });
-      // Laplace smoothing: a value never seen in a persona is unlikely there, not impossible.
-      table[value] = counts.map((seen, persona) => Math.log((seen + 1) / (sizes[persona]! + values.size)));
+    const persona = assignments[user] ?? -1;
+    if (!facts || persona < 0) return;
+    for (const [attribute, value] of Object.entries(facts)) {
+      const values = counts.get(attribute) ?? counts.set(attribute, new Map()).get(attribute)!;
+      const perPersona = values.get(value) ?? values.set(value, new Array<number>(sizes.length).fill(0)).get(value)!;
+      perPersona[persona]!++;
     }
-    demographicLikelihood[attribute] = table;
+  });
+  const tables: Record<string, Record<string, number[]>> = {};
+  for (const [attribute, values] of counts) {
+    const kept = [...values].filter(([, perPersona]) => perPersona.reduce((sum, seen) => sum + seen, 0) >= MINIMUM_AGGREGATE);
+    if (kept.length === 0) continue;
+    const table: Record<string, number[]> = {};
+    // Laplace smoothing: a value never seen in a persona is unlikely there, not impossible.
+    for (const [value, perPersona] of kept) table[value] = perPersona.map((seen, persona) => Math.log((seen + 1) / (sizes[persona]! + kept.length + 1)));
+    tables[attribute] = table;
   }
-  return new PersonaModel(count, itemCount, model.mean, model.itemBias, personaBias, itemOffsets, sizes, demographicLikelihood, assignments);
+  return tables;
 }

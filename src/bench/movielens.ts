@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { clampStars, groupRatings, type RatingData } from '../../recommender/model/data.js';
-import { recencyWeights, trainEase } from '../../recommender/model/ease.js';
+import { clampStars } from '../../recommender/model/data.js';
 import { trainEnsemble } from '../../recommender/model/ensemble.js';
 import { fitBiases, predictBias, trainFactorization } from '../../recommender/model/factorization.js';
 import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
-import { errorMetrics } from '../../recommender/model/metrics.js';
+import { errorMetrics, hitAndGain } from '../../recommender/model/metrics.js';
 import { readMovielens, readMovielensRatings, type MovielensData } from '../../recommender/model/movielens.js';
 import { fitPersonas } from '../../recommender/model/personas.js';
-import { evaluateTopk, leaveLastOut, type TopkFigures } from '../../recommender/model/topk.js';
+import { evaluateTopk, leaveLastOut, type LeaveOneOut, type TopkFigures } from '../../recommender/model/topk.js';
 import { movielensDemographics, storeMovielens } from '../../recommender/movielens.js';
-import { RecommenderService } from '../../recommender/service.js';
+import { DIVERSITY, RecommenderService } from '../../recommender/service.js';
 import { openDatabase } from '../../memory/sqlite/database.js';
 import { latencySummary, mean } from './stats.js';
 
@@ -44,6 +43,18 @@ export interface ServingFigures {
   predictLatencyMs: { p50: number; p95: number };
 }
 
+/**
+ * `mnemo recommend` itself on the leave-last-out split, its tag-diversity re-ranking on: whether the held-out item is
+ * among the 10 it serves, and how long a call takes.
+ */
+export interface ServedTopkFigures {
+  full: { hr10: number; ndcg10: number };
+  diversity: number;
+  /** Distinct tags (genres) in a top 10, mean over users: ranked by score alone, and as served. */
+  tagsPerList: { ranked: number; served: number };
+  recommendLatencyMs: { p50: number; p95: number };
+}
+
 export interface MovielensReport {
   rating: {
     rmse: number;
@@ -53,7 +64,11 @@ export interface MovielensReport {
     baselines: { globalMean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
     serving: ServingFigures;
   };
-  topk: TopkFigures & { mostPop: TopkFigures; trainSeconds: number; users: number };
+  /**
+   * The scorer `mnemo recommend` ranks by ({@link RecommenderService.scoreCatalog}), on a model `mnemo train` made from
+   * the training part; `served` is recommend() itself.
+   */
+  topk: TopkFigures & { mostPop: TopkFigures; served: ServedTopkFigures; trainSeconds: number; users: number };
   coldStart: { users: number; testRatings: number; user: { rmse: number }; persona: { rmse: number }; global: { rmse: number } };
 }
 
@@ -65,12 +80,13 @@ const COUNTS = { userCount: USERS, itemCount: ITEMS };
 
 /**
  * MovieLens 100K: rating prediction on the canonical folds u1..u5 (ensemble vs global mean and bias baselines),
- * top-k by leave-last-out (EASE with recency weighting vs MostPop, sampled and full ranking), and cold start
- * (users cut to their first 5 ratings: user-level vs persona backoff vs global).
+ * top-k by leave-last-out (the served ranking, recency-weighted EASE backed off to persona popularity, vs MostPop,
+ * sampled and full ranking), and cold start (users cut to their first 5 ratings: user-level vs persona backoff vs
+ * global).
  */
 export async function runMovielensBench(options: MovielensBenchOptions): Promise<MovielensReport> {
   const folds = options.folds ?? [1, 2, 3, 4, 5];
-  const total = folds.length * 2 + 6;
+  const total = folds.length * 2 + 7;
   let done = 0;
   const step = (phase: string): void => options.onProgress?.({ done: ++done, total, phase });
   const tick = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -106,17 +122,10 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
   const serving = await servingFold(options.dataPath, movielens, folds[0] ?? 1, step);
   await tick();
   const split = leaveLastOut(movielens.ratings);
-  const started = performance.now();
-  const ease = trainEase(groupRatings(split.train, 'user'), ITEMS);
-  const easeSeconds = (performance.now() - started) / 1000;
-  step('top-k: EASE trained');
-  await tick();
-  const timesByUser = timesOfUsers(split.train);
-  const topk = evaluateTopk(split, movielens.ratings, (user, items) => ease.scores(items, recencyWeights(timesByUser[user] ?? [])));
+  const served = await servedTopk(movielens, split, step);
   const popularity = new Float64Array(ITEMS);
   for (let index = 0; index < split.train.items.length; index++) popularity[split.train.items[index]!]!++;
   const mostPop = evaluateTopk(split, movielens.ratings, () => popularity);
-  step('top-k: evaluated');
   await tick();
 
   const cold = coldStartSplit(movielens.ratings);
@@ -166,7 +175,13 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
       },
       serving,
     },
-    topk: { ...roundTopk(topk), mostPop: roundTopk(mostPop), trainSeconds: round(easeSeconds), users: split.heldOut.filter((item) => item >= 0).length },
+    topk: {
+      ...roundTopk(served.topk),
+      mostPop: roundTopk(mostPop),
+      served: { ...served.served, full: { hr10: round(served.served.full.hr10), ndcg10: round(served.served.full.ndcg10) } },
+      trainSeconds: round(served.trainSeconds),
+      users: split.heldOut.filter((item) => item >= 0).length,
+    },
     coldStart: {
       users: cold.firstRatings.size,
       testRatings: cold.test.stars.length,
@@ -202,14 +217,60 @@ async function servingFold(dataPath: string, movielens: MovielensData, fold: num
   }
 }
 
-/** Each user's training times in the order `groupRatings` lists their items (row indices ride in the float32 values: exact below 2²⁴). */
-function timesOfUsers(data: RatingData): Float64Array[] {
-  const byUser = groupRatings({ ...data, stars: Float32Array.from(data.times, (_, index) => index) }, 'user');
-  const result: Float64Array[] = [];
-  for (let user = 0; user < data.userCount; user++) {
-    const start = byUser.offsets[user]!;
-    const end = byUser.offsets[user + 1]!;
-    result.push(Float64Array.from(byUser.values.subarray(start, end), (index) => data.times[index]!));
+/**
+ * Top-k as served: `mnemo train` on the leave-last-out training part in a database, then every user's held-out item
+ * ranked by the scores `mnemo recommend` ranks by (constraints and diversity aside: MovieLens users state nothing),
+ * and recommend() itself asked for 10.
+ */
+async function servedTopk(
+  movielens: MovielensData,
+  split: LeaveOneOut,
+  step: (phase: string) => void,
+): Promise<{ topk: TopkFigures; served: ServedTopkFigures; trainSeconds: number }> {
+  const db = openDatabase(':memory:');
+  try {
+    const service = new RecommenderService({ db });
+    storeMovielens(service.storage, movielens, split.train);
+    const started = performance.now();
+    service.train();
+    const trainSeconds = (performance.now() - started) / 1000;
+    step('top-k: mnemo train on the leave-last-out training part');
+    const tagsOf = new Map(service.storage.items().map((item) => [Number(item.id.slice(2)) - 1, item.tags]));
+    const distinctTags = (items: readonly number[]): number => new Set(items.flatMap((item) => tagsOf.get(item) ?? [])).size;
+    let rankedTags = 0;
+    const topk = evaluateTopk(split, movielens.ratings, (user, trainItems) => {
+      const { items, scores } = service.scoreCatalog(`ml${user + 1}`);
+      const byIndex = new Float64Array(ITEMS).fill(-Infinity);
+      items.forEach((item, position) => (byIndex[Number(item.id.slice(2)) - 1] = scores[position]!));
+      const rated = new Set(trainItems);
+      const top = Array.from({ length: ITEMS }, (_, item) => item).filter((item) => !rated.has(item)).sort((a, b) => byIndex[b]! - byIndex[a]!).slice(0, 10);
+      rankedTags += distinctTags(top);
+      return byIndex;
+    });
+    step('top-k: ranked');
+    let hits = 0;
+    let gains = 0;
+    let users = 0;
+    let servedTags = 0;
+    const latencies: number[] = [];
+    for (let user = 0; user < USERS; user++) {
+      const heldOut = split.heldOut[user]!;
+      if (heldOut < 0) continue;
+      const before = performance.now();
+      const recommendations = await service.recommend(`ml${user + 1}`, { k: 10 });
+      latencies.push(performance.now() - before);
+      servedTags += distinctTags(recommendations.map((entry) => Number(entry.itemId.slice(2)) - 1));
+      const rank = recommendations.findIndex((entry) => entry.itemId === `ml${heldOut + 1}`);
+      const result = hitAndGain(rank < 0 ? Infinity : rank);
+      hits += result.hit;
+      gains += result.gain;
+      users++;
+    }
+    step('top-k: recommend() served');
+    const count = Math.max(1, users);
+    const tagsPerList = { ranked: round(rankedTags / count), served: round(servedTags / count) };
+    return { topk, served: { full: { hr10: hits / count, ndcg10: gains / count }, diversity: DIVERSITY, tagsPerList, recommendLatencyMs: latencySummary(latencies) }, trainSeconds };
+  } finally {
+    db.close();
   }
-  return result;
 }

@@ -12,7 +12,7 @@ import type { Item, Rating } from '../../recommender/types.js';
 const fileBytes = (path: string): Buffer[] => ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
 
 describe('forgetting one user among many', () => {
-  it('leaves no byte of their id or words anywhere in the file: memories, namespaces, ratings, demographics, the trained model', async () => {
+  it('leaves no byte of their id, words or unique demographics anywhere in the file: memories, namespaces, ratings, demographics, the trained model', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'mnemo-forget-'));
     const path = join(directory, 'mnemo.db');
     try {
@@ -28,12 +28,17 @@ describe('forgetting one user among many', () => {
         items.filter(() => random.next() < 0.1).map((item) => ({ userId, itemId: item.id, stars: 1 + Math.floor(random.next() * 5), at: new Date(1_700_000_000_000), source: 'explicit' as const })),
       );
       recommender.storage.addRatings(ratings);
-      recommender.storage.setDemographics(users.map((userId) => ({ userId, demographics: { occupation: 'writer' } })));
+      // The target's occupation is theirs alone, and four others share one: neither may reach the trained model.
+      const occupation = (index: number): string => (index === 200 ? 'qoppadiver' : index >= 300 && index < 304 ? 'fourfoldsmith' : 'writer');
+      recommender.storage.setDemographics(users.map((userId, index) => ({ userId, demographics: { occupation: occupation(index) } })));
       for (const userId of users) {
         await memory.addEpisodes(userScope(userId), [{ text: userId === target ? 'my cat is called qoppaxenon' : 'my cat is called tom' }]);
       }
       recommender.train({ factors: 4, personas: 3 });
-      const unique = [target, 'qoppaxenon'].map((text) => Buffer.from(text));
+      const model = recommender.storage.latestModel()!.model;
+      expect(model.includes('writer')).toBe(true);
+      expect(model.includes('fourfoldsmith')).toBe(false);
+      const unique = [target, 'qoppaxenon', 'qoppadiver'].map((text) => Buffer.from(text));
       expect(fileBytes(path).some((bytes) => unique.some((text) => bytes.includes(text)))).toBe(true);
 
       memory.forget(userScope(target));
