@@ -45,7 +45,38 @@ describe('mnemo slack (command line)', () => {
     expect((await mnemo(env, ['slack', '--manifest', '--socket-mode'])).stdout).toBe(docs('slack-manifest.socket-mode.yaml'));
     const withUrl = (await mnemo(env, ['slack', '--manifest', '--url', 'https://bot.example.org/'])).stdout;
     expect(withUrl.match(/https:\/\/bot\.example\.org\/slack\/events/g)).toHaveLength(3);
+    // Nothing left to replace once the URL is given.
+    expect(docs('slack-manifest.yaml')).toContain('YOUR-HOST');
+    expect(withUrl).not.toContain('YOUR-HOST');
     for (const needed of ['app_mentions:read', 'chat:write', 'commands', 'im:history', '- app_mention', '- message.im', 'command: /mnemo-forget']) expect(docs('slack-manifest.yaml')).toContain(needed);
+  });
+
+  it('joins /slack/events onto the path of --url, and http:// only for localhost', async () => {
+    const env = cliEnvironment();
+    const requestUrls = async (url: string) => [...(await mnemo(env, ['slack', '--manifest', '--url', url])).stdout.matchAll(/(?:request_)?url: (\S+)/g)].map((match) => match[1]);
+    expect(await requestUrls('https://bot.example.org/mnemo//')).toEqual(Array(3).fill('https://bot.example.org/mnemo/slack/events'));
+    expect(await requestUrls('http://localhost:3000')).toEqual(Array(3).fill('http://localhost:3000/slack/events'));
+  });
+
+  it('rejects a --url Slack could not post to, and flags that do not apply, as one-line usage errors', async () => {
+    const env = cliEnvironment();
+    const cases: Array<[string[], RegExp]> = [
+      [['--manifest', '--url', 'not a url'], /^mnemo slack: --url: "not a url" is not an absolute URL/],
+      [['--manifest', '--url', 'bot.example.org'], /^mnemo slack: --url: "bot\.example\.org" is not an absolute URL/],
+      [['--manifest', '--url', 'https://bot.example.org/x?a=b#c'], /^mnemo slack: --url: ".*" has a query or fragment/],
+      [['--manifest', '--url', 'https://bot.example.org/#'], /has a query or fragment/],
+      [['--manifest', '--url', 'http://bot.example.org'], /^mnemo slack: --url: "http:\/\/bot\.example\.org" is not https:\/\//],
+      [['--manifest', '--url', 'ftp://localhost/'], /is not https:\/\//],
+      [['--manifest', '--socket-mode', '--url', 'https://bot.example.org'], /^mnemo slack: --url does not apply with --socket-mode/],
+      [['--socket-mode'], /^mnemo slack: --socket-mode only applies with --manifest\n$/],
+      [['--url', 'https://bot.example.org'], /^mnemo slack: --url only applies with --manifest\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await mnemo(env, ['slack', ...args]);
+      expect(result, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr.split('\n'), args.join(' ')).toHaveLength(2);
+    }
   });
 
   it('is listed in mnemo --help and documents its variables', () => {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel, type App } from '@slack/bolt';
-import { createSlackApp } from '../../src/adapters/slack/app.js';
+import { checkBotToken, createSlackApp } from '../../src/adapters/slack/app.js';
 import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
 import type { AgentEvent } from '../../src/events.js';
@@ -40,6 +40,8 @@ export interface WebApiStub {
   replies(): WebApiCall[];
   /** The next call to `method` answers `{ ok: false, error }`. */
   failNext(method: string, error?: string): void;
+  /** From now on every call is recorded and answered HTTP 503, which the WebClient retries. */
+  breakDown(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
   const calls: WebApiCall[] = [];
   let messages = 0;
   const failing = new Map<string, string>();
+  let broken = false;
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -58,16 +61,17 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
       else for (const [key, value] of new URLSearchParams(body)) args[key] = key === 'blocks' ? JSON.parse(value) : value;
       const failure = failing.get(method);
       failing.delete(method);
-      const answer: Record<string, unknown> =
-        failure !== undefined
+      const answer: Record<string, unknown> = broken
+        ? { ok: false, error: 'service_unavailable' }
+        : failure !== undefined
           ? { ok: false, error: failure }
           : method === 'auth.test'
-          ? { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'mnemo', team_id: TEAM, user_id: BOT_USER, bot_id: 'BBOT' }
+          ? { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'mnemo', team_id: TEAM, user_id: BOT_USER, bot_id: 'BBOT', ...answers[method] }
           : method === 'chat.postMessage'
             ? { ok: true, channel: args.channel, ts: `1800000000.${String(++messages).padStart(6, '0')}`, message: { text: args.text } }
             : { ok: true, ...answers[method] };
       calls.push({ method, args, token: request.headers.authorization?.replace(/^Bearer /, ''), answer, at: Date.now() });
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      response.writeHead(broken ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -113,6 +117,9 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
     failNext(method, error = 'internal_error') {
       failing.set(method, error);
     },
+    breakDown() {
+      broken = true;
+    },
     close: () => closeServer(server),
   };
 }
@@ -137,9 +144,13 @@ export interface SendOptions {
 
 export async function startLoopbackSlack(dependencies: SlackDependencies): Promise<LoopbackSlack> {
   const api = await startWebApiStub();
+  // As `mnemo slack` starts: the token is checked first, and the app is given the bot's ids.
+  const identity = await checkBotToken({ botToken: 'xoxb-test', slackApiUrl: api.url });
+  if (!identity.ok) throw new Error(`the stub refused the token: ${identity.reason}`);
   const app = createSlackApp({
     connection: { mode: 'http', signingSecret: SIGNING_SECRET },
     botToken: 'xoxb-test',
+    identity,
     slackApiUrl: api.url,
     logLevel: LogLevel.ERROR,
     ...dependencies,
@@ -149,21 +160,24 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
   return {
     app,
     api,
-    async send(body, options = {}) {
-      const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-      const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-      const response = await fetch(`${base}/slack/events`, {
-        method: 'POST',
-        headers: { 'content-type': options.contentType ?? 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
-        body,
-      });
-      return { status: response.status, text: await response.text() };
-    },
+    send: (body, options) => sendSigned(base, body, options),
     async close() {
       await app.stop();
       await api.close();
     },
   };
+}
+
+/** POSTs a body to `base`/slack/events as Slack does, signed unless told otherwise. */
+export async function sendSigned(base: string, body: string, options: SendOptions = {}): Promise<{ status: number; text: string }> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const response = await fetch(`${base}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': options.contentType ?? 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
 }
 
 let events = 0;

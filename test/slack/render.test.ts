@@ -26,7 +26,7 @@ describe('Slack rendering', () => {
     const words = sections.flatMap((section) => section.text.text.split(/\s+/).filter(Boolean));
     expect(words).toEqual(long.split(/\s+/).filter(Boolean));
     expect(JSON.stringify(rendered.blocks)).toContain('remembered: lives in Porto');
-    expect(JSON.stringify(rendered.blocks)).toContain(':warning: could not save this to memory: memory write-back failed: disk full');
+    expect(JSON.stringify(rendered.blocks)).toContain(':warning: memory write-back failed: disk full');
   });
 
   it('recognises "forget me" and strips the bot mention', () => {

@@ -7,7 +7,9 @@ import { PLACEHOLDER, UPDATE_INTERVAL_MS } from '../../src/adapters/slack/turn.j
 import type { SlackBlock } from '../../src/adapters/slack/types.js';
 import { createAgent } from '../../src/agent.js';
 import type { AgentEvent } from '../../src/events.js';
+import { createChatModel } from '../../src/models.js';
 import { fakeModel, memoryStoreForTests } from '../../src/testing.js';
+import { startOpenAIServer } from '../helpers/openai-server.js';
 import {
   BOT_USER,
   directMessage,
@@ -113,15 +115,31 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(answered!.args).toMatchObject({ thread_ts: '1700000000.001100', text: 'Back again.' });
   });
 
-  it('shows a model failure event as :warning: with the reason', async () => {
+  it('shows a model failure event as :warning: with the reason, said once', async () => {
+    // The message as the converse node writes it.
     const agent = scriptedAgent(() => [
-      { type: 'error', stage: 'model', code: 'model_failed', message: 'the model timed out after 60000 ms' },
+      { type: 'error', stage: 'model', code: 'model_failed', message: 'the model failed: the model timed out after 60000 ms' },
       ...replyEvents(''),
     ]);
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
     await slack.send(directMessage('U1', 'hello?', '1700000000.001200'));
     const [posted] = await slack.api.waitForReplies();
     expect(posted!.args.text).toBe(':warning: the model failed: the model timed out after 60000 ms');
+  });
+
+  it('says a model server\'s 400 once: ":warning: the model failed: 400 …" (real agent, loopback model server)', async () => {
+    const server = await startOpenAIServer();
+    try {
+      server.respond({ status: 400, body: { error: { message: 'context length exceeded', type: 'invalid_request_error', code: null } } });
+      const model = createChatModel({ kind: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', timeoutMs: 10_000, maxRetries: 0 })!;
+      const slack = await start({ agent: createAgent({ store: memoryStoreForTests(), model }), memory: noMemory, recommender: noRecommender });
+      await slack.send(directMessage('U1', 'hello?', '1700000000.001300'));
+      const [posted] = await slack.api.waitForReplies();
+      expect(posted!.args.text).toMatch(/^:warning: the model failed: 400 .*context length exceeded/);
+      expect(String(posted!.args.text).match(/the model failed/g)).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('keeps two people in one channel apart: neither memory nor thread history crosses (real agent and store)', async () => {

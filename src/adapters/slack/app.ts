@@ -1,9 +1,11 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { registerListeners } from './listeners/index.js';
 import { EVENTS_PATH } from './manifest.js';
+import { apiBaseUrl, type SlackBotIdentity } from './token.js';
 import type { SlackDependencies } from './types.js';
 
 export { EVENTS_PATH } from './manifest.js';
+export { checkBotToken, DEFAULT_SLACK_API_URL, type SlackBotIdentity, type TokenCheck } from './token.js';
 
 /** How the app hears from Slack: HTTP requests it verifies, or a Socket Mode websocket it opens. */
 export type SlackConnection =
@@ -26,29 +28,58 @@ export interface SlackAppOptions extends SlackDependencies {
   readonly botToken: string;
   /** Base URL of the Slack Web API, for a proxy or a test stub. @default 'https://slack.com/api/' */
   readonly slackApiUrl?: string;
+  /**
+   * The bot's ids from {@link checkBotToken}, so Bolt does not call auth.test itself. Without them Bolt calls it
+   * when the first event arrives (never at construction, where a failure would be an unhandled rejection).
+   */
+  readonly identity?: SlackBotIdentity;
   /** Bolt's log level. @default LogLevel.INFO */
   readonly logLevel?: LogLevel;
 }
 
 /**
+ * Retries of the bot's Web API calls (replies, updates): a few over about half a minute, not the WebClient's
+ * default ten over half an hour, since a reply that late answers nobody. The timers are unref'd so a retry still
+ * pending when the app stops never keeps the process alive.
+ */
+const REPLY_RETRIES = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 15_000, randomize: true, unref: true };
+/** How long one Web API request may take before it is abandoned (and retried). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
  * Creates mnemo's Bolt app; `await app.start(port)` (HTTP) or `await app.start()` (Socket Mode) runs it.
  *
  * @example
- * const app = createSlackApp({ connection: { mode: 'http', signingSecret }, botToken, agent, memory, recommender });
+ * const check = await checkBotToken({ botToken });
+ * if (!check.ok) throw new Error(check.reason);
+ * const app = createSlackApp({ connection: { mode: 'http', signingSecret }, botToken, identity: check, agent, memory, recommender });
  * await app.start(3000);
  */
 export function createSlackApp(options: SlackAppOptions): App {
-  const { connection, botToken, slackApiUrl, logLevel = LogLevel.INFO, agent, memory, recommender } = options;
-  const clientOptions = slackApiUrl ? { slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` } : {};
+  const { connection, botToken, slackApiUrl, identity, logLevel = LogLevel.INFO, agent, memory, recommender } = options;
+  const base = { slackApiUrl: apiBaseUrl(slackApiUrl) };
+  const clientOptions = { ...base, retryConfig: REPLY_RETRIES, timeout: REQUEST_TIMEOUT_MS };
+  const bot = identity ? { botId: identity.botId, botUserId: identity.botUserId } : { tokenVerificationEnabled: false };
   const app =
     connection.mode === 'http'
       ? new App({
           token: botToken,
+          ...bot,
           receiver: new HTTPReceiver({ signingSecret: connection.signingSecret, endpoints: EVENTS_PATH, logLevel }),
           clientOptions,
           logLevel,
         })
-      : new App({ token: botToken, appToken: connection.appToken, socketMode: true, clientOptions, logLevel });
+      : new App({
+          token: botToken,
+          ...bot,
+          appToken: connection.appToken,
+          socketMode: true,
+          clientOptions,
+          // The socket's own client keeps its default of many retries: it reconnects after a dropped connection,
+          // and while it does, its timers are what keeps the process running.
+          installerOptions: { clientOptions: base },
+          logLevel,
+        });
   registerListeners(app, { agent, memory, recommender });
   // A listener that throws anyway is logged; Bolt keeps serving the next request.
   app.error(async (error) => {

@@ -1,13 +1,20 @@
+import { InputError } from '../../errors.js';
+
 /** The slash command that deletes the speaker's memory. */
 export const FORGET_COMMAND = '/mnemo-forget';
 /** The path Slack posts events, interactions and slash commands to in HTTP mode. */
 export const EVENTS_PATH = '/slack/events';
+/** The host a manifest printed without `--url` asks to replace. */
+const PLACEHOLDER_URL = 'https://YOUR-HOST.example.com';
 
 /** Options of {@link slackManifest}. */
 export interface SlackManifestOptions {
   /** Socket Mode (no public URL) instead of HTTP. @default false */
   socketMode?: boolean;
-  /** Public base URL of `mnemo slack` in HTTP mode; `/slack/events` is appended. @default 'https://YOUR-HOST.example.com' */
+  /**
+   * Public base URL of `mnemo slack` in HTTP mode, checked by {@link eventsUrl}; `/slack/events` is appended to its
+   * path. @default 'https://YOUR-HOST.example.com'
+   */
   url?: string;
   /** The app's and bot's name in Slack. @default 'mnemo' */
   name?: string;
@@ -21,7 +28,8 @@ type Yaml = string | boolean | readonly Yaml[] | { readonly [key: string]: Yaml 
  */
 export function slackManifest(options: SlackManifestOptions = {}): Record<string, Yaml> {
   const name = options.name ?? 'mnemo';
-  const requestUrl = `${(options.url ?? 'https://YOUR-HOST.example.com').replace(/\/+$/, '')}${EVENTS_PATH}`;
+  // The placeholder is kept as written (URL parsing would lower-case it, and it is meant to stand out).
+  const requestUrl = options.url === undefined ? `${PLACEHOLDER_URL}${EVENTS_PATH}` : eventsUrl(options.url);
   const http = !options.socketMode;
   return {
     display_information: {
@@ -56,11 +64,39 @@ export function slackManifest(options: SlackManifestOptions = {}): Record<string
   };
 }
 
-/** The manifest as YAML, with a comment saying what to replace. */
+/**
+ * Where Slack posts to, from the public base URL of `mnemo slack`: `/slack/events` joined onto its path. The base
+ * must be absolute, https (http only for localhost, Slack itself requires https) and carry no query or fragment,
+ * which Slack would not keep; anything else is an InputError.
+ *
+ * @example
+ * eventsUrl('https://bot.example.org/mnemo/') // 'https://bot.example.org/mnemo/slack/events'
+ */
+export function eventsUrl(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new InputError(`"${base}" is not an absolute URL like https://bot.example.org`);
+  }
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new InputError(`"${base}" is not https:// (http:// is accepted only for localhost)`);
+  }
+  // Checked on the text: `new URL('https://x/?')` parses to an empty search yet the "?" is still in the href.
+  if (/[?#]/.test(base)) throw new InputError(`"${base}" has a query or fragment; give the base URL alone`);
+  if (url.username || url.password) throw new InputError('the URL must not carry a user name or password');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}${EVENTS_PATH}`;
+}
+
+/** The manifest as YAML, with a comment saying what to do with it (and what to replace, when no URL was given). */
 export function slackManifestYaml(options: SlackManifestOptions = {}): string {
+  const paste = 'Paste at https://api.slack.com/apps → Create New App → From a manifest.';
   const header = options.socketMode
-    ? '# mnemo Slack app manifest (Socket Mode). Paste at https://api.slack.com/apps → Create New App → From a manifest.\n# Then: Basic Information → App-Level Tokens → generate one with connections:write (SLACK_APP_TOKEN=xapp-...),\n# Install App → Bot User OAuth Token (SLACK_BOT_TOKEN=xoxb-...), and run `mnemo slack`.\n'
-    : '# mnemo Slack app manifest (HTTP). Paste at https://api.slack.com/apps → Create New App → From a manifest.\n# Replace YOUR-HOST.example.com with the public HTTPS address of `mnemo slack` (or use `mnemo slack --manifest --url URL`).\n# Then: Basic Information → Signing Secret (SLACK_SIGNING_SECRET), Install App → Bot User OAuth Token (SLACK_BOT_TOKEN).\n';
+    ? `# mnemo Slack app manifest (Socket Mode). ${paste}\n# Then: Basic Information → App-Level Tokens → generate one with connections:write (SLACK_APP_TOKEN=xapp-...),\n# Install App → Bot User OAuth Token (SLACK_BOT_TOKEN=xoxb-...), and run \`mnemo slack\`.\n`
+    : `# mnemo Slack app manifest (HTTP). ${paste}\n${
+        options.url === undefined ? '# Replace YOUR-HOST.example.com with the public HTTPS address of `mnemo slack` (or use `mnemo slack --manifest --url URL`).\n' : ''
+      }# Then: Basic Information → Signing Secret (SLACK_SIGNING_SECRET), Install App → Bot User OAuth Token (SLACK_BOT_TOKEN).\n`;
   return `${header}${yaml(slackManifest(options), 0)}`;
 }
 

@@ -68,7 +68,8 @@ export function renderTurn(events: readonly AgentEvent[], options: { userId: str
         for (const fact of event.facts) if (fact.text) remembered.push(`${fact.op === 'invalidate' ? 'no longer true' : fact.op === 'supersede' ? 'updated' : 'remembered'}: ${fact.text}`);
         break;
       case 'error':
-        warnings.push(`${STAGE_FAILURE[event.stage]}: ${shortReason(event.message)}`);
+        // The agent's message already says what failed ("the model failed: …", "recall failed: …").
+        warnings.push(shortReason(event.message));
         break;
       default:
         break;
@@ -84,13 +85,6 @@ export function renderTurn(events: readonly AgentEvent[], options: { userId: str
   if (blocks.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fallback } });
   return { text: fallback.slice(0, SECTION_LIMIT), blocks: blocks.slice(0, BLOCK_LIMIT) };
 }
-
-const STAGE_FAILURE: Record<Extract<AgentEvent, { type: 'error' }>['stage'], string> = {
-  recall: 'could not search my memory',
-  model: 'the model failed',
-  tool: 'a tool failed',
-  'write-back': 'could not save this to memory',
-};
 
 /** Reads the `recommend` tool's result: one JSON object per line; anything else (an explanation) is skipped. */
 export function parseRecommendations(result: string): RenderedRecommendation[] {

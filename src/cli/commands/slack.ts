@@ -1,6 +1,6 @@
 import { NO_MODEL_HELP } from '../../config.js';
-import { ConfigError, MnemoError, oneLine } from '../../errors.js';
-import { DB_HELP, type Command } from '../command.js';
+import { ConfigError, InputError, oneLine, UsageError } from '../../errors.js';
+import { DB_HELP, type Command, type CommandContext } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** How `mnemo slack` connects, as read from the environment. */
@@ -62,22 +62,28 @@ Options:
       --manifest       print the Slack app manifest (scopes, events, /mnemo-forget) to
                        paste at https://api.slack.com/apps, and exit
       --socket-mode    with --manifest: the Socket Mode manifest (no request URLs)
-      --url URL        with --manifest: the public base URL of this server
+      --url URL        with --manifest: the public https:// base URL of this server,
+                       without query or fragment; http:// only for localhost
                        (default https://YOUR-HOST.example.com)
 ${DB_HELP}`,
   options: { manifest: { type: 'boolean' }, 'socket-mode': { type: 'boolean' }, url: { type: 'string' } },
   positionals: [0, 0],
   async run(context) {
     const { io, values } = context;
-    if (values.manifest) {
-      const { slackManifestYaml } = await import('../../adapters/slack/manifest.js');
-      const url = typeof values.url === 'string' ? values.url : undefined;
-      io.stdout.write(slackManifestYaml({ socketMode: values['socket-mode'] === true, ...(url ? { url } : {}) }));
-      return 0;
-    }
+    if (values.manifest) return printManifest(context);
+    for (const flag of ['socket-mode', 'url']) if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --manifest`);
     const settings = slackSettings(io.env);
     if (context.config.model.kind === 'none') throw new ConfigError(NO_MODEL_HELP);
-    const [{ openServices }, { createSlackApp }] = await Promise.all([import('../../services.js'), import('../../adapters/slack/app.js')]);
+    const [{ openServices }, { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL }] = await Promise.all([import('../../services.js'), import('../../adapters/slack/app.js')]);
+    // Before anything is opened or "listening" is said: a wrong token or an unreachable Web API stops here.
+    const check = await checkBotToken({ botToken: settings.botToken, ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}) });
+    if (!check.ok) {
+      throw new ConfigError(
+        check.problem === 'rejected'
+          ? `Slack rejected SLACK_BOT_TOKEN (auth.test: ${check.reason}); give the app's Bot User OAuth Token, xoxb-...`
+          : `could not check SLACK_BOT_TOKEN with the Slack Web API at ${settings.slackApiUrl ?? DEFAULT_SLACK_API_URL}: ${check.reason}`,
+      );
+    }
     const bar = progressBar(io, 'preparing word vectors (first run only)');
     const services = await openServices(context.config, { surface: 'slack', onProgress: ({ done, total }) => bar.update(done, total) });
     bar.finish();
@@ -85,25 +91,29 @@ ${DB_HELP}`,
       const app = createSlackApp({
         connection: settings.mode === 'http' ? { mode: 'http', signingSecret: settings.signingSecret } : { mode: 'socket', appToken: settings.appToken },
         botToken: settings.botToken,
+        identity: check,
         ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
         agent: services.agent,
         memory: services.memory,
         recommender: services.recommender,
       });
+      let started: unknown;
       try {
-        await (settings.mode === 'http' ? app.start(settings.port) : app.start());
+        started = await (settings.mode === 'http' ? app.start(settings.port) : app.start());
       } catch (error) {
-        throw new MnemoError('config_invalid', `could not start the Slack app: ${oneLine(error)}`);
+        const refused = (error as { data?: { error?: unknown } }).data?.error;
+        throw new ConfigError(
+          settings.mode === 'socket' && typeof refused === 'string'
+            ? `Slack rejected SLACK_APP_TOKEN (apps.connections.open: ${refused}); give an app-level token, xapp-..., with connections:write`
+            : `could not start the Slack app: ${oneLine(error)}`,
+        );
       }
       io.stderr.write(
         settings.mode === 'http'
-          ? `mnemo slack: listening on port ${settings.port}, events at /slack/events (Ctrl-C to stop)\n`
+          ? `mnemo slack: listening on port ${boundPort(started) ?? settings.port}, events at /slack/events (Ctrl-C to stop)\n`
           : 'mnemo slack: connected in Socket Mode (Ctrl-C to stop)\n',
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await firstSignal();
       await app.stop();
       return 0;
     } finally {
@@ -111,3 +121,42 @@ ${DB_HELP}`,
     }
   },
 };
+
+/** `--manifest`: the manifest for `--url` (checked: a bad URL is a usage error) or with the placeholder host. */
+async function printManifest({ io, values }: CommandContext): Promise<number> {
+  const { eventsUrl, slackManifestYaml } = await import('../../adapters/slack/manifest.js');
+  const socketMode = values['socket-mode'] === true;
+  const url = typeof values.url === 'string' ? values.url : undefined;
+  if (url !== undefined) {
+    if (socketMode) throw new UsageError('--url does not apply with --socket-mode (Socket Mode needs no request URL)');
+    try {
+      eventsUrl(url);
+    } catch (error) {
+      throw error instanceof InputError ? new UsageError(`--url: ${error.message}`) : error;
+    }
+  }
+  io.stdout.write(slackManifestYaml({ socketMode, ...(url !== undefined ? { url } : {}) }));
+  return 0;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM and then stops listening for either, so a second one ends the process
+ * the default way should stopping hang.
+ */
+function firstSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** The port the HTTP receiver's server is bound to (PORT=0 picks a free one). */
+function boundPort(started: unknown): number | undefined {
+  const address = (started as { address?: () => unknown } | undefined)?.address?.();
+  return typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number' ? address.port : undefined;
+}
