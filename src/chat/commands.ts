@@ -7,11 +7,12 @@ import type { RecommenderService } from '../../recommender/service.js';
 import { NOTHING_LEFT } from '../../recommender/types.js';
 import { forgotten, formatMemory, memoryJson } from '../cli/format.js';
 import { exportDocument } from '../export.js';
+import { NO_MODEL_HELP } from '../config.js';
 import { MnemoError, oneLine } from '../errors.js';
 import { compact, type TranscriptLine } from './transcript.js';
 
 /** What the slash commands need of the memory store (a `SqliteMemoryStore`). */
-export type ChatMemory = Pick<SqliteMemoryStore, 'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db'>;
+export type ChatMemory = Pick<SqliteMemoryStore, 'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db' | 'addEpisodes'>;
 /** What the slash commands need of the recommender (a `RecommenderService`). */
 export type ChatRecommender = Pick<RecommenderService, 'recommend' | 'rate' | 'persona' | 'resolveItem'>;
 
@@ -198,5 +199,30 @@ export async function runCommand(line: string, context: ChatCommandContext): Pro
   } catch (error) {
     const text = error instanceof MnemoError ? oneLine(error) : `unexpected error: ${oneLine(error)}`;
     return { lines: [{ kind: 'error', text }] };
+  }
+}
+
+/** Options of {@link keepUnanswered}. */
+export interface KeepUnansweredOptions {
+  memory: Pick<ChatMemory, 'addEpisodes'>;
+  /** Who said it. */
+  userId: string;
+  /** The conversation thread it belongs to (the episode's session). */
+  threadId: string;
+}
+
+/**
+ * A message said with no model configured: stored as an episode of the thread, as a turn would store it, so nothing
+ * said is lost, and answered with one line that says so and how to configure a model. Never throws.
+ *
+ * @example
+ * append(await keepUnanswered('I moved to Porto', { memory, userId: 'ada', threadId }));
+ */
+export async function keepUnanswered(text: string, { memory, userId, threadId }: KeepUnansweredOptions): Promise<TranscriptLine[]> {
+  try {
+    await memory.addEpisodes(userScope(userId), [{ text, role: 'user', session: threadId }]);
+    return [{ kind: 'error', text: `message kept in memory; ${NO_MODEL_HELP}` }];
+  } catch (error) {
+    return [{ kind: 'error', text: `message not kept: ${oneLine(error)}; ${NO_MODEL_HELP}` }];
   }
 }

@@ -6,17 +6,17 @@ import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { userScope } from '../../memory/types.js';
 import { RecommenderService } from '../../recommender/service.js';
-import { App } from '../../src/adapters/tui/App.js';
+import { App, type ChatExit } from '../../src/adapters/tui/App.js';
 import { StatusLine } from '../../src/adapters/tui/StatusLine.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
 import { NO_MODEL_HELP } from '../../src/config.js';
 import { createAgent } from '../../src/agent.js';
 import { fakeModel, memoryStoreForTests } from '../../src/testing.js';
-import { fakeAgent, turnEnd, typeLine, waitForFrame } from './helpers.js';
+import { fakeAgent, turnEnd, typeLine, waitForChat, waitForFrame } from './helpers.js';
 
 afterEach(() => cleanup());
 
-function chat(options: { agent?: ChatAgent; onExit?: () => void; memory?: ReturnType<typeof memoryStoreForTests> } = {}) {
+function chat(options: { agent?: ChatAgent; onExit?: (exit: ChatExit) => void; memory?: ReturnType<typeof memoryStoreForTests> } = {}) {
   const memory = options.memory ?? memoryStoreForTests();
   const recommender = new RecommenderService({ db: memory.db, memory });
   const instance = render(
@@ -75,8 +75,20 @@ describe('chat without a model', () => {
     expect(frame.split('\n').filter((line) => line.includes('frob'))).toHaveLength(2); // the echo and the one error line
 
     await typeLine(instance, 'hello there');
-    // A message with no model is answered by the same one line.
-    await waitForFrame(instance, (text) => occurrences(text, NO_MODEL_HELP) === 2);
+    // A message with no model is kept as an episode, and answered by one line that says so.
+    frame = await waitForFrame(instance, (text) => occurrences(text, `message kept in memory; ${NO_MODEL_HELP}`) === 1);
+    expect(frame).toContain('0 facts, 1 episode');
+    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual(['hello there']);
+  });
+
+  it('keeps a pasted multi-line message with its line breaks as \\n', async () => {
+    const { instance, memory } = chat();
+    await waitForChat(instance, 'no model: commands only');
+    instance.stdin.write('first line alpha\r\nsecond line beta\rthird line gamma');
+    await waitForFrame(instance, (text) => text.includes('alpha⏎second line beta⏎third'));
+    instance.stdin.write('\r');
+    await waitForFrame(instance, (text) => text.includes('message kept in memory'));
+    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual(['first line alpha\nsecond line beta\nthird line gamma']);
   });
 
   it('switches user with /user and quits with /quit', async () => {
@@ -188,6 +200,61 @@ describe('chat with an agent', () => {
     second.instance.stdin.write(CTRL_C);
     await waitForFrame(second.instance, () => exitedAgain === 1);
     expect(stuck.calls[0]!.options.signal?.aborted).toBe(true);
+  });
+
+  it('on a second Ctrl+C, hands over a promise that settles once the cancelled turn has stored the message', async () => {
+    const stored: string[] = [];
+    let finishStoring: () => void = () => {};
+    const agent: ChatAgent = {
+      async *stream(input, options) {
+        yield { type: 'text-delta', text: 'Let me see' };
+        try {
+          await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('Aborted'))));
+        } catch (error) {
+          // As the real agent does: keep what the user said before giving up.
+          await new Promise<void>((resolve) => (finishStoring = resolve));
+          stored.push(input);
+          throw error;
+        }
+      },
+    };
+    const exits: ChatExit[] = [];
+    const { instance } = chat({ agent, onExit: (exit) => exits.push(exit) });
+    await waitForChat(instance, 'fake-model');
+    await typeLine(instance, 'My second favourite colour is mauve');
+    await waitForFrame(instance, (text) => text.includes('Let me see'));
+    instance.stdin.write(CTRL_C);
+    await waitForFrame(instance, (text) => text.includes('Ctrl+C again quits now'));
+    instance.stdin.write(CTRL_C);
+    await waitForFrame(instance, () => exits.length === 1);
+    let settled = false;
+    void exits[0]!.settled.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    finishStoring();
+    await exits[0]!.settled;
+    expect(stored).toEqual(['My second favourite colour is mauve']);
+    expect(exits).toHaveLength(1);
+  });
+
+  it('marks a reply the model broke off as cut off, followed by the error', async () => {
+    const agent = fakeAgent([
+      {
+        events: [
+          { type: 'text-delta', text: 'The three best' },
+          { type: 'error', stage: 'model', code: 'model_failed', message: 'the model failed: Request timed out.' },
+          turnEnd(''),
+        ],
+      },
+    ]);
+    const { instance } = chat({ agent });
+    await waitForChat(instance, 'fake-model');
+    await typeLine(instance, 'Name three films');
+    const frame = await waitForFrame(instance, (text) => text.includes('last turn'));
+    const lines = frame.split('\n');
+    const cut = lines.findIndex((line) => line === 'The three best …');
+    expect(cut).toBeGreaterThan(0);
+    expect(lines[cut + 2]).toBe('✗ model error: the model failed: Request timed out.');
   });
 
   it('renders the real agent’s turn: reply, written fact, counts (scripted LangChain model)', async () => {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { render } from 'ink-testing-library';
 import type { AgentEvent } from '../../src/events.js';
 import type { TurnOptions } from '../../src/agent.js';
@@ -14,6 +15,14 @@ export async function waitForFrame(instance: Instance, predicate: (frame: string
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for a frame; last frame:\n${frame}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * Waits until the chat shows `text` and listens for keys: the first frame is drawn before its key handlers are
+ * attached, and a key written before that is lost.
+ */
+export async function waitForChat(instance: Instance, text: string): Promise<string> {
+  return waitForFrame(instance, (frame) => frame.includes(text) && instance.stdin.listenerCount('readable') > 0);
 }
 
 /** Types a line, waits until the input shows it, then presses Enter (the caller waits for the outcome). */
@@ -66,3 +75,39 @@ export const turnEnd = (reply: string, extra: Partial<{ total: number; input: nu
   usage: { input: extra.input ?? 100, output: extra.output ?? 20 },
   counts: { recalled: 0, written: 0, toolCalls: 0 },
 });
+
+/** The row the input field is drawn on: just above the status line. */
+export const inputRow = (frame: string): string => frame.split('\n').at(-2)?.trimEnd() ?? '';
+
+/**
+ * Streams for `runChat` outside a real terminal: stdin delivers each `write` as one chunk, as a terminal delivers a
+ * keypress or a paste, and `ready()` resolves once the chat listens for keys.
+ */
+export function fakeTerminal() {
+  let listening = false;
+  const stdin = Object.assign(new EventEmitter(), {
+    isTTY: true,
+    pending: [] as string[],
+    setRawMode: (enabled: boolean) => void (listening = enabled),
+    setEncoding: () => undefined,
+    ref: () => undefined,
+    unref: () => undefined,
+    resume: () => undefined,
+    pause: () => undefined,
+    read: (): string | null => stdin.pending.shift() ?? null,
+    write(data: string) {
+      stdin.pending.push(data);
+      stdin.emit('readable');
+    },
+  });
+  const output = () => Object.assign(new EventEmitter(), { columns: 100, rows: 40, isTTY: true, write: () => true });
+  return {
+    stdin,
+    streams: { stdin: stdin as unknown as NodeJS.ReadStream, stdout: output() as unknown as NodeJS.WriteStream, stderr: output() as unknown as NodeJS.WriteStream },
+    /** Resolves once the chat has put the terminal in raw mode and its key handlers are attached. */
+    async ready(): Promise<void> {
+      while (!listening) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { userScope } from '../../memory/types.js';
+import { userScope, type MemoryKind } from '../../memory/types.js';
 import { cliEnvironment } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { startOpenAIServer } from '../helpers/openai-server.js';
@@ -58,6 +58,20 @@ function noModelEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
+function modelEnvironment(server: { baseURL: string }): NodeJS.ProcessEnv {
+  return { ...noModelEnvironment(), OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_MODEL: 'test-model' };
+}
+
+/** The texts of ada's memories of these kinds in the chat's database, read once the chat has exited. */
+function storedTexts(env: NodeJS.ProcessEnv, kinds?: MemoryKind[]): string[] {
+  const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+  try {
+    return store.list(userScope('ada'), kinds ? { kinds } : {}).map((memory) => memory.text);
+  } finally {
+    store.close();
+  }
+}
+
 beforeAll(async () => {
   await sharedGloveEmbedder(); // the chat then finds the word-vector cache instead of building it
 });
@@ -74,12 +88,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
     await type(chat, '/quit');
     expect(await chat.exited).toBe(0);
     expect(chat.output()).not.toMatch(/^\s+at /m);
-    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
-    try {
-      expect(store.list(userScope('ada')).map((memory) => memory.text)).toEqual(['allergic to cats']);
-    } finally {
-      store.close();
-    }
+    expect(storedTexts(env)).toEqual(['allergic to cats']);
   });
 
   it('exits cleanly on Ctrl+C, keeping what was shown', async () => {
@@ -92,6 +101,41 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
     expect(chat.output()).toContain('no facts or preferences stored for bob');
   });
 
+  it('keeps a message said without a model, a multi-line paste as one message with its line breaks', async () => {
+    const env = noModelEnvironment();
+    const chat = startChat(env, ['--user', 'ada']);
+    await chat.until(/ada · no model: commands only · 0 facts/);
+    chat.child.stdin.write('first line alpha\rsecond line beta\rthird line gamma');
+    await chat.until(/> first line alpha⏎second line beta⏎third line gamma/);
+    chat.child.stdin.write('\r');
+    await chat.until(/0 facts, 1 episode/);
+    expect(chat.output()).toMatch(/message kept in memory; no model configured/);
+    await type(chat, '/quit');
+    expect(await chat.exited).toBe(0);
+    expect(storedTexts(env, ['episode'])).toEqual(['first line alpha\nsecond line beta\nthird line gamma']);
+  });
+
+  it('a second Ctrl+C during a slow reply quits at once, keeping what was said', async () => {
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const server = await startOpenAIServer({ fallback: async () => (await answered, { text: 'Too late.' }) });
+    try {
+      const env = modelEnvironment(server);
+      const chat = startChat(env, ['--user', 'ada']);
+      await chat.until(/ada · test-model · 0 facts/);
+      await type(chat, 'My second favourite colour is mauve');
+      await chat.until(() => server.chatRequests().length === 1);
+      chat.child.stdin.write('\u0003');
+      await chat.until(/Ctrl\+C again quits now/);
+      chat.child.stdin.write('\u0003');
+      expect(await chat.exited).toBe(0);
+      expect(storedTexts(env, ['episode'])).toEqual(['My second favourite colour is mauve']);
+    } finally {
+      answer();
+      await server.close();
+    }
+  });
+
   it('talks to a real OpenAI-compatible model: streams the reply, shows the written fact and the turn in the status line', async () => {
     const server = await startOpenAIServer();
     try {
@@ -99,7 +143,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
         { text: 'Noted: no cats for you.', usage: { prompt_tokens: 321, completion_tokens: 7 } },
         { text: '{"changes": [{"op": "add", "kind": "profile", "text": "is allergic to cats"}]}' },
       );
-      const env: NodeJS.ProcessEnv = { ...noModelEnvironment(), OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_MODEL: 'test-model' };
+      const env = modelEnvironment(server);
       const chat = startChat(env, ['--user', 'ada', '--thread', 'monday']);
       await chat.until(/ada · test-model · 0 facts/);
       expect(chat.output()).not.toContain('no model configured');
@@ -111,12 +155,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
       expect(screen).toMatch(/1 fact, 2 episodes/);
       chat.child.stdin.write('\u0003');
       expect(await chat.exited).toBe(0);
-      const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
-      try {
-        expect(store.list(userScope('ada'), { kinds: ['profile'] }).map((memory) => memory.text)).toEqual(['is allergic to cats']);
-      } finally {
-        store.close();
-      }
+      expect(storedTexts(env, ['profile'])).toEqual(['is allergic to cats']);
     } finally {
       await server.close();
     }

@@ -1,13 +1,20 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { userScope } from '../../../memory/types.js';
-import { parseCommand, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
+import { keepUnanswered, parseCommand, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
 import type { TranscriptLine } from '../../chat/transcript.js';
 import { NO_MODEL_HELP } from '../../config.js';
+import { oneLine } from '../../errors.js';
 import { InputLine } from './InputLine.js';
 import { StatusLine } from './StatusLine.js';
 import { Transcript, type TranscriptEntry } from './Transcript.js';
 import { useAgentTurn, type ChatAgent } from './use-agent-turn.js';
+
+/** What the chat hands over as it ends. */
+export interface ChatExit {
+  /** Settles once the work in flight has ended: a cancelled turn has stored what was said, a command has finished. */
+  readonly settled: Promise<void>;
+}
 
 /** Props of {@link App}. */
 export interface AppProps {
@@ -24,8 +31,8 @@ export interface AppProps {
   modelName?: string | undefined;
   /** Where `/export` writes. */
   exportDir: string;
-  /** Called once when the chat ends (`/quit` or Ctrl+C), just before Ink exits. */
-  onExit?: () => void;
+  /** Called once when the chat ends (`/quit` or Ctrl+C), just before Ink exits: close the store once `settled`. */
+  onExit?: (exit: ChatExit) => void;
 }
 
 /** The terminal chat: transcript, the streaming reply, the input line and the status line. Renders events only. */
@@ -41,12 +48,15 @@ export function App({ memory, recommender, agent, userId: initialUser, threadId,
   );
   const append = useCallback((lines: readonly TranscriptLine[]) => setEntries((previous) => [...previous, ...stamp(lines)]), []);
   const [userId, setUserId] = useState(initialUser);
-  const [commandBusy, setCommandBusy] = useState(false);
+  const [running, setRunning] = useState(false);
   const [exiting, setExiting] = useState(false);
   // Memory counts are re-read after every command and turn, not on every streamed token.
   const [version, setVersion] = useState(0);
   const turn = useAgentTurn({ agent, userId, threadId, onLines: append });
-  const busy = turn.busy || commandBusy;
+  const busy = turn.busy || running;
+  // Key handlers read these refs, not state: keys can arrive before the render that would show them the new state.
+  const inFlight = useRef<Promise<void> | undefined>(undefined);
+  const leaving = useRef({ asked: false, done: false });
 
   const counts = useMemo(() => {
     try {
@@ -58,9 +68,16 @@ export function App({ memory, recommender, agent, userId: initialUser, threadId,
   }, [memory, userId, version, busy]);
 
   const quit = useCallback(() => {
-    onExit?.();
+    if (leaving.current.done) return;
+    leaving.current.done = true;
+    onExit?.({ settled: inFlight.current ?? Promise.resolve() });
     exit();
   }, [exit, onExit]);
+
+  const askToLeave = (): void => {
+    leaving.current.asked = true;
+    setExiting(true);
+  };
 
   useEffect(() => {
     if (exiting && !busy) quit();
@@ -69,36 +86,45 @@ export function App({ memory, recommender, agent, userId: initialUser, threadId,
   useInput((input, key) => {
     if (key.escape && turn.cancel()) return;
     if (!(key.ctrl && input === 'c')) return;
-    if (!busy) {
-      setExiting(true);
-      return;
-    }
-    if (exiting) {
+    if (!inFlight.current) return askToLeave();
+    if (leaving.current.asked) {
+      // The cancelled turn still stores what was said: the caller waits for `settled` before closing the store.
       turn.cancel();
       quit();
       return;
     }
     // The agent stores the turn when it ends: let it finish unless asked twice.
-    setExiting(true);
+    askToLeave();
     append([{ kind: 'info', text: 'quitting once this reply is stored; Ctrl+C again quits now' }]);
   });
 
-  const submit = async (line: string): Promise<void> => {
+  const perform = async (line: string): Promise<void> => {
     append([{ kind: 'user', text: line }]);
     if (!parseCommand(line)) {
-      if (!agent) append([{ kind: 'error', text: NO_MODEL_HELP }]);
-      else await turn.send(line);
+      if (agent) await turn.send(line);
+      else append(await keepUnanswered(line, { memory, userId, threadId }));
       setVersion((value) => value + 1);
       return;
     }
-    setCommandBusy(true);
     const result = await runCommand(line, { memory, recommender, userId, exportDir });
     append(result.lines);
-    setCommandBusy(false);
     setVersion((value) => value + 1);
     if (result.action?.type === 'switch-user') setUserId(result.action.userId);
     // Quit after this render, so the transcript's last lines reach the terminal first.
-    if (result.action?.type === 'quit') setExiting(true);
+    if (result.action?.type === 'quit') askToLeave();
+  };
+
+  /** Starts a message or command unless one is in flight (then the input keeps the text). */
+  const submit = (line: string): boolean => {
+    if (inFlight.current) return false;
+    setRunning(true);
+    inFlight.current = perform(line)
+      .catch((error: unknown) => append([{ kind: 'error', text: oneLine(error) }]))
+      .finally(() => {
+        inFlight.current = undefined;
+        setRunning(false);
+      });
+    return true;
   };
 
   return (
@@ -108,7 +134,7 @@ export function App({ memory, recommender, agent, userId: initialUser, threadId,
       {/* On the way out only the transcript stays on the terminal. */}
       {exiting && !busy ? null : (
         <>
-          <InputLine onSubmit={(line) => void submit(line)} busyLabel={busy ? (turn.busy ? 'thinking… (Esc cancels)' : 'working…') : undefined} />
+          <InputLine onSubmit={submit} busyLabel={busy ? (turn.busy ? 'thinking… (Esc cancels)' : 'working…') : undefined} />
           <StatusLine userId={userId} modelName={agent ? modelName ?? 'model' : undefined} counts={counts} lastTurn={turn.lastTurn} busy={turn.busy} />
         </>
       )}

@@ -1,50 +1,92 @@
-import { Box, Text } from 'ink';
+import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import Spinner from 'ink-spinner';
-import TextInput from 'ink-text-input';
-import { useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { applyKeypress, EMPTY_EDITOR, fieldSegments, type EditorState } from './line-editor.js';
 
 /** Props of {@link InputLine}. */
 export interface InputLineProps {
-  /** Called with the submitted line (never blank); the field is cleared. */
-  onSubmit: (line: string) => void;
-  /** While work is in flight the field is replaced by a spinner and this label. */
+  /**
+   * Called with the text (trimmed, never blank) when Enter is pressed. Returns whether it was taken: the field is
+   * cleared if so, and otherwise keeps the text (work is still in flight) and says why.
+   */
+  onSubmit: (text: string) => boolean;
+  /** While work is in flight a spinner and this label show above the field; typing goes on meanwhile. */
   busyLabel: string | undefined;
 }
 
-/** The prompt: a text field, or a spinner while a reply or a command is in flight. */
+const PROMPT = '> ';
+const PLACEHOLDER = 'message, or /help';
+
+/**
+ * The prompt: an editable field, and a spinner above it while a reply or a command is in flight.
+ *
+ * The text lives in a ref that every keypress updates the moment it arrives; the state copy only draws it. Ink
+ * re-attaches input handlers after each render, so a field that edits its last rendered value (as ink-text-input
+ * does) loses keys typed or pasted faster than a frame.
+ */
 export function InputLine({ onSubmit, busyLabel }: InputLineProps) {
-  const [value, setValue] = useState('');
-  // ink-text-input's key handler is re-attached in an effect after each render; an Enter arriving before that runs
-  // the previous handler with the previous value. The latest text is what the user sees, so submit that.
-  const latest = useRef('');
-  if (busyLabel !== undefined) {
-    return (
-      <Box>
-        <Text color="yellow">
-          <Spinner type="dots" />
-        </Text>
-        <Text dimColor> {busyLabel}</Text>
-      </Box>
-    );
-  }
+  const editor = useRef<EditorState>(EMPTY_EDITOR);
+  const [shown, setShown] = useState<EditorState>(EMPTY_EDITOR);
+  const [held, setHeld] = useState(false);
+  const submit = useRef(onSubmit);
+  submit.current = onSubmit;
+  const { stdout } = useStdout();
+
+  useEffect(() => {
+    if (busyLabel === undefined) setHeld(false);
+  }, [busyLabel]);
+
+  const handle = useCallback((input: string, key: Key) => {
+    const outcome = applyKeypress(editor.current, input, key);
+    let next = outcome.state;
+    if (outcome.submit) {
+      const text = next.value.trim();
+      if (text === '') return;
+      if (submit.current(text)) next = EMPTY_EDITOR;
+      else setHeld(true);
+    }
+    if (next === editor.current) return;
+    editor.current = next;
+    setShown(next);
+  }, []);
+  useInput(handle);
+
+  // At most three rows of text (with the `…` marks and the cursor): the live area has to stay shorter than the
+  // terminal, or Ink cannot redraw it in place.
+  const maxChars = Math.max(20, ((stdout.columns || 80) - PROMPT.length) * 3 - 3);
   return (
-    <Box>
-      <Text color="cyan">{'> '}</Text>
-      <TextInput
-        value={value}
-        onChange={(text) => {
-          latest.current = text;
-          setValue(text);
-        }}
-        placeholder="message, or /help"
-        onSubmit={() => {
-          const line = latest.current;
-          if (line.trim() === '') return;
-          latest.current = '';
-          setValue('');
-          onSubmit(line);
-        }}
-      />
+    <Box flexDirection="column">
+      {busyLabel === undefined ? null : (
+        <Box>
+          <Text color="yellow">
+            <Spinner type="dots" />
+          </Text>
+          <Text dimColor>
+            {' '}
+            {busyLabel}
+            {held ? ' · your message waits here: Enter sends it once this is done' : ''}
+          </Text>
+        </Box>
+      )}
+      <Box>
+        <Box width={PROMPT.length} flexShrink={0}>
+          <Text color="cyan">{PROMPT}</Text>
+        </Box>
+        {shown.value === '' ? (
+          <Text>
+            <Text inverse>{PLACEHOLDER[0]}</Text>
+            <Text color="gray">{PLACEHOLDER.slice(1)}</Text>
+          </Text>
+        ) : (
+          <Text>
+            {fieldSegments(shown, { maxChars }).map((segment, index) => (
+              <Text key={index} inverse={segment.cursor ?? false} dimColor={segment.lineBreak ?? false}>
+                {segment.text}
+              </Text>
+            ))}
+          </Text>
+        )}
+      </Box>
     </Box>
   );
 }

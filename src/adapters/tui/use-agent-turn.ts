@@ -25,7 +25,7 @@ export interface AgentTurn {
   /** The reply so far, while it streams. */
   readonly streaming: string;
   readonly lastTurn: TurnSummary | undefined;
-  /** Runs one turn, resolving when its last event has been handled. */
+  /** Runs one turn, resolving when the agent's stream has ended (a cancelled turn's message stored too). */
   send(input: string): Promise<void>;
   /** Aborts the turn in flight; false when there is none. */
   cancel(): boolean;
@@ -33,8 +33,8 @@ export interface AgentTurn {
 
 /**
  * Runs agent turns and turns their events into transcript lines: the reply streams into `streaming` and is filed
- * when the next event (memory written, tool call, turn end) arrives. Errors become one line; Esc-style cancelling
- * aborts the turn through its AbortSignal.
+ * when the next event (memory written, tool call, turn end) arrives, marked cut off (` …`) when the model failed
+ * mid-reply. Errors become one line; Esc-style cancelling aborts the turn through its AbortSignal.
  */
 export function useAgentTurn({ agent, userId, threadId, onLines }: UseAgentTurnOptions): AgentTurn {
   const [busy, setBusy] = useState(false);
@@ -65,20 +65,23 @@ export function useAgentTurn({ agent, userId, threadId, onLines }: UseAgentTurnO
     };
     try {
       for await (const event of current.stream(input, { userId: user, threadId: thread, signal: abort.signal })) {
+        // A cancelled turn runs on until the agent notices, and then stores what was said: draining it (rather than
+        // breaking off, which would skip that) keeps the message; nothing more of it is shown.
+        if (abort.signal.aborted) continue;
         if (event.type === 'text-delta') {
           pending += event.text;
           streamed = true;
           setStreaming(pending);
           continue;
         }
-        file();
+        // A reply the model stopped sending (a timeout, a dropped connection) is cut off, as a cancelled one is.
+        file(event.type === 'error' && event.stage === 'model' ? ' …' : '');
         if (event.type === 'turn-end') {
           // A model that does not stream still has its reply in turn-end.
           if (!streamed && event.reply.trim() !== '') report([{ kind: 'assistant', text: event.reply.trim() }]);
           setLastTurn(turnSummary(event));
         }
         report(eventLines(event));
-        if (abort.signal.aborted) break;
       }
       if (abort.signal.aborted) {
         file(' …');
