@@ -17,14 +17,16 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('mnemo chat on a pipe', () => {
-  it('without a model: says how to configure one, and the slash commands work', async () => {
-    const result = await mnemo(cliEnvironment(), ['chat', '--user', 'ada'], '/remember likes green tea\n/memories\nhello?\n/quit\nnever read\n');
+  it('without a model: says how to configure one, keeps what was said, and the slash commands work', async () => {
+    const env = cliEnvironment();
+    const result = await mnemo(env, ['chat', '--user', 'ada'], '/remember likes green tea\n/memories\nhello?\n/quit\nnever read\n');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^! no model configured: set OPENAI_API_KEY/);
     expect(result.stdout).toMatch(/remembered: likes green tea/);
     expect(result.stdout).toMatch(/fact: likes green tea/);
-    expect(lines.filter((line) => line.startsWith('! no model configured'))).toHaveLength(2);
+    expect(lines.filter((line) => line.startsWith('! message kept in memory; no model configured'))).toHaveLength(1);
+    expect((await mnemo(env, ['memories', '--user', 'ada', '--all'])).stdout).toMatch(/user: hello\?/);
   });
 
   it('with a model: streams the reply and shows what it remembered', async () => {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Agent } from '../../agent.js';
-import { runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
+import { keepUnanswered, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
 import { eventLines, type TranscriptLine } from '../../chat/transcript.js';
 import { NO_MODEL_HELP } from '../../config.js';
 import { oneLine } from '../../errors.js';
@@ -38,7 +38,7 @@ export async function runLineChat(options: LineChatOptions): Promise<void> {
       continue;
     }
     if (!options.agent) {
-      output.write(`! ${NO_MODEL_HELP}\n`);
+      for (const entry of await keepUnanswered(line, { memory: options.memory, userId, threadId: options.threadId })) output.write(`${render(entry)}\n`);
       continue;
     }
     try {
