@@ -105,6 +105,12 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
     const env = noModelEnvironment();
     const chat = startChat(env, ['--user', 'ada']);
     await chat.until(/ada · no model: commands only · 0 facts/);
+    // A paste must reach the chat's own line editor in raw mode: before that, the terminal's line discipline would
+    // turn each \r into an Enter. The editor draws a probe key after its prompt once it has it.
+    chat.child.stdin.write('x');
+    await chat.until(/> x/);
+    chat.child.stdin.write('\x7f');
+    await chat.until((screen) => !/> x/.test(screen.slice(screen.lastIndexOf('> '))));
     chat.child.stdin.write('first line alpha\rsecond line beta\rthird line gamma');
     await chat.until(/> first line alpha⏎second line beta⏎third line gamma/);
     chat.child.stdin.write('\r');
