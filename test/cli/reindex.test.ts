@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
@@ -43,6 +44,9 @@ describe('switching embedders', () => {
     const file = join(env.HOME!, 'turns.jsonl');
     writeFileSync(file, '{"text":"I keep bees on the roof"}\n{"text":"the hive swarmed in June"}\n');
     expect((await mnemo(env, ['ingest', '--user', 'ada', file])).code).toBe(0);
+    const catalog = join(env.HOME!, 'items.jsonl');
+    writeFileSync(catalog, '{"id":"m1","title":"The Bee Movie","tags":["Animation"]}\n{"id":"m2","title":"Swarm","tags":["Horror"]}\n');
+    expect((await mnemo(env, ['catalog', 'import', catalog])).code).toBe(0);
 
     const openai = { ...env, MNEMO_EMBEDDER: 'openai', OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_EMBEDDING_MODEL: 'test-embed' };
     const refused = await mnemo(openai, ['search', '--user', 'ada', 'bees']);
@@ -50,7 +54,10 @@ describe('switching embedders', () => {
     expect(refused.stderr).toMatch(/indexed with embedder glove-sg-100d-sif@1.*mnemo reindex/);
 
     const reindexed = await mnemo(openai, ['reindex']);
-    expect(reindexed).toMatchObject({ code: 0, stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed\n' });
+    expect(reindexed).toMatchObject({ code: 0, stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed; re-embedded 2 catalog items\n' });
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    expect(store.db.prepare('SELECT DISTINCT embedder FROM rec_items').pluck().all()).toEqual(['openai:test-embed']);
+    store.close();
     const found = JSON.parse((await mnemo(openai, ['search', '--user', 'ada', '--json', 'bees roof'])).stdout) as Array<{ text: string }>;
     expect(found[0]!.text).toBe('I keep bees on the roof');
     expect(requests.every((line) => line.startsWith('POST /v1/embeddings Bearer sk-test'))).toBe(true);

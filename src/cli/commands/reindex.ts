@@ -1,9 +1,14 @@
 import { openDatabase } from '../../../memory/sqlite/database.js';
 import { reindex } from '../../../memory/sqlite/reindex.js';
 import { readVectorIndexInfo } from '../../../memory/sqlite/vectors.js';
+import { RecommenderService } from '../../../recommender/service.js';
+import { RecommenderStorage } from '../../../recommender/storage.js';
 import { createEmbedder } from '../../providers.js';
 import { DB_HELP, type Command } from '../command.js';
 import { progressBar } from '../io.js';
+
+/** Catalog items embedded per call. */
+const CATALOG_BATCH = 256;
 
 export const reindexCommand: Command = {
   name: 'reindex',
@@ -12,7 +17,8 @@ export const reindexCommand: Command = {
 
 Re-embeds every memory in the database with the embedder configured now (MNEMO_EMBEDDER,
 MNEMO_EMBEDDING_MODEL, ...) and records it in the file. The new index is built beside the old
-one and swapped in at the end, so an interrupted reindex changes nothing.
+one and swapped in at the end, so an interrupted reindex changes nothing; writes made meanwhile
+by another process are included. Then re-embeds the recommender's catalog items.
 
 Options:
 ${DB_HELP}`,
@@ -28,7 +34,17 @@ ${DB_HELP}`,
       const bar = progressBar(context.io, 'reindexing');
       const { memories } = await reindex(db, embedder, { onProgress: ({ done, total }) => bar.update(done, total) });
       bar.finish();
-      context.io.stdout.write(`reindexed ${memories} memories: ${before} → ${embedder.id}\n`);
+      // Content similarity compares item vectors with vectors of the same embedder only: re-embed the catalog too.
+      const items = new RecommenderStorage(db).items();
+      const recommender = new RecommenderService({ db, embedder });
+      const catalogBar = progressBar(context.io, 're-embedding catalog');
+      for (let start = 0; start < items.length; start += CATALOG_BATCH) {
+        await recommender.importItems(items.slice(start, start + CATALOG_BATCH));
+        catalogBar.update(Math.min(items.length, start + CATALOG_BATCH), items.length);
+      }
+      catalogBar.finish();
+      const catalog = items.length > 0 ? `; re-embedded ${items.length} catalog item${items.length === 1 ? '' : 's'}` : '';
+      context.io.stdout.write(`reindexed ${memories} memories: ${before} → ${embedder.id}${catalog}\n`);
     } finally {
       db.close();
     }
