@@ -30,7 +30,7 @@ Opens the terminal chat (when stdin is not a terminal, it reads one message or s
 per line and answers in plain text): the reply streams as it arrives, memories recalled and written
 show as short lines, and a status line shows the user, the model, memory counts and the
 last turn's latency and tokens. Without a model configured the chat still opens and the
-slash commands work; in the terminal a message is then kept in memory, unanswered.
+slash commands work; a message is then kept in memory, unanswered.
 
 Enter sends; a pasted text is one message, line breaks and all (Alt+Enter or Ctrl+J adds one).
 You can type while a reply streams; it is sent with Enter once the reply is done.
