@@ -109,11 +109,13 @@ export function createAgent(options: CreateAgentOptions): Agent {
   async function* runTurn(input: string, turn: TurnOptions, threadId: string): AsyncGenerator<AgentEvent> {
     const started = performance.now();
     const key = memory.threadKey(userScope(turn.userId), threadId);
-    const config = { configurable: { thread_id: key }, context: { userId: turn.userId, threadId, surface }, ...(turn.signal ? { signal: turn.signal } : {}) };
+    // Set by write-back once the turn's messages are stored.
+    let stored = false;
+    const config = { configurable: { thread_id: key }, context: { userId: turn.userId, threadId, surface, onStored: () => (stored = true) }, ...(turn.signal ? { signal: turn.signal } : {}) };
     const latency: StageLatency = { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 };
     const usage: TokenUsage = { input: 0, output: 0 };
     const counts = { recalled: 0, written: 0, toolCalls: 0 };
-    const tally: Tally = { latency, usage, counts, stored: false };
+    const tally: Tally = { latency, usage, counts };
     let reply: string;
     try {
       const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
@@ -126,14 +128,17 @@ export function createAgent(options: CreateAgentOptions): Agent {
       reply = !state.failed && last?.getType() === 'ai' ? messageText(last) : '';
     } catch (error) {
       // A cancelled (Esc, Ctrl+C, a closed Slack request) or broken turn that never reached write-back: keep what the
-      // user said, unless the store itself is what failed or the user has been forgotten meanwhile.
-      if (!tally.stored && !memory.isForgottenThread(key)) {
-        await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }]).catch(() => undefined);
-      }
+      // user said, unless the store itself is what failed or the user has been forgotten meanwhile. Nothing here
+      // may hide the turn's own error.
+      if (!stored) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }], { thread: key }).catch(() => undefined);
       throw error;
     } finally {
       // Checkpoints of a user forgotten while the turn ran are not theirs to keep.
-      memory.discardForgottenThread(key);
+      try {
+        memory.discardForgottenThread(key);
+      } catch {
+        // The store failing here is reported by whatever uses it next.
+      }
     }
     latency.total = performance.now() - started;
     yield { type: 'turn-end', threadId, reply, latencyMs: roundLatency(latency), usage, counts };
@@ -212,8 +217,6 @@ interface Tally {
   latency: StageLatency;
   usage: TokenUsage;
   counts: { recalled: number; written: number; toolCalls: number };
-  /** Write-back has stored the turn. */
-  stored: boolean;
 }
 
 /** One chunk of the graph's stream as an AgentEvent (or folded into the tally). */
@@ -234,9 +237,6 @@ function translate(mode: string, chunk: unknown, tally: Tally): AgentEvent | und
     case 'memory-recalled':
       tally.counts.recalled = emission.memories.length;
       break;
-    case 'stored':
-      tally.stored = true;
-      return undefined;
     case 'memory-written':
       tally.counts.written = emission.episodes.length + emission.facts.length;
       break;

@@ -13,10 +13,13 @@ export const rememberTool: ToolDefinition = {
     kind: z.enum(FACT_KINDS as [string, ...string[]]).default('fact').describe('fact (default), preference (likes/dislikes) or profile (who they are).'),
   }),
   async execute(args, services, context) {
-    const [fact] = await services.memory.changeFacts(userScope(context.userId), [
-      { op: 'add', fact: { text: String(args.text), kind: args.kind as 'fact' } },
-    ]);
-    return `remembered ${fact!.id}: ${fact!.text}`;
+    const [fact] = await services.memory.changeFacts(
+      userScope(context.userId),
+      [{ op: 'add', fact: { text: String(args.text), kind: args.kind as 'fact' } }],
+      context.threadKey === undefined ? {} : { thread: context.threadKey },
+    );
+    if (!fact) throw new InputError('nothing was stored: the user has been forgotten');
+    return `remembered ${fact.id}: ${fact.text}`;
   },
 };
 

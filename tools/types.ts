@@ -13,6 +13,8 @@ export interface ToolServices {
 export interface ToolContext {
   readonly userId: string;
   readonly threadId: string;
+  /** The turn's checkpoint key: memory writes pass it, so a user forgotten during the turn gets nothing stored. */
+  readonly threadKey?: string;
   readonly signal?: AbortSignal;
 }
 

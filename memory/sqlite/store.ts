@@ -12,7 +12,7 @@ import { deleteMemories, deleteNamespace, deleteRecommenderRows, deleteThreads }
 import { indexedTerms } from './fts-terms.js';
 import { neighbourRows } from './sessions.js';
 import { VectorIndex } from './vector-index.js';
-import { bindEmbedder, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
+import { bindEmbedder, embedderMismatch, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
 
 /** Options of {@link SqliteMemoryStore}. */
 export interface SqliteMemoryStoreOptions {
@@ -113,7 +113,8 @@ export class SqliteMemoryStore {
   private readonly configuredEmbedder: Embedder | undefined;
   private readonly queryGenerator: QueryGenerator;
   private readonly clock: () => Date;
-  private readonly vectors: VectorIndex | undefined;
+  /** The vector index as this store last saw it; see {@link currentVectors}. */
+  private vectors: VectorIndex | undefined;
   /** Prepared statements, cached by SQL text. */
   private readonly prepare: (sql: string) => Database.Statement;
 
@@ -140,13 +141,29 @@ export class SqliteMemoryStore {
 
   /** The vector index in use, once the file has one. */
   get vectorIndex(): VectorIndexInfo | undefined {
-    return this.vectors?.info;
+    return this.currentVectors()?.info;
+  }
+
+  /**
+   * The vector index the file records now: another process's `mnemo reindex` swaps in a new table, and this store
+   * follows it, or refuses to go on when the new one is another embedder's.
+   */
+  private currentVectors(): VectorIndex | undefined {
+    const table = this.prepare("SELECT value FROM meta WHERE key = 'vectors.table'").pluck().get() as string | undefined;
+    if (table === this.vectors?.info.table) return this.vectors;
+    const info = readVectorIndexInfo(this.db);
+    if (info && this.configuredEmbedder && (info.embedderId !== this.configuredEmbedder.id || info.dims !== this.configuredEmbedder.dims)) {
+      throw embedderMismatch(info, `${this.configuredEmbedder.id} (${this.configuredEmbedder.dims} dims)`);
+    }
+    this.vectors = info && new VectorIndex(this.db, this.prepare, info);
+    return this.vectors;
   }
 
   /** The vector index of the configured embedder (writes and searches need both). */
   private get boundVectors(): VectorIndex {
-    if (!this.vectors || this.embedder.id !== this.vectors.info.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
-    return this.vectors;
+    const vectors = this.currentVectors();
+    if (!vectors || this.embedder.id !== vectors.info.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
+    return vectors;
   }
 
   /**
@@ -183,15 +200,16 @@ export class SqliteMemoryStore {
       const namespaceId = this.namespaceId(scope, true)!;
       const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
       let next = this.reserveIds('memories', rows.length);
-      rows.forEach((row, index) => {
+      const index = this.boundVectors;
+      rows.forEach((row, position) => {
         if (known(namespaceId, row.sourceId)) return;
         const id = next++;
         insert.run(id, namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text));
-        this.boundVectors.insert(id, namespaceId, vectors[index]!);
+        index.insert(id, namespaceId, vectors[position]!);
         indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
         stored.push({ id, row });
       });
-      this.boundVectors.maintain(namespaceId);
+      index.maintain(namespaceId);
       return stored;
     }).immediate();
     return stored.map(
@@ -378,8 +396,9 @@ export class SqliteMemoryStore {
           ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
           : (this.prepare(`SELECT id FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).pluck().all(...idParameters(parsed), namespaceId) as number[]);
       if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
-      deleteMemories(this.prepare, this.vectors, ids);
-      const ratings = id === undefined ? deleteNamespace(this.prepare, this.vectors, namespaceId, scope) : 0;
+      const vectors = this.currentVectors();
+      deleteMemories(this.prepare, vectors, ids);
+      const ratings = id === undefined ? deleteNamespace(this.prepare, vectors, namespaceId, scope) : 0;
       return { deleted: ids.length, ratings };
     }).immediate();
     return { ...removed, flushed: this.checkpoint() };

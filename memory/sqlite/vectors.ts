@@ -33,7 +33,7 @@ export function createVectorTable(db: Database.Database, table: string, dims: nu
 }
 
 /** The error for a file whose vectors another embedder built. */
-function embedderMismatch(existing: VectorIndexInfo, wanted: string): StoreError {
+export function embedderMismatch(existing: VectorIndexInfo, wanted: string): StoreError {
   return new StoreError(
     'embedder_mismatch',
     `this database was indexed with embedder ${existing.embedderId} (${existing.dims} dims), not ${wanted}; ` +

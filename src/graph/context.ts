@@ -8,6 +8,11 @@ export const TurnContextSchema = Annotation.Root({
   threadId: Annotation<string>,
   /** Which surface the turn came from: `cli`, `tui`, `slack`, `library`. */
   surface: Annotation<string>,
+  /**
+   * Called once write-back has stored the turn's messages, at once (not through the event stream, which a slow
+   * reader may not have drained when the turn is cancelled): the agent must not store them again.
+   */
+  onStored: Annotation<(() => void) | undefined>,
 });
 
 export type TurnContext = typeof TurnContextSchema.State;
@@ -15,11 +20,8 @@ export type TurnContext = typeof TurnContextSchema.State;
 /** Internal progress a node reports; the agent folds it into `turn-end`. */
 export type StageReport = { readonly type: 'stage'; readonly stage: 'recall' | 'model' | 'tools' | 'writeBack'; readonly ms: number; readonly usage?: TokenUsage };
 
-/** Write-back has stored the turn's messages: a turn cancelled after this must not store them again. */
-export type StoredReport = { readonly type: 'stored' };
-
 /** What nodes write to the custom stream. */
-export type NodeEmission = AgentEvent | StageReport | StoredReport;
+export type NodeEmission = AgentEvent | StageReport;
 
 export type NodeConfig = LangGraphRunnableConfig<TurnContext>;
 

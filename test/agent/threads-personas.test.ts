@@ -62,6 +62,42 @@ describe('threads and personas', () => {
     memory.close();
   });
 
+  it('a tool asked for after the user was forgotten stores nothing', async () => {
+    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 32 }) });
+    const model = fakeModel()
+      .respond(() => {
+        memory.forget(userScope('ada'));
+        return new AIMessage({ content: '', tool_calls: [{ id: 'c1', name: 'remember', args: { text: 'secret word is snarkleberry' } }] });
+      })
+      .respond(new AIMessage('ok'))
+      .respond(noFacts());
+    const turn = await createAgent({ store: memory, model }).chat('remember my secret word snarkleberry', { userId: 'ada', threadId: 't' });
+    expect(turn.toolCalls).toEqual([expect.objectContaining({ isError: true, result: expect.stringMatching(/forgotten/) })]);
+    expect(memory.list(userScope('ada'), { history: true })).toEqual([]);
+    memory.close();
+  });
+
+  it('a turn cancelled after write-back stored it is not stored again, however slowly its events are read', async () => {
+    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 32 }) });
+    const controller = new AbortController();
+    const model = fakeModel()
+      .respond(new AIMessage('sure thing'))
+      .respond(() => {
+        controller.abort();
+        return noFacts();
+      });
+    const agent = createAgent({ store: memory, model, tools: [] });
+    const reading = (async () => {
+      for await (const event of agent.stream('I like tea', { userId: 'ada', threadId: 't', signal: controller.signal })) {
+        // A slow surface: the events behind this one are still queued when the turn is cancelled.
+        if (event.type === 'memory-recalled') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    await expect(reading).rejects.toThrow();
+    expect(memory.list(userScope('ada'), { history: true }).map((entry) => `${entry.role}: ${entry.text}`).sort()).toEqual(['assistant: sure thing', 'user: I like tea']);
+    memory.close();
+  });
+
   it('recall merges user, persona and global memory, the user\'s first, and a new user is carried by the persona', async () => {
     const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
     await memory.changeFacts(personaScope('night-owls'), [{ op: 'add', fact: { text: 'night owls enjoy late movie screenings', kind: 'preference' } }]);

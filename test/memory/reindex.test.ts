@@ -48,6 +48,21 @@ describe('reindex', () => {
     reopened.close();
   });
 
+  it('lets another open store follow the swap: on with the same embedder, a clear refusal with another', async () => {
+    const path = join(tempDir(), 'm.db');
+    const embedder = new FakeEmbedder({ dims: 16 });
+    const reindexing = SqliteMemoryStore.open(path, { embedder });
+    const running = SqliteMemoryStore.open(path, { embedder });
+    await reindexing.addEpisodes(ada, [{ text: 'I adopted a greyhound' }]);
+    await reindex(reindexing.db, embedder);
+    await running.addEpisodes(ada, [{ text: 'she is four years old' }]);
+    expect((await running.search([ada], 'greyhound')).map((hit) => hit.memory.text)).toContain('I adopted a greyhound');
+    await reindex(reindexing.db, new FakeEmbedder({ dims: 32, id: 'fake-other' }));
+    await expect(running.search([ada], 'greyhound')).rejects.toThrow(/indexed with embedder fake-other .*mnemo reindex/);
+    reindexing.close();
+    running.close();
+  });
+
   it('leaves the file as it was when it fails halfway', { timeout: 60_000 }, async () => {
     const path = join(tempDir(), 'm.db');
     // GloVe keeps word ids per memory, which a reindex rewrites.

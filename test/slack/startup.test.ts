@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBotToken } from '../../src/adapters/slack/app.js';
@@ -104,6 +105,19 @@ describe('checkBotToken', () => {
     });
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/`;
     expect(await checkBotToken({ botToken: 'xoxb-test', slackApiUrl: url, timeoutMs: 200 })).toEqual({ ok: false, problem: 'unreachable', reason: 'no answer within 0.2 s' });
+  });
+
+  it('calls an answer that is not Slack\'s (a proxy\'s HTML page) unreachable, in one short line', async () => {
+    const page = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(`<html>\n<body>${'Please sign in to the proxy. '.repeat(20)}</body>\n</html>`);
+    });
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => void page.close());
+    const check = await checkBotToken({ botToken: 'xoxb-test', slackApiUrl: `http://127.0.0.1:${(page.address() as AddressInfo).port}/api/` });
+    expect(check).toMatchObject({ ok: false, problem: 'unreachable', reason: expect.stringMatching(/^the answer is not the Slack Web API's: <html>/) });
+    expect((check as { reason: string }).reason).not.toContain('\n');
+    expect((check as { reason: string }).reason.length).toBeLessThan(130);
   });
 
   it('returns the bot ids, and refuses a token auth.test names no bot for', async () => {

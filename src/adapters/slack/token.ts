@@ -68,7 +68,12 @@ export function apiBaseUrl(slackApiUrl: string | undefined): string {
 
 function failure(error: unknown, timeoutMs: number): Extract<TokenCheck, { ok: false }> {
   const coded = error as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown; statusMessage?: unknown; original?: unknown };
-  if (coded.code === webApi.ErrorCode.PlatformError) return { ok: false, problem: 'rejected', reason: String(coded.data?.error ?? 'unknown error') };
+  if (coded.code === webApi.ErrorCode.PlatformError) {
+    // Slack names its errors like invalid_auth; anything else (an HTML page from a proxy) is not Slack answering.
+    const reason = String(coded.data?.error ?? '');
+    if (/^[a-z0-9_]+$/.test(reason)) return { ok: false, problem: 'rejected', reason };
+    return { ok: false, problem: 'unreachable', reason: `the answer is not the Slack Web API's: ${oneLine(reason || 'no error code', 80)}` };
+  }
   if (coded.code === webApi.ErrorCode.HTTPError) return { ok: false, problem: 'unreachable', reason: `HTTP ${String(coded.statusCode)} ${String(coded.statusMessage ?? '')}`.trim() };
   const original = coded.code === webApi.ErrorCode.RequestError ? coded.original : error;
   if (original instanceof Error && (original.name === 'TimeoutError' || original.name === 'AbortError')) {

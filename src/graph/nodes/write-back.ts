@@ -46,7 +46,7 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
       // A user who said "forget me" while this turn ran gets nothing of it stored.
       const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns, { thread: threadKey(config) }) : [];
       // From here on a cancelled turn must not store the user's message again.
-      emit(config, { type: 'stored' });
+      turnContext(config).onStored?.();
       if (!state.failed && userMessage.trim() !== '') {
         const provenance = episodes.filter((episode) => episode.role === 'user').map((episode) => episode.id);
         try {
