@@ -34,8 +34,10 @@ describe('applyKeypress', () => {
     expect(press(EMPTY_EDITOR, 'first\rsecond\r\nthird\nfourth\u0007').state.value).toBe('first\nsecond\nthird\nfourth');
   });
 
-  it('submits only on an Enter of its own; Alt+Enter adds a line break; Ctrl and Alt letters are not typed', () => {
-    expect(press(EMPTY_EDITOR, 'one\r').submitted).toEqual([]);
+  it('submits on an Enter of its own or one that ends a single typed line; Alt+Enter adds a line break; Ctrl and Alt letters are not typed', () => {
+    // Typed faster than a frame, "one" and its Enter arrive as one chunk; a paste of several lines stays unsent.
+    expect(press(EMPTY_EDITOR, 'one\r').submitted).toEqual(['one']);
+    expect(press(EMPTY_EDITOR, 'one\rtwo\r')).toMatchObject({ submitted: [], state: { value: 'one\ntwo\n' } });
     expect(press(EMPTY_EDITOR, 'one', { return: true }).submitted).toEqual(['one']);
     expect(press(EMPTY_EDITOR, 'one', { return: true, meta: true }, 'two').state.value).toBe('one\ntwo');
     expect(press(EMPTY_EDITOR, ['c', { ctrl: true }], ['b', { meta: true }]).state).toEqual(EMPTY_EDITOR);

@@ -73,6 +73,9 @@ export function applyKeypress(state: EditorState, input: string, key: EditorKey)
   // Terminals send DEL (0x7f) for Backspace, which Ink names `delete`; both delete backwards, as ink-text-input did.
   if (key.backspace || key.delete) return edit(deleteBackward(state));
   if (key.ctrl || key.meta) return edit(state);
+  // Keys typed faster than a frame can bring their Enter along ("hi\r"): one line break, at the very end, is typing
+  // then Enter. A paste of several lines keeps its line breaks.
+  if (/^[^\r\n]+\r$/.test(input)) return { state: typeText(state, input.slice(0, -1)), submit: true };
   return edit(typeText(state, input));
 }
 
