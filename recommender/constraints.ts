@@ -62,19 +62,50 @@ const LIKE_WORDS = new Set(['love', 'like', 'enjoy', 'adore', 'prefer', 'fancy',
 const AVOID_WORDS = new Set(['hate', 'dislike', 'detest', 'loathe', 'avoid', 'despise', 'abhor', 'refuse']);
 const REJECT_WHEN_NEGATED = new Set(['stand', 'bear', 'tolerate', 'watch', 'see', 'want', 'show', 'recommend', 'suggest', 'give', 'play', 'need', 'do']);
 const NEGATIONS = new Set(['not', 'never', 'neither', 'hardly']);
-/** Negations that avoid on their own, with no verb: "No horror please". */
+/**
+ * Negations that, with no verb, avoid the name right after them ("No horror please", "nothing scary"), and nothing
+ * else in their clause: "I watched a horror film with no sound" avoids no horror.
+ */
 const REFUSALS = new Set(['no', 'nothing']);
+/** Words a refusal reaches across to its name: "no more horror", "nothing too scary". */
+const REFUSAL_GAP_TAGS = new Set(['DET', 'ADJ', 'ADV']);
 const CONTRASTS = new Set(['but', 'although', 'though', 'however', 'whereas']);
 const EXCEPTIONS = new Set(['except', 'excluding']);
 const SENTENCE_ENDS = new Set(['.', '!', '?', ';']);
 /** Punctuation inside a clause: hyphens join words, quotes and colons ("Horror: no thanks") cut nothing. */
 const QUIET_PUNCTUATION = new Set(['-', ':', '"', "'", '“', '”', '‘', '’', '`']);
 
-type Role = Cue | 'exception';
-/** Several-word cues and exception markers, by lower-case surface form. */
+/**
+ * What a phrase does besides cueing: `exception` opens the opposite of the clause before ("apart from"); `exclusion`
+ * does that too and avoids what follows on its own ("anything but"); `refusal` is a negation that avoids what
+ * follows on its own ("just not"); `idiom` says nothing, and keeps its "no" from refusing ("no problem with").
+ */
+type Role = Cue | 'exception' | 'exclusion' | 'refusal' | 'idiom';
+/** Several-word cues and markers, by lower-case surface form or lemma ("beats" → beat). */
 const PHRASES: ReadonlyArray<{ readonly words: readonly string[]; readonly role: Role }> = [
   { words: ['no', 'thanks'], role: 'avoid' },
   { words: ['no', 'thank'], role: 'avoid' },
+  { words: ['just', 'not'], role: 'refusal' },
+  { words: ['anything', 'but'], role: 'exclusion' },
+  { words: ['anything', 'except'], role: 'exclusion' },
+  { words: ['anything', 'other', 'than'], role: 'exclusion' },
+  { words: ['everything', 'but'], role: 'exclusion' },
+  { words: ['everything', 'except'], role: 'exclusion' },
+  { words: ['everything', 'other', 'than'], role: 'exclusion' },
+  { words: ['not', 'get', 'enough'], role: 'like' }, // "can't get enough of horror"
+  { words: ['never', 'get', 'enough'], role: 'like' },
+  { words: ['nothing', 'beat'], role: 'like' },
+  { words: ['nothing', 'better', 'than'], role: 'like' },
+  { words: ['nothing', 'like', 'a'], role: 'like' }, // "nothing like a good western"
+  { words: ['nothing', 'like', 'an'], role: 'like' },
+  { words: ['nothing', 'like'], role: 'idiom' }, // "it's nothing like Alien"
+  { words: ['no', 'problem'], role: 'idiom' },
+  { words: ['no', 'issue'], role: 'idiom' },
+  { words: ['no', 'objection'], role: 'idiom' },
+  { words: ['nothing', 'against'], role: 'idiom' },
+  { words: ['no', 'doubt'], role: 'idiom' },
+  { words: ['no', 'matter'], role: 'idiom' },
+  { words: ['no', 'wonder'], role: 'idiom' },
   { words: ['tired', 'of'], role: 'avoid' },
   { words: ['sick', 'of'], role: 'avoid' },
   { words: ['fed', 'up'], role: 'avoid' },
@@ -95,10 +126,12 @@ interface Word {
 interface Clause {
   cue: Cue | null;
   negated: boolean;
-  /** A refusal ("no", "nothing") was seen. */
-  refused: boolean;
+  /** Opened by "just not" or "anything but": avoids its names when nothing else in the clause or before says. */
+  excluding: boolean;
   /** Runs of adjacent content words: the names the clause is about. */
   names: Word[][];
+  /** The runs of `names` right after a refusal ("no horror"), avoided whatever the rest of the clause says. */
+  refused: Word[][];
   /**
    * It has a verb of its own, so it does not continue the clause before: an auxiliary anywhere, or a verb before its
    * first name (after one, wink mistags nouns: "thrillers and gore" tags gore as a verb).
@@ -117,8 +150,9 @@ interface Clause {
 const newClause = (start: Partial<Clause> = {}): Clause => ({
   cue: null,
   negated: false,
-  refused: false,
+  excluding: false,
   names: [],
+  refused: [],
   verb: false,
   past: false,
   occasion: false,
@@ -134,7 +168,12 @@ const isName = (token: Token): boolean =>
   token.type === 'word' && !token.stop && !token.normal.includes("'") && ['NOUN', 'PROPN', 'ADJ', 'X'].includes(token.pos);
 
 function phraseAt(tokens: readonly Token[], index: number): (typeof PHRASES)[number] | undefined {
-  return PHRASES.find((phrase) => phrase.words.every((word, offset) => tokens[index + offset]?.normal === word));
+  return PHRASES.find((phrase) =>
+    phrase.words.every((word, offset) => {
+      const token = tokens[index + offset];
+      return token?.normal === word || token?.lemma === word;
+    }),
+  );
 }
 
 /** The cue a single token gives in its clause, if any. */
@@ -164,20 +203,33 @@ function clausesOf(tokens: readonly Token[]): Clause[] {
   // Whether the previous token was part of a name, and whether a hyphen joins the next word to it ("sci-fi").
   let inName = false;
   let joinNext = false;
+  // A refusal ("no") waiting for the name it is about, with the clause's negation before it.
+  let refusalPending: { wasNegated: boolean } | null = null;
   const close = (next: Partial<Clause> = {}): void => {
     clauses.push(clause);
     clause = newClause(next);
+  };
+  /** A negation: after a cue's names it opens a clause of its own ("I like comedies not horror"). */
+  const negate = (excluding: boolean): void => {
+    if (clause.cue && clause.names.length > 0) close({ negated: true, excluding });
+    else {
+      clause.negated = true;
+      clause.excluding ||= excluding;
+    }
   };
   for (let index = 0; index < tokens.length; index++) {
     const token = tokens[index]!;
     if (token.normal === "'s" && inName) continue; // "children's movies" is one name
     const continuesName: boolean = inName;
     const joins = joinNext;
+    const refusing: { wasNegated: boolean } | null = refusalPending;
     inName = joinNext = false;
+    refusalPending = null;
     const phrase = phraseAt(tokens, index);
     if (phrase) {
-      if (phrase.role === 'exception') close({ exception: true });
-      else clause.cue ??= phrase.role;
+      if (phrase.role === 'exception' || phrase.role === 'exclusion') close({ exception: true, excluding: phrase.role === 'exclusion' });
+      else if (phrase.role === 'refusal') negate(true);
+      else if (phrase.role !== 'idiom') clause.cue ??= phrase.role;
       index += phrase.words.length - 1;
     } else if (token.type === 'punctuation') {
       if (SENTENCE_ENDS.has(token.normal)) close({ sentenceStart: true });
@@ -185,30 +237,43 @@ function clausesOf(tokens: readonly Token[]): Clause[] {
       else if (token.normal === '-') inName = joinNext = continuesName;
     } else if (CONTRASTS.has(token.normal)) close();
     else if (EXCEPTIONS.has(token.normal)) close({ exception: true });
-    else if (NEGATIONS.has(token.normal) || REFUSALS.has(token.normal)) {
-      const refused = REFUSALS.has(token.normal);
-      // "I like comedies not horror": a negation after the cue's names opens a clause of its own.
-      if (clause.cue && clause.names.length > 0) close({ negated: true, refused });
-      else {
-        clause.negated = true;
-        clause.refused ||= refused;
-      }
+    else if (token.normal === 'nothing') {
+      // Only a refusal: "there's nothing I love more than westerns" negates no cue.
+      refusalPending = { wasNegated: clause.negated };
+    } else if (NEGATIONS.has(token.normal) || REFUSALS.has(token.normal)) {
+      const wasNegated = clause.negated && !(clause.cue && clause.names.length > 0);
+      negate(false);
+      if (REFUSALS.has(token.normal)) refusalPending = { wasNegated };
     } else if (token.lemma === 'use' && tokens[index + 1]?.normal === 'to') {
       clause.past = true;
       index++;
     } else {
       const cue = cueOf(tokens, index, clause);
+      const run = clause.names.at(-1);
+      if (cue && continuesName && run && clause.refused.at(-1) === run) {
+        // "I'm no big fan of musicals": the refusal was about the cue its words lead to.
+        clause.refused.pop();
+        clause.negated = true;
+      }
       if (cue) clause.cue ??= cue;
       else if (isName(token)) {
-        const run = clause.names.at(-1);
         const last = run?.at(-1);
         if (joins && last) {
           last.lemma += token.lemma;
           last.normal += token.normal;
         } else if (continuesName && run) run.push({ lemma: token.lemma, normal: token.normal });
-        else clause.names.push([{ lemma: token.lemma, normal: token.normal }]);
+        else {
+          const started = [{ lemma: token.lemma, normal: token.normal }];
+          clause.names.push(started);
+          if (refusing) {
+            // Spent on its name, a refusal negates nothing else: "a western with no sound, and loved it".
+            clause.refused.push(started);
+            clause.negated = refusing.wasNegated;
+          }
+        }
         inName = true;
-      } else if (token.pos === 'AUX' || (token.pos === 'VERB' && clause.names.length === 0)) {
+      } else if (refusing && token.stop && REFUSAL_GAP_TAGS.has(token.pos)) refusalPending = refusing;
+      else if (token.pos === 'AUX' || (token.pos === 'VERB' && clause.names.length === 0)) {
         clause.verb = true;
         if (token.normal === 'did') clause.occasion = true;
       }
@@ -245,24 +310,27 @@ function keysOf(names: readonly Word[][]): string[] {
 }
 
 /** Not liking is avoiding; not avoiding ("I don't hate horror") says nothing. */
-const negate = (polarity: Polarity | null): Polarity | null => (polarity === 'like' ? 'avoid' : null);
+const opposite = (polarity: Polarity | null): Polarity | null => (polarity === 'like' ? 'avoid' : null);
 
+/** What a clause says about its names, refusals aside. */
 function polarityOf(clause: Clause, before: Polarity | null): Polarity | null {
   if (clause.past) return null;
-  if (clause.exception) return negate(before); // "I like everything except horror"
+  // "I like everything except horror"; "I hate everything but comedies" says nothing we can use.
+  if (clause.exception) return before ? opposite(before) : clause.excluding ? 'avoid' : null;
   if (clause.cue === 'reject') return 'avoid';
-  if (clause.cue) return clause.negated ? negate(clause.cue) : clause.cue;
-  if (clause.refused) return 'avoid'; // "no horror please"
+  if (clause.cue) return clause.negated ? opposite(clause.cue) : clause.cue;
   // A clause with no verb continues the one before: "I can't stand horror, thrillers and gore", "..., just not horror".
-  if (!clause.verb && before) return clause.negated ? negate(before) : before;
+  if (!clause.verb && before) return clause.negated ? opposite(before) : before;
+  if (clause.excluding) return 'avoid'; // "just not horror please"
   return null;
 }
 
 /**
  * Reads likes and hard dislikes from memory texts with wink-nlp's tokens and a small rule set: like cues ("love",
  * "fan of", "into", "my thing"), avoid cues ("hate", "no thanks", "refuse") and verbs that avoid when negated
- * ("can't stand", "never recommend"); a negation flips a like to an avoid within its clause, and a clause with no
- * verb of its own continues the one before ("I like movies, just not horror"). "I don't hate horror" says nothing.
+ * ("can't stand", "never recommend"); a negation flips a like to an avoid within its clause, a refusal avoids only
+ * the name right after it ("no horror"), "just not" and "anything but" avoid on their own, and a clause with no verb
+ * of its own continues the one before ("I like movies, thrillers"). "I don't hate horror" says nothing.
  */
 export function readPreferences(memories: ReadonlyArray<{ id: string; text: string }>): TastePreference[] {
   const preferences: TastePreference[] = [];
@@ -272,10 +340,15 @@ export function readPreferences(memories: ReadonlyArray<{ id: string; text: stri
     let topic: string[] = [];
     for (const clause of clausesOf(tokenize(memory.text))) {
       if (clause.sentenceStart) before = null;
-      const polarity = polarityOf(clause, before);
-      let terms = keysOf(clause.names);
-      if (polarity && clause.cue && terms.length === 0) terms = topic;
-      if (polarity && terms.length > 0) preferences.push({ polarity, terms, memoryId: memory.id, text: memory.text });
+      let polarity = polarityOf(clause, before);
+      const refused = clause.past ? [] : keysOf(clause.refused);
+      let terms = keysOf(clause.names.filter((run) => !clause.refused.includes(run)));
+      if (polarity && clause.cue && terms.length === 0 && refused.length === 0) terms = topic;
+      // "no horror, thrillers or gore": a clause that only refuses is an avoid the next one may continue.
+      if (refused.length > 0 && terms.length === 0) polarity = 'avoid';
+      const avoided = [...new Set([...refused, ...(polarity === 'avoid' ? terms : [])])];
+      if (avoided.length > 0) preferences.push({ polarity: 'avoid', terms: avoided, memoryId: memory.id, text: memory.text });
+      if (polarity === 'like' && terms.length > 0) preferences.push({ polarity, terms, memoryId: memory.id, text: memory.text });
       topic = !polarity && (!clause.verb || clause.past) ? terms : [];
       if (clause.cue || clause.names.length > 0 || clause.past) before = polarity;
     }

@@ -30,6 +30,7 @@ describe('readPreferences', () => {
     ['I am not a horror fan', ['Horror']],
     ['Not a fan of horror', ['Horror']],
     ["I'm no fan of musicals", ['Musical']],
+    ["I'm no big fan of musicals", ['Musical']],
     ["Westerns aren't my thing", ['Western']],
     ["Don't show me horror", ['Horror']],
     ['Please never recommend horror', ['Horror']],
@@ -45,6 +46,21 @@ describe('readPreferences', () => {
     ['I like neither horror nor westerns', ['Horror', 'Western']],
     ["I don't like horror and never watch westerns", ['Horror', 'Western']],
     ["my kids can't stand horror", ['Horror']],
+    // A refusal avoids the name right after it, across "more" or "too".
+    ['no horror please', ['Horror']],
+    ['no more horror', ['Horror']],
+    ['nothing too scary please', ['Horror']],
+    ['I want no horror', ['Horror']],
+    ['No horror, thrillers or westerns', ['Horror', 'Western', 'Thriller']],
+    // "just not", "anything but" and "anything except" avoid on their own, with no like cue before them.
+    ['Anything is fine, just not horror.', ['Horror']],
+    ['just not horror please', ['Horror']],
+    ["I'm fine with anything but horror", ['Horror']],
+    ['anything except westerns', ['Western']],
+    ['everything but westerns', ['Western']],
+    ['anything other than musicals', ['Musical']],
+    ["I'm just not into horror", ['Horror']],
+    ['Horror is just not for me', ['Horror']],
   ])('avoids: %s', (text, avoid) => {
     expect(readTags(text)).toEqual({ avoid, like: [] });
   });
@@ -58,6 +74,10 @@ describe('readPreferences', () => {
     ['I love dramas, except for war films', ['Drama'], ['War']],
     ['I like comedies apart from romantic ones', ['Comedy'], ['Romance']],
     ['I love comedies but hate horror', ['Comedy'], ['Horror']],
+    ['I like comedies just not horror', ['Comedy'], ['Horror']],
+    ['I love comedies, no horror please', ['Comedy'], ['Horror']],
+    ['I watched a western with no sound and loved it, no musicals though', ['Western'], ['Musical']],
+    ['I like anything but horror, and nothing beats a comedy', ['Comedy'], ['Horror']],
     // The later, present-tense statement is the one that holds.
     ['I used to hate horror but now I love it', ['Horror'], []],
     // A sentence with a verb of its own does not carry the one before.
@@ -74,6 +94,11 @@ describe('readPreferences', () => {
     ["I'm into film noir", ['Film-Noir']],
     ['I love animated films', ['Animation']],
     ['I enjoy thrillers, dramas and westerns.', ['Drama', 'Western', 'Thriller']],
+    // Idioms with "no", "nothing" and "can't" that praise.
+    ["I can't get enough of horror", ['Horror']],
+    ['nothing beats a good western', ['Western']],
+    ["There's nothing like a good western", ['Western']],
+    ["There's nothing I love more than westerns", ['Western']],
   ])('likes: %s', (text, like) => {
     expect(readTags(text)).toEqual({ avoid: [], like });
   });
@@ -83,8 +108,17 @@ describe('readPreferences', () => {
     "I don't hate westerns",
     "I didn't watch horror last night",
     'My friend recommended a western',
+    'I have no problem with horror',
+    'No problem with horror, thrillers or westerns',
+    'I have nothing against westerns',
+    "No doubt it's a horror classic",
+    'It was nothing like horror',
+    // Names before a refusal, or away from it, are not what it refuses.
+    'I watched a horror film with no sound',
+    'no, I watched a horror film',
+    'I hate everything but comedies',
   ])('reads no preference from: %s', (text) => {
-    expect(readPreferences([{ id: 'f1', text }])).toEqual([]);
+    expect(readTags(text)).toEqual({ avoid: [], like: [] });
   });
 
   it('cites the memory each preference came from', () => {

@@ -34,11 +34,41 @@ describe('finding an item by its title', () => {
   it('lets an exact title win outright and lists closer candidates first', () => {
     const titles = Array.from({ length: 19 }, (_, index) => `Synthetic Film ${index + 1}`);
     expect(resolved(catalog(titles), 'Synthetic Film 1')).toBe('Synthetic Film 1');
-    // Without "Synthetic Film 1", the titles it begins come before those a word away.
-    const rest = catalog(['Synthetic Film 3', ...titles.slice(9), 'Synthetic Film 4']);
-    expect(() => rest.resolveItem('Synthetic Film 1')).toThrow(/ambiguous: m2 "Synthetic Film 10", m3 "Synthetic Film 11",/);
+    // Titles the query begins come before those it only shares words with, the shorter first.
+    const voyages = catalog(['Voyage of the Star', 'Star Voyage: The Return', 'Star Voyage II']);
+    expect(() => voyages.resolveItem('star voyage')).toThrow(/ambiguous: m3 "Star Voyage II", m2 "Star Voyage: The Return"; use the id/);
     const prefix = catalog(['Moon Base', 'Star Voyage', 'Star Voyage II']);
     expect(resolved(prefix, 'star voyage')).toBe('Star Voyage');
     expect(resolved(prefix, 'moo')).toBe('Moon Base');
+  });
+
+  it('never takes one number, year or roman numeral for another', () => {
+    const service = catalog(['Jaws (1975)', 'Jaws 2 (1978)', 'Toy Story 2 (1999)', 'Rocky IV (1985)', 'The Shining (1980)', 'Shining, The (1997)']);
+    for (const query of ['Jaws 3', 'Toy Story 3', 'Rocky V', 'shining 1990']) {
+      expect(() => service.resolveItem(query)).toThrow(`no catalog item matches "${query}"`);
+    }
+    expect(resolved(service, 'jaws 2')).toBe('Jaws 2 (1978)');
+    expect(resolved(service, 'jaws2')).toBe('Jaws 2 (1978)');
+    expect(resolved(service, 'toy stroy 2')).toBe('Toy Story 2 (1999)');
+    expect(resolved(service, 'rocky iv')).toBe('Rocky IV (1985)');
+    expect(resolved(service, 'the shining 1997')).toBe('Shining, The (1997)');
+    // "Synthetic Film 1" begins "Synthetic Film 10" as text, not as a title.
+    const synthetic = catalog(['Synthetic Film 3', 'Synthetic Film 10', 'Synthetic Film 11']);
+    expect(() => synthetic.resolveItem('Synthetic Film 1')).toThrow(/no catalog item matches/);
+    expect(resolved(catalog(['Jaws 2 (1978)', 'Jaws 3-D (1983)']), 'Jaws 3')).toBe('Jaws 3-D (1983)');
+  });
+
+  it('forgives no typo in a short title', () => {
+    const service = catalog(['Heat (1995)', 'Up (2009)', 'Alien (1979)']);
+    for (const query of ['Beat', 'Heal', 'Heats', 'Ip']) expect(() => service.resolveItem(query)).toThrow(`no catalog item matches "${query}"`);
+    expect(resolved(service, 'heat')).toBe('Heat (1995)');
+  });
+
+  it('offers titles reached only through typos as candidates unless just one is in reach', () => {
+    const service = catalog(['Interstellar (2014)', 'Interstella 5555 (2003)', 'The Shining (1980)', 'Heat (1995)']);
+    // One edit from the first, two from the second: both in reach, so neither is guessed.
+    expect(() => service.resolveItem('interstelar')).toThrow(/ambiguous: m1 "Interstellar \(2014\)", m2 "Interstella 5555 \(2003\)"; use the id/);
+    expect(resolved(service, 'interstellar')).toBe('Interstellar (2014)');
+    expect(resolved(service, 'shinning')).toBe('The Shining (1980)');
   });
 });
