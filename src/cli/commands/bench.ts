@@ -88,10 +88,11 @@ scale   Builds a synthetic database (default 1,000,000 episodes, 100,000 of them
 
 movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, train time; global
         mean and user+item bias baselines), top-k by leaving each user's last rating out
-        (HR@10, NDCG@10 over 1 positive + 99 sampled unseen items and over the full ranking;
+        (HR@10, NDCG@10 over 1 positive + 99 sampled unseen items and over the full ranking,
+        scored by what mnemo recommend ranks with after a real mnemo train; recommend itself;
         MostPop baseline), cold start (users cut to their first 5 ratings: user-level,
         persona backoff and global RMSE), and the served model: mnemo train on u1.base, then
-        every u1.test rating through mnemo predict's code path (RMSE, latency). About 70 s
+        every u1.test rating through mnemo predict's code path (RMSE, latency). About 90 s
         on 2 cores; fixed seeds.
 
 locomo and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
