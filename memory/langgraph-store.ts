@@ -9,6 +9,7 @@ import {
   type PutOperation,
   type SearchItem,
 } from '@langchain/langgraph-checkpoint';
+import { embedInBatches } from './embedders/batch.js';
 import type { Embedder } from './embedders/types.js';
 import { InputError, StoreError } from './errors.js';
 import { openWith, statementCache, type OpenDatabaseOptions } from './sqlite/database.js';
@@ -51,8 +52,6 @@ export interface SqliteStoreOptions {
 
 /** sqlite-vec refuses a KNN query with a larger k. */
 const VECTOR_K_MAX = 4096;
-/** Texts per embedder call. */
-const EMBED_BATCH = 512;
 const META = { embedderId: 'store.embedder.id', dims: 'store.embedder.dims', table: 'store.embeddings.table' } as const;
 const ITEM_COLUMNS = 'i.id, i.namespace, i.key, i.value, i.created_at, i.updated_at';
 /** A validated search: bad filters or limits fail before anything is embedded. */
@@ -376,18 +375,9 @@ export class SqliteStore extends BaseStore {
   }
 
   private async embed(texts: readonly string[]): Promise<Map<string, Float32Array>> {
-    const vectors = new Map<string, Float32Array>();
-    const embedder = this.embedder;
-    if (!embedder) return vectors;
-    for (let start = 0; start < texts.length; start += EMBED_BATCH) {
-      const batch = texts.slice(start, start + EMBED_BATCH);
-      const embedded = await embedder.embed(batch);
-      if (embedded.length !== batch.length || embedded.some((vector) => vector.length !== embedder.dims)) {
-        throw new StoreError('store_failed', `embedder ${embedder.id} returned vectors of the wrong count or size`);
-      }
-      batch.forEach((text, index) => vectors.set(text, embedded[index]!));
-    }
-    return vectors;
+    if (!this.embedder) return new Map();
+    const vectors = await embedInBatches(this.embedder, texts);
+    return new Map(texts.map((text, index) => [text, vectors[index]!]));
   }
 
   private readEmbeddings(): { table: string; dims: number } | undefined {

@@ -47,11 +47,20 @@ export function deleteRecommenderRows(prepare: Prepare, userId: string): number 
 }
 
 /**
+ * A conversation's checkpoint key in LangGraph's SqliteSaver tables: the owner's namespace id, `/`, the caller's
+ * thread id. Keyed by namespace, two users can never share a thread, and forgetting one finds all of theirs.
+ */
+export const checkpointKey = (namespaceId: number, threadId: string): string => `${namespaceId}/${threadId}`;
+
+/** The namespace id a {@link checkpointKey} was made for. */
+export const checkpointNamespace = (key: string): number => Number(key.slice(0, key.indexOf('/')));
+
+/**
  * Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables (created by the saver on first
- * use, so they may not exist): their thread ids start with `<namespace id>/` (see SqliteMemoryStore.threadKey).
+ * use, so they may not exist).
  */
 export function deleteThreads(prepare: Prepare, namespaceId: number): void {
-  const prefix = `${namespaceId}/`;
+  const prefix = checkpointKey(namespaceId, '');
   for (const table of ['checkpoints', 'writes']) {
     if (!prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) continue;
     // substr() rather than LIKE: thread ids may contain % and _.

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import { embedChecked } from '../embedders/batch.js';
 import type { Embedder, EmbedOptions } from '../embedders/types.js';
-import { StoreError } from '../errors.js';
 import { CELL_SLOTS, VectorIndex } from './vector-index.js';
 import { createVectorTable, readVectorIndexInfo, recordVectorIndex, vectorBytes, wordIdBytes } from './vectors.js';
 
@@ -39,13 +39,7 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
     for (;;) {
       const rows = page.all(after, batchSize) as Array<{ id: number; namespace_id: number; text: string }>;
       if (rows.length === 0) return;
-      const vectors = await embedder.embed(
-        rows.map((row) => row.text),
-        options.signal ? { signal: options.signal } : {},
-      );
-      if (vectors.length !== rows.length || vectors.some((vector) => vector.length !== embedder.dims)) {
-        throw new StoreError('store_failed', `embedder ${embedder.id} returned vectors of the wrong count or size`);
-      }
+      const vectors = await embedChecked(embedder, rows.map((row) => row.text), options.signal);
       db.transaction(() =>
         rows.forEach((row, index) => {
           insert.run(BigInt(row.id), row.namespace_id, vectorBytes(vectors[index]!));

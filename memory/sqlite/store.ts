@@ -1,96 +1,25 @@
 import type Database from 'better-sqlite3';
+import { embedInBatches } from '../embedders/batch.js';
 import type { Embedder } from '../embedders/types.js';
 import { InputError, StoreError } from '../errors.js';
-import { ruleQueryGenerator, type QueryGenerator, type QueryPlan } from '../retrieval/query.js';
-import type { RankWeights } from '../retrieval/rank.js';
+import { ruleQueryGenerator, type QueryGenerator } from '../retrieval/query.js';
 import { describeScope, personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
 import { MAX_ROLE, validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
 import { openWith, statementCache, type OpenDatabaseOptions } from './database.js';
 import { ID_MATCHES, idParameters, MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
-import { searchNamespace, type SearchDepth } from './search.js';
-import { deleteMemories, deleteNamespace, deleteRecommenderRows, deleteThreads } from './forget.js';
+import { searchNamespace } from './search.js';
+import { deleteMemories, deleteNamespace, deleteRecommenderRows, deleteThreads, checkpointKey, checkpointNamespace } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
+import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
 import { neighbourRows } from './sessions.js';
 import { VectorIndex } from './vector-index.js';
+import type { AddEpisodesOptions, ForgetResult, SearchOptions, SqliteMemoryStoreOptions, TurnWriteOptions } from './store-options.js';
 import { bindEmbedder, embedderMismatch, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
 
-/** Options of {@link SqliteMemoryStore}. */
-export interface SqliteMemoryStoreOptions {
-  /**
-   * Embeds memories and queries; must match the embedder the file was indexed with. Without one the store can
-   * still list, export and forget, but not write or search.
-   */
-  embedder?: Embedder;
-  /** φq: turns a query into a retrieval plan. @default ruleQueryGenerator (offline rules) */
-  queryGenerator?: QueryGenerator;
-  /** Source of "now" for default timestamps and relative dates. @default () => new Date() */
-  clock?: () => Date;
-}
-
-/** Options of {@link SqliteMemoryStore.search}. */
-export interface SearchOptions {
-  /** How many results. @default 10 */
-  k?: number;
-  /** Only these kinds. @default every kind */
-  kinds?: readonly MemoryKind[];
-  /** Include facts that were superseded or invalidated. @default false */
-  history?: boolean;
-  /** Attach this many neighbouring turns on each side of an episode as context. @default 0 */
-  context?: number;
-  /** Earlier messages of the conversation, for short follow-up questions. */
-  conversation?: readonly string[];
-  /** A ready plan (e.g. from an LLM rewrite); skips the query generator. */
-  plan?: QueryPlan;
-  /** Overrides of the ranking weights. */
-  weights?: Partial<RankWeights>;
-  /** Overrides of how many candidates each stage keeps (more: better recall, slower). */
-  depth?: Partial<SearchDepth>;
-  signal?: AbortSignal;
-}
-
-/** Progress of a long write (embedding a big ingest, reindexing). */
-export type ProgressListener = (progress: { done: number; total: number }) => void;
-
-/** Options of {@link SqliteMemoryStore.addEpisodes}. */
-export interface AddEpisodesOptions extends TurnWriteOptions {
-  /** Progress of embedding the turns. */
-  onProgress?: ProgressListener;
-  /**
-   * Skip a turn whose `sourceId` the scope already holds, so a file ingested twice is stored once. Turns without
-   * a `sourceId` are always appended. @default false
-   */
-  skipKnownSourceIds?: boolean;
-}
-
-/** What {@link SqliteMemoryStore.forget} removed. */
-export interface ForgetResult {
-  /** Memories deleted. */
-  deleted: number;
-  /** A user's ratings deleted with them. */
-  ratings: number;
-  /**
-   * False when another process's open read kept the write-ahead log from being flushed: the deleted bytes stay in it
-   * until a later checkpoint (forgetting again, or any writer's, once that read ends).
-   */
-  flushed: boolean;
-}
-
-/** Options of a write that belongs to a conversation turn. */
-export interface TurnWriteOptions {
-  signal?: AbortSignal;
-  /**
-   * The thread key ({@link SqliteMemoryStore.threadKey}) of the turn that writes: if its user has been forgotten
-   * since the key was made, nothing is written (a turn running when its user said "forget me" keeps nothing).
-   */
-  thread?: string;
-}
+export type { AddEpisodesOptions, ForgetResult, ProgressListener, SearchOptions, SqliteMemoryStoreOptions, TurnWriteOptions } from './store-options.js';
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
-/** Texts embedded per call while ingesting; bounds memory and gives progress. */
-const EMBED_BATCH = 512;
-
-const scopeKey = (scope: Scope): string => (scope.kind === 'global' ? '' : scope.id);
 
 /** The row of an episode id (`e12`); a fact id where an episode is expected is a mistake. */
 function episodeRow(id: string): number {
@@ -189,7 +118,7 @@ export class SqliteMemoryStore {
       options.skipKnownSourceIds === true && sourceId !== null && namespaceId !== undefined && this.hasSourceId(namespaceId, sourceId);
     const before = this.namespaceId(scope, false);
     const rows = validated.filter((row) => !known(before, row.sourceId));
-    const vectors = await this.embedAll(rows.map((row) => row.text), options);
+    const vectors = await embedInBatches(this.embedder, rows.map((row) => row.text), options);
     const insert = this.prepare(
       `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
        VALUES (?, ?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
@@ -199,7 +128,7 @@ export class SqliteMemoryStore {
       if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
       const namespaceId = this.namespaceId(scope, true)!;
       const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
-      let next = this.reserveIds('memories', rows.length);
+      let next = reserveIds(this.prepare, 'memories', rows.length);
       const index = this.boundVectors;
       rows.forEach((row, position) => {
         if (known(namespaceId, row.sourceId)) return;
@@ -250,7 +179,7 @@ export class SqliteMemoryStore {
       };
     });
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
-    const vectors = await this.embedAll(texts, options);
+    const vectors = await embedInBatches(this.embedder, texts, options);
     const insert = this.prepare(
       `INSERT INTO memories (id, namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -265,7 +194,7 @@ export class SqliteMemoryStore {
       const namespaceId = this.namespaceId(scope, true)!;
       const ids: number[] = [];
       let vectorIndex = 0;
-      let next = this.reserveIds('memories', texts.length);
+      let next = reserveIds(this.prepare, 'memories', texts.length);
       for (const item of prepared) {
         const { change } = item;
         const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
@@ -438,22 +367,21 @@ export class SqliteMemoryStore {
   threadKey(user: UserScope, threadId: string): string {
     validateScope(user);
     validateText(threadId, 'thread id');
-    return `${this.namespaceId(user, true)!}/${threadId}`;
+    return checkpointKey(this.namespaceId(user, true)!, threadId);
   }
 
   /**
    * True when the user a thread key was made for has been forgotten since: the key's namespace is gone. A turn that
    * was running when its user said "forget me" must then store nothing.
    */
-  isForgottenThread(threadKey: string): boolean {
-    const namespaceId = Number(threadKey.slice(0, threadKey.indexOf('/')));
-    return this.prepare('SELECT 1 FROM namespaces WHERE id = ?').get(namespaceId) === undefined;
+  isForgottenThread(key: string): boolean {
+    return this.prepare('SELECT 1 FROM namespaces WHERE id = ?').get(checkpointNamespace(key)) === undefined;
   }
 
   /** Deletes what a turn checkpointed after its user was forgotten (see {@link isForgottenThread}). */
-  discardForgottenThread(threadKey: string): void {
-    if (!this.isForgottenThread(threadKey)) return;
-    this.db.transaction(() => deleteThreads(this.prepare, Number(threadKey.slice(0, threadKey.indexOf('/')))))();
+  discardForgottenThread(key: string): void {
+    if (!this.isForgottenThread(key)) return;
+    this.db.transaction(() => deleteThreads(this.prepare, checkpointNamespace(key)))();
     this.checkpoint();
   }
 
@@ -485,30 +413,7 @@ export class SqliteMemoryStore {
   }
 
   private namespaceId(scope: Scope, create: boolean): number | undefined {
-    const key = scopeKey(scope);
-    const found = this.prepare('SELECT id FROM namespaces WHERE kind = ? AND key = ?').pluck().get(scope.kind, key) as number | undefined;
-    if (found !== undefined || !create) return found;
-    return this.db.transaction(() => {
-      const id = this.reserveIds('namespaces', 1);
-      this.prepare('INSERT INTO namespaces (id, kind, key, created_at) VALUES (?, ?, ?, ?)').run(id, scope.kind, key, Date.now());
-      return id;
-    })();
-  }
-
-  /**
-   * Reserves `count` ids of `table` that no row has ever had, returning the first. SQLite would give a new row the
-   * id of the newest deleted one; but an id a caller still holds (`e7`, a thread key) must never come to name someone
-   * else's data. Runs inside the caller's write transaction.
-   */
-  private reserveIds(table: 'memories' | 'namespaces', count: number): number {
-    const key = `${table}.next_id`;
-    const first = this.prepare(
-      `SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 1), coalesce((SELECT max(id) FROM ${table}), 0) + 1)`,
-    )
-      .pluck()
-      .get(key) as number;
-    this.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(first + count));
-    return first;
+    return create ? ensureNamespace(this.db, this.prepare, scope) : findNamespace(this.prepare, scope);
   }
 
   private hasSourceId(namespaceId: number, sourceId: string): boolean {
@@ -523,19 +428,5 @@ export class SqliteMemoryStore {
     if (!row || parsed.kind !== 'fact') throw new InputError(`no fact ${id} for ${describeScope(scope)}`, { code: 'not_found' });
     if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
     return parsed.row;
-  }
-
-  private async embedAll(texts: readonly string[], options: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<Float32Array[]> {
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += EMBED_BATCH) {
-      const batch = texts.slice(start, start + EMBED_BATCH);
-      const embedded = await this.embedder.embed(batch, options.signal ? { signal: options.signal } : {});
-      if (embedded.length !== batch.length || embedded.some((vector) => vector.length !== this.embedder.dims)) {
-        throw new StoreError('store_failed', `embedder ${this.embedder.id} returned vectors of the wrong count or size`);
-      }
-      vectors.push(...embedded);
-      options.onProgress?.({ done: vectors.length, total: texts.length });
-    }
-    return vectors;
   }
 }
