@@ -6,7 +6,7 @@ import { storeMovielens } from '../../../recommender/movielens.js';
 import { RecommenderService, type PersonaReport } from '../../../recommender/service.js';
 import { NOTHING_LEFT } from '../../../recommender/types.js';
 import { InputError, UsageError } from '../../errors.js';
-import { checkArgument, integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { checkArgument, DB_HELP, integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
 import { printJson } from '../format.js';
 import { personaScope, userScope } from '../../../memory/types.js';
 import { validateScope } from '../../../memory/validate.js';
@@ -40,9 +40,8 @@ Every line is checked first: a malformed line is reported with its number and no
 Item text (title, description, tags) is embedded with the configured embedder (MNEMO_EMBEDDER).
 
 Options:
-      --format F   csv or jsonl
-  -h, --help       show this help
-`,
+      --format F       csv or jsonl
+${DB_HELP}`,
   options: { format: { type: 'string' } },
   positionals: [1, 2],
   async run(context) {
@@ -74,8 +73,7 @@ MovieLens is for research only: keep such a database to yourself. Item text is n
 Run mnemo train afterwards.
 
 Options:
-  -h, --help   show this help
-`,
+${DB_HELP}`,
   options: {},
   positionals: [1, 2],
   async run(context) {
@@ -104,11 +102,10 @@ and records nothing. Rating the same item again replaces the rating. It counts a
 in a user's current ratings without retraining.
 
 Options:
-  -u, --user U      user id
-      --item X      item id or title
-      --stars N     1 to 5
-  -h, --help        show this help
-`,
+  -u, --user U         user id
+      --item X         item id or title
+      --stars N        1 to 5
+${DB_HELP}`,
   options: { ...USER_OPTION, item: { type: 'string' }, stars: { type: 'string' } },
   positionals: [0, 0],
   async run(context) {
@@ -132,11 +129,10 @@ user's own model to their persona and global biases when they have rated and sai
 --json prints { itemId, title, predicted, level, why: [...] }.
 
 Options:
-  -u, --user U   user id
-      --item X   item id or title
-      --json     print JSON
-  -h, --help     show this help
-`,
+  -u, --user U         user id
+      --item X         item id or title
+      --json           print JSON
+${DB_HELP}`,
   options: { ...USER_OPTION, ...JSON_OPTION, item: { type: 'string' } },
   positionals: [0, 0],
   async run(context) {
@@ -162,11 +158,10 @@ horror), with some diversity across tags. --json prints an array of
 { itemId, title, score, predicted, level, why: [...] }.
 
 Options:
-  -u, --user U   user id
-      --k N      how many (default 10)
-      --json     print JSON
-  -h, --help     show this help
-`,
+  -u, --user U         user id
+      --k N            how many (default 10)
+      --json           print JSON
+${DB_HELP}`,
   options: { ...USER_OPTION, ...JSON_OPTION, k: { type: 'string' } },
   positionals: [0, 0],
   async run(context) {
@@ -210,13 +205,12 @@ Showing writes nothing. Training records each user's persona in memory, so the a
 is remembered for that persona (mnemo remember --persona NAME).
 
 Options:
-  -u, --user U   user id
-      --set NAME place the user in a persona by hand (training never overrides it; predictions back off
-                 to it when it is one of the trained personas)
-      --clear    undo a hand placement: the user's persona follows their tastes again
-      --json     print JSON
-  -h, --help     show this help
-`,
+  -u, --user U         user id
+      --set NAME       place the user in a persona by hand (training never overrides it; predictions back off
+                       to it when it is one of the trained personas)
+      --clear          undo a hand placement: the user's persona follows their tastes again
+      --json           print JSON
+${DB_HELP}`,
   options: { ...USER_OPTION, ...JSON_OPTION, set: { type: 'string' }, clear: { type: 'boolean' } },
   positionals: [0, 0],
   async run(context) {
@@ -254,8 +248,7 @@ Trains the collaborative model (SVD++), fits personas (k-means over user factors
 prediction time; retrain now and then to update items and personas.
 
 Options:
-  -h, --help   show this help
-`,
+${DB_HELP}`,
   options: {},
   positionals: [0, 0],
   async run(context) {
