@@ -25,7 +25,10 @@ export class MnemoError extends Error {
 
 /** The caller passed something the API cannot accept (bad user id, empty text, k out of range...). */
 export class InputError extends MnemoError {
-  constructor(message: string, options?: { cause?: unknown; code?: 'invalid_argument' | 'invalid_input' | 'not_found' }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; code?: 'invalid_argument' | 'invalid_input' | 'not_found' },
+  ) {
     super(options?.code ?? 'invalid_argument', message, options);
   }
 }
@@ -51,5 +54,8 @@ const LISTED_LINES = 10;
 export function badLinesError(name: string, problems: readonly string[]): InputError {
   const more = problems.length > LISTED_LINES ? `\n  … and ${problems.length - LISTED_LINES} more bad lines` : '';
   const listed = problems.slice(0, LISTED_LINES).join('\n  ');
-  return new InputError(`${name}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing was written\n  ${listed}${more}`, { code: 'invalid_input' });
+  return new InputError(
+    `${name}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing was written\n  ${listed}${more}`,
+    { code: 'invalid_input' },
+  );
 }

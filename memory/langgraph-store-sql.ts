@@ -26,7 +26,12 @@ export interface PreparedPut {
 }
 
 export const encodeNamespace = (labels: readonly string[]): string =>
-  labels.map((label) => `${label.replace(/[%/\u0000]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)}/`).join('');
+  labels
+    .map(
+      (label) =>
+        `${label.replace(/[%/\u0000]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)}/`,
+    )
+    .join('');
 
 export const decodeNamespace = (encoded: string): string[] => encoded.split('/').slice(0, -1).map(decodeURIComponent);
 
@@ -36,12 +41,17 @@ export function namespaceRange(prefix: readonly string[]): Where {
   return { sql: 'i.namespace >= ? AND i.namespace < ?', params: [lower, `${lower.slice(0, -1)}0`] };
 }
 
-export function validateNamespace(namespace: unknown, what: string, allowEmpty: boolean): asserts namespace is string[] {
+export function validateNamespace(
+  namespace: unknown,
+  what: string,
+  allowEmpty: boolean,
+): asserts namespace is string[] {
   if (!Array.isArray(namespace)) throw new InputError(`${what} must be an array of labels, got ${typeof namespace}`);
   if (namespace.length === 0 && !allowEmpty) throw new InputError(`${what} must have at least one label`);
   namespace.forEach((label: unknown, index) => {
     if (typeof label !== 'string') throw new InputError(`${what} label ${index} must be a string, got ${typeof label}`);
-    if (label === '') throw new InputError(`${what} label ${index} is empty; namespace labels must be non-empty strings`);
+    if (label === '')
+      throw new InputError(`${what} label ${index} is empty; namespace labels must be non-empty strings`);
   });
 }
 
@@ -68,10 +78,17 @@ export function preparePut(operation: PutOperation, defaultFields: readonly stri
   // Index the JSON form (dates as strings...), which is what get and search return.
   const stored: unknown = serialised === undefined ? undefined : JSON.parse(serialised);
   if (!isRecord(stored)) throw new InputError('a store value must be a JSON object, or null to delete the item');
-  const paths = operation.index === false ? [] : operation.index === undefined ? defaultFields : validatePaths(operation.index, 'index');
+  const paths =
+    operation.index === false
+      ? []
+      : operation.index === undefined
+        ? defaultFields
+        : validatePaths(operation.index, 'index');
   const texts = paths.flatMap((path) => {
     const found = textsAt(stored, path).filter((text) => text.trim() !== '');
-    return found.length === 1 ? [{ path, text: found[0]! }] : found.map((text, index) => ({ path: `${path}.${index}`, text }));
+    return found.length === 1
+      ? [{ path, text: found[0]! }]
+      : found.map((text, index) => ({ path: `${path}.${index}`, text }));
   });
   return { ...base, value: serialised!, texts };
 }
@@ -86,7 +103,8 @@ export function toItem(row: ItemRow): Item {
   };
 }
 
-export const withScore = (row: ItemRow, score: number | undefined): SearchItem => (score === undefined ? toItem(row) : { ...toItem(row), score });
+export const withScore = (row: ItemRow, score: number | undefined): SearchItem =>
+  score === undefined ? toItem(row) : { ...toItem(row), score };
 
 export function toJson(value: unknown, what: string): string {
   try {
@@ -97,7 +115,8 @@ export function toJson(value: unknown, what: string): string {
 }
 
 export function validateCount(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(`${what} must be a non-negative integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new InputError(`${what} must be a non-negative integer, got ${String(value)}`);
   return value;
 }
 
@@ -146,7 +165,14 @@ export function textsAt(value: unknown, path: string): string[] {
       return token
         .slice(1, -1)
         .split(',')
-        .flatMap((field) => next(field.trim().split('.').reduce<unknown>((child, part) => (isRecord(child) ? child[part] : undefined), node)));
+        .flatMap((field) =>
+          next(
+            field
+              .trim()
+              .split('.')
+              .reduce<unknown>((child, part) => (isRecord(child) ? child[part] : undefined), node),
+          ),
+        );
     }
     return Object.hasOwn(node, token) ? next((node as Record<string, unknown>)[token]) : [];
   };
@@ -161,7 +187,8 @@ export function ftsMatch(query: string): string | undefined {
 
 // ---- filters ----
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A top-level field of the item with this name. */
 export const FIELD = 'SELECT 1 FROM json_each(i.value) AS field WHERE field.key = ?';
@@ -184,13 +211,19 @@ export function whereClause(namespacePrefix: readonly string[], filter: Record<s
     conditions.push(range.sql);
     params.push(...range.params);
   }
-  if (filter !== undefined && !isRecord(filter)) throw new InputError('a search filter must be an object of field conditions');
+  if (filter !== undefined && !isRecord(filter))
+    throw new InputError('a search filter must be an object of field conditions');
   for (const [field, expected] of Object.entries(filter ?? {})) {
     if (expected === undefined) continue;
-    const operators = isRecord(expected) && Object.keys(expected).some((key) => key.startsWith('$')) ? Object.entries(expected) : [['$eq', expected] as const];
+    const operators =
+      isRecord(expected) && Object.keys(expected).some((key) => key.startsWith('$'))
+        ? Object.entries(expected)
+        : [['$eq', expected] as const];
     for (const [operator, operand] of operators) {
       if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) {
-        throw new InputError(`unknown filter operator ${operator} on ${field}; use one of ${FILTER_OPERATORS.join(', ')}`);
+        throw new InputError(
+          `unknown filter operator ${operator} on ${field}; use one of ${FILTER_OPERATORS.join(', ')}`,
+        );
       }
       const condition = filterCondition(field, operator as FilterOperator, operand);
       conditions.push(condition.sql);
@@ -203,15 +236,20 @@ export function whereClause(namespacePrefix: readonly string[], filter: Record<s
 export function filterCondition(field: string, operator: FilterOperator, operand: unknown): Where {
   if (operator === '$eq' || operator === '$ne' || operator === '$in' || operator === '$nin') {
     const many = operator === '$in' || operator === '$nin';
-    if (many && !Array.isArray(operand)) throw new InputError(`filter ${operator} on ${field} needs an array of values`);
+    if (many && !Array.isArray(operand))
+      throw new InputError(`filter ${operator} on ${field} needs an array of values`);
     const sql = operator === '$eq' || operator === '$in' ? EQUALS_ONE_OF : `NOT ${EQUALS_ONE_OF}`;
     return { sql, params: [field, toJson(many ? operand : [operand], `filter value of ${field}`)] };
   }
   const value = operand instanceof Date ? operand.toISOString() : operand;
   const comparator = COMPARATORS[operator];
   if (typeof value === 'number' && Number.isFinite(value)) {
-    return { sql: `EXISTS (${FIELD} AND field.type IN ('integer', 'real') AND field.value ${comparator} ?)`, params: [field, value] };
+    return {
+      sql: `EXISTS (${FIELD} AND field.type IN ('integer', 'real') AND field.value ${comparator} ?)`,
+      params: [field, value],
+    };
   }
-  if (typeof value === 'string') return { sql: `EXISTS (${FIELD} AND field.type = 'text' AND field.value ${comparator} ?)`, params: [field, value] };
+  if (typeof value === 'string')
+    return { sql: `EXISTS (${FIELD} AND field.type = 'text' AND field.value ${comparator} ?)`, params: [field, value] };
   throw new InputError(`filter ${operator} on ${field} needs a finite number, a string or a Date`);
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import {
   BaseStore,
   type Item,
@@ -9,30 +8,30 @@ import {
   type PutOperation,
   type SearchItem,
 } from '@langchain/langgraph-checkpoint';
+import type Database from 'better-sqlite3';
 import { embedInBatches } from './embedders/batch.js';
 import type { Embedder } from './embedders/types.js';
 import { InputError, StoreError } from './errors.js';
-import { openWith, statementCache, type OpenDatabaseOptions } from './sqlite/database.js';
-import { vectorBytes } from './sqlite/vectors.js';
 import {
   compareNamespaces,
   decodeNamespace,
   encodeNamespace,
   ftsMatch,
+  type ItemRow,
   matchesCondition,
   namespaceRange,
+  type PreparedPut,
   preparePut,
   toItem,
-  type ItemRow,
-  type PreparedPut,
-  type Where,
   validateCount,
   validateNamespace,
   validatePaths,
+  type Where,
   whereClause,
   withScore,
 } from './langgraph-store-sql.js';
-
+import { type OpenDatabaseOptions, openWith, statementCache } from './sqlite/database.js';
+import { vectorBytes } from './sqlite/vectors.js';
 
 /** Semantic indexing of a {@link SqliteStore}. */
 export interface SqliteStoreIndexOptions {
@@ -94,7 +93,10 @@ export class SqliteStore extends BaseStore {
     this.fields = validatePaths(options.index?.fields ?? ['$'], 'index.fields');
     this.clock = options.clock ?? (() => new Date());
     if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'store_items'").get() === undefined) {
-      throw new StoreError('store_failed', 'this database has no LangGraph store tables; open it with openDatabase() or SqliteStore.open()');
+      throw new StoreError(
+        'store_failed',
+        'this database has no LangGraph store tables; open it with openDatabase() or SqliteStore.open()',
+      );
     }
     this.embeddings = this.embedder ? this.bindEmbedder(this.embedder) : this.readEmbeddings();
   }
@@ -111,7 +113,8 @@ export class SqliteStore extends BaseStore {
   override async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     const puts = new Map<string, PreparedPut>();
     const plan = operations.map((operation): PlannedOperation => {
-      if (operation === null || typeof operation !== 'object') throw new InputError('a store operation must be an object');
+      if (operation === null || typeof operation !== 'object')
+        throw new InputError('a store operation must be an object');
       if ('namespacePrefix' in operation) {
         validateNamespace(operation.namespacePrefix, 'namespacePrefix', true);
         const search = {
@@ -125,20 +128,24 @@ export class SqliteStore extends BaseStore {
       if ('namespace' in operation && 'key' in operation) {
         // Reading or deleting under no namespace finds nothing; only writing one is an error.
         validateNamespace(operation.namespace, 'namespace', !('value' in operation) || operation.value === null);
-        if (typeof operation.key !== 'string') throw new InputError(`an item key must be a string, got ${typeof operation.key}`);
-        if (!('value' in operation)) return { kind: 'get', namespace: encodeNamespace(operation.namespace), key: operation.key };
+        if (typeof operation.key !== 'string')
+          throw new InputError(`an item key must be a string, got ${typeof operation.key}`);
+        if (!('value' in operation))
+          return { kind: 'get', namespace: encodeNamespace(operation.namespace), key: operation.key };
         const put = preparePut(operation, this.fields);
         puts.set(JSON.stringify([put.namespace, put.key]), put);
         return { kind: 'put' };
       }
-      if ('matchConditions' in operation || 'limit' in operation || 'maxDepth' in operation) return { kind: 'list', operation };
+      if ('matchConditions' in operation || 'limit' in operation || 'maxDepth' in operation)
+        return { kind: 'list', operation };
       throw new InputError('unknown store operation: expected a get, put, search or listNamespaces operation');
     });
 
     const texts = new Set<string>();
     if (this.embedder) {
       for (const put of puts.values()) put.texts.forEach(({ text }) => texts.add(text));
-      for (const entry of plan) if (entry.kind === 'search' && entry.search.query !== undefined) texts.add(entry.search.query);
+      for (const entry of plan)
+        if (entry.kind === 'search' && entry.search.query !== undefined) texts.add(entry.search.query);
     }
     const vectors = await this.embed([...texts]);
 
@@ -165,9 +172,15 @@ export class SqliteStore extends BaseStore {
     return item ?? null;
   }
 
-  override async put(namespace: string[], key: string, value: Record<string, any>, index?: false | string[]): Promise<void> {
+  override async put(
+    namespace: string[],
+    key: string,
+    value: Record<string, any>,
+    index?: false | string[],
+  ): Promise<void> {
     validateNamespace(namespace, 'namespace', false);
-    if (namespace[0] === 'langgraph') throw new InputError('the namespace root label "langgraph" is reserved by LangGraph');
+    if (namespace[0] === 'langgraph')
+      throw new InputError('the namespace root label "langgraph" is reserved by LangGraph');
     await this.batch([{ namespace, key, value, ...(index === undefined ? {} : { index }) }]);
   }
 
@@ -190,7 +203,12 @@ export class SqliteStore extends BaseStore {
     if (options.prefix) matchConditions.push({ matchType: 'prefix', path: options.prefix });
     if (options.suffix) matchConditions.push({ matchType: 'suffix', path: options.suffix });
     const [namespaces] = await this.batch([
-      { matchConditions, limit: options.limit ?? 100, offset: options.offset ?? 0, ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }) },
+      {
+        matchConditions,
+        limit: options.limit ?? 100,
+        offset: options.offset ?? 0,
+        ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+      },
     ]);
     return namespaces ?? [];
   }
@@ -203,12 +221,16 @@ export class SqliteStore extends BaseStore {
   deletePrefix(namespacePrefix: string[]): number {
     validateNamespace(namespacePrefix, 'namespacePrefix', false);
     const range = namespaceRange(namespacePrefix);
-    const deleted = this.db.transaction(() => {
-      const ids = this.prepare(`SELECT i.id FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as number[];
-      for (const id of ids) this.deleteItem(id);
-      if (ids.length > 0) this.rewriteTextIndex();
-      return ids.length;
-    }).immediate();
+    const deleted = this.db
+      .transaction(() => {
+        const ids = this.prepare(`SELECT i.id FROM store_items i WHERE ${range.sql}`)
+          .pluck()
+          .all(...range.params) as number[];
+        for (const id of ids) this.deleteItem(id);
+        if (ids.length > 0) this.rewriteTextIndex();
+        return ids.length;
+      })
+      .immediate();
     if (deleted > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return deleted;
   }
@@ -219,14 +241,21 @@ export class SqliteStore extends BaseStore {
   }
 
   private getItem(namespace: string, key: string): Item | null {
-    const row = this.prepare(`SELECT ${ITEM_COLUMNS} FROM store_items i WHERE i.namespace = ? AND i.key = ?`).get(namespace, key) as ItemRow | undefined;
+    const row = this.prepare(`SELECT ${ITEM_COLUMNS} FROM store_items i WHERE i.namespace = ? AND i.key = ?`).get(
+      namespace,
+      key,
+    ) as ItemRow | undefined;
     return row ? toItem(row) : null;
   }
 
-  private searchItems({ where, limit, offset, query }: PlannedSearch, vectors: ReadonlyMap<string, Float32Array>): SearchItem[] {
+  private searchItems(
+    { where, limit, offset, query }: PlannedSearch,
+    vectors: ReadonlyMap<string, Float32Array>,
+  ): SearchItem[] {
     if (limit === 0) return [];
     const queryVector = query === undefined ? undefined : vectors.get(query);
-    if (queryVector && this.embeddings) return this.vectorSearch(this.embeddings.table, where, queryVector, limit, offset);
+    if (queryVector && this.embeddings)
+      return this.vectorSearch(this.embeddings.table, where, queryVector, limit, offset);
     const match = query === undefined ? undefined : ftsMatch(query);
     if (match !== undefined) {
       const rows = this.prepare(
@@ -245,7 +274,13 @@ export class SqliteStore extends BaseStore {
    * A KNN query serves when its k nearest vectors hold enough matching items; a selective filter over a large store
    * falls back to scoring every matching item.
    */
-  private vectorSearch(table: string, where: Where, queryVector: Float32Array, limit: number, offset: number): SearchItem[] {
+  private vectorSearch(
+    table: string,
+    where: Where,
+    queryVector: Float32Array,
+    limit: number,
+    offset: number,
+  ): SearchItem[] {
     const query = vectorBytes(queryVector);
     const needed = offset + limit;
     const total = this.prepare('SELECT count(*) FROM store_vectors').pluck().get() as number;
@@ -256,7 +291,8 @@ export class SqliteStore extends BaseStore {
        WHERE ${where.sql} GROUP BY i.id ORDER BY distance, i.updated_at DESC, i.id DESC LIMIT ?`,
     );
     for (let k = Math.min(total, Math.max(64, 4 * needed)); k <= VECTOR_K_MAX; k = Math.min(total, k * 8)) {
-      const scored = k === 0 ? [] : (knn.all(query, k, ...where.params, needed) as Array<ItemRow & { distance: number }>);
+      const scored =
+        k === 0 ? [] : (knn.all(query, k, ...where.params, needed) as Array<ItemRow & { distance: number }>);
       const page = scored.slice(offset).map((row) => withScore(row, 1 - row.distance));
       if (scored.length >= needed) return page;
       if (k >= total) {
@@ -299,7 +335,9 @@ export class SqliteStore extends BaseStore {
     const wildcard = prefixPath.indexOf('*');
     const head = wildcard === -1 ? prefixPath : prefixPath.slice(0, wildcard);
     const range = head.length > 0 ? namespaceRange(head) : { sql: '1', params: [] };
-    const encoded = this.prepare(`SELECT DISTINCT i.namespace FROM store_items i WHERE ${range.sql}`).pluck().all(...range.params) as string[];
+    const encoded = this.prepare(`SELECT DISTINCT i.namespace FROM store_items i WHERE ${range.sql}`)
+      .pluck()
+      .all(...range.params) as string[];
     const unique = new Map<string, string[]>();
     for (const namespace of encoded.map(decodeNamespace)) {
       if (!conditions.every((condition) => matchesCondition(condition, namespace))) continue;
@@ -311,7 +349,9 @@ export class SqliteStore extends BaseStore {
 
   /** Writes one put; returns true when it deleted or replaced an item (whose words the text index still holds). */
   private applyPut(put: PreparedPut, now: number, vectors: ReadonlyMap<string, Float32Array>): boolean {
-    const existing = this.prepare('SELECT id FROM store_items WHERE namespace = ? AND key = ?').pluck().get(put.namespace, put.key) as number | undefined;
+    const existing = this.prepare('SELECT id FROM store_items WHERE namespace = ? AND key = ?')
+      .pluck()
+      .get(put.namespace, put.key) as number | undefined;
     if (put.value === null) {
       if (existing !== undefined) this.deleteItem(existing);
       return existing !== undefined;
@@ -319,8 +359,9 @@ export class SqliteStore extends BaseStore {
     let id: number;
     if (existing === undefined) {
       id = Number(
-        this.prepare('INSERT INTO store_items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(put.namespace, put.key, put.value, now, now)
-          .lastInsertRowid,
+        this.prepare(
+          'INSERT INTO store_items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        ).run(put.namespace, put.key, put.value, now, now).lastInsertRowid,
       );
     } else {
       id = existing;
@@ -332,7 +373,10 @@ export class SqliteStore extends BaseStore {
   }
 
   private index(id: number, texts: PreparedPut['texts'], vectors: ReadonlyMap<string, Float32Array>): void {
-    this.prepare('INSERT INTO store_items_fts (rowid, text) VALUES (?, ?)').run(id, texts.map(({ text }) => text).join('\n'));
+    this.prepare('INSERT INTO store_items_fts (rowid, text) VALUES (?, ?)').run(
+      id,
+      texts.map(({ text }) => text).join('\n'),
+    );
     if (!this.embedder || !this.embeddings) return;
     const addVector = this.prepare('INSERT INTO store_vectors (item_id, path) VALUES (?, ?)');
     const addEmbedding = this.prepare(`INSERT INTO ${this.embeddings.table} (rowid, embedding) VALUES (?, ?)`);
@@ -362,7 +406,8 @@ export class SqliteStore extends BaseStore {
     if (vectorIds.length === 0) return;
     // Another connection may have created the vector table after this store was opened without an embedder.
     const embeddings = this.embeddings ?? (this.embeddings = this.readEmbeddings());
-    if (!embeddings) throw new StoreError('store_failed', 'the LangGraph store has vectors but no vector table is recorded in meta');
+    if (!embeddings)
+      throw new StoreError('store_failed', 'the LangGraph store has vectors but no vector table is recorded in meta');
     const zero = vectorBytes(new Float32Array(embeddings.dims));
     // Older sqlite-vec releases only flag a deleted row; overwrite its vector first so no release leaves a trace of it.
     const wipe = this.prepare(`UPDATE ${embeddings.table} SET embedding = ? WHERE rowid = ?`);
@@ -389,29 +434,36 @@ export class SqliteStore extends BaseStore {
 
   /** Accepts the embedder the file was indexed with, creates the vector table on first use, refuses any other. */
   private bindEmbedder(embedder: Embedder): { table: string; dims: number } {
-    if (!Number.isInteger(embedder.dims) || embedder.dims <= 0) throw new InputError(`embedder ${embedder.id} has invalid dims ${embedder.dims}`);
-    return this.db.transaction(() => {
-      const meta = this.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-      const recordedId = meta.get(META.embedderId) as string | undefined;
-      const existing = this.readEmbeddings();
-      if (recordedId !== undefined && existing) {
-        if (recordedId !== embedder.id || existing.dims !== embedder.dims) {
-          throw new StoreError(
-            'embedder_mismatch',
-            `the LangGraph store in this database was indexed with embedder ${recordedId} (${existing.dims} dims), ` +
-              `not ${embedder.id} (${embedder.dims} dims); configure the original embedder`,
-          );
+    if (!Number.isInteger(embedder.dims) || embedder.dims <= 0)
+      throw new InputError(`embedder ${embedder.id} has invalid dims ${embedder.dims}`);
+    return this.db
+      .transaction(() => {
+        const meta = this.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+        const recordedId = meta.get(META.embedderId) as string | undefined;
+        const existing = this.readEmbeddings();
+        if (recordedId !== undefined && existing) {
+          if (recordedId !== embedder.id || existing.dims !== embedder.dims) {
+            throw new StoreError(
+              'embedder_mismatch',
+              `the LangGraph store in this database was indexed with embedder ${recordedId} (${existing.dims} dims), ` +
+                `not ${embedder.id} (${embedder.dims} dims); configure the original embedder`,
+            );
+          }
+          return existing;
         }
-        return existing;
-      }
-      const created = { table: 'store_embeddings_1', dims: embedder.dims };
-      this.db.exec(`CREATE VIRTUAL TABLE ${created.table} USING vec0 (embedding FLOAT[${created.dims}] distance_metric=cosine)`);
-      const setMeta = this.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-      setMeta.run(META.embedderId, embedder.id);
-      setMeta.run(META.dims, String(created.dims));
-      setMeta.run(META.table, created.table);
-      return created;
-    }).immediate();
+        const created = { table: 'store_embeddings_1', dims: embedder.dims };
+        this.db.exec(
+          `CREATE VIRTUAL TABLE ${created.table} USING vec0 (embedding FLOAT[${created.dims}] distance_metric=cosine)`,
+        );
+        const setMeta = this.prepare(
+          'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        );
+        setMeta.run(META.embedderId, embedder.id);
+        setMeta.run(META.dims, String(created.dims));
+        setMeta.run(META.table, created.table);
+        return created;
+      })
+      .immediate();
   }
 }
 

@@ -16,7 +16,8 @@ export const personaScope = (id: string): Scope => ({ kind: 'persona', id });
 export const globalScope: Scope = { kind: 'global' };
 
 /** A scope in words, for messages: `user ada`, `persona night-owls`, `global memory`. */
-export const describeScope = (scope: Scope): string => (scope.kind === 'global' ? 'global memory' : `${scope.kind} ${scope.id}`);
+export const describeScope = (scope: Scope): string =>
+  scope.kind === 'global' ? 'global memory' : `${scope.kind} ${scope.id}`;
 
 /** Durable knowledge kinds of semantic memory. */
 export type FactKind = 'fact' | 'preference' | 'profile';

@@ -12,8 +12,10 @@ export const MAX_FIELD = 500;
 
 export function validateScope(scope: Scope): Scope {
   if (scope.kind === 'global') return scope;
-  if (typeof scope.id !== 'string' || scope.id.trim() === '') throw new InputError(`${scope.kind} id must be a non-empty string`);
-  if (scope.id.length > MAX_SCOPE_ID) throw new InputError(`${scope.kind} id is longer than ${MAX_SCOPE_ID} characters`);
+  if (typeof scope.id !== 'string' || scope.id.trim() === '')
+    throw new InputError(`${scope.kind} id must be a non-empty string`);
+  if (scope.id.length > MAX_SCOPE_ID)
+    throw new InputError(`${scope.kind} id is longer than ${MAX_SCOPE_ID} characters`);
   // " ada" would silently be another user than "ada".
   if (scope.id !== scope.id.trim()) throw new InputError(`${scope.kind} id must not start or end with whitespace`);
   return scope;
@@ -43,7 +45,10 @@ export function parseTime(value: string): number {
 export function validateTime(value: Date | string | undefined, fallback: Date, what = 'time'): number {
   if (value === undefined) return fallback.getTime();
   const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? parseTime(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new InputError(`${what} is not a valid date: ${JSON.stringify(value)} (use ISO-8601, e.g. 2024-05-08T13:56:00Z)`);
+  if (Number.isNaN(time))
+    throw new InputError(
+      `${what} is not a valid date: ${JSON.stringify(value)} (use ISO-8601, e.g. 2024-05-08T13:56:00Z)`,
+    );
   return time;
 }
 
@@ -56,11 +61,13 @@ export function validateOptionalString(value: unknown, what: string, max = MAX_F
 
 export function validateFactKind(kind: unknown): FactKind {
   if (kind === undefined) return 'fact';
-  if (!FACT_KINDS.includes(kind as FactKind)) throw new InputError(`kind must be one of ${FACT_KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
+  if (!FACT_KINDS.includes(kind as FactKind))
+    throw new InputError(`kind must be one of ${FACT_KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
   return kind as FactKind;
 }
 
 export function validateK(k: unknown, max = 1000): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > max) throw new InputError(`k must be an integer from 1 to ${max}`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > max)
+    throw new InputError(`k must be an integer from 1 to ${max}`);
   return k;
 }

@@ -56,7 +56,12 @@ const MAX_CHANGES = 20;
 const Kind = z.enum(['fact', 'preference', 'profile']).catch('fact');
 const Change = z.discriminatedUnion('op', [
   z.object({ op: z.literal('add'), kind: Kind.default('fact'), text: z.string().trim().min(1).max(1000) }),
-  z.object({ op: z.literal('supersede'), id: z.string().min(1), kind: Kind.default('fact'), text: z.string().trim().min(1).max(1000) }),
+  z.object({
+    op: z.literal('supersede'),
+    id: z.string().min(1),
+    kind: Kind.default('fact'),
+    text: z.string().trim().min(1).max(1000),
+  }),
   // Invalidate closes the fact: it leaves current memory (recall, profile) and stays in history. The extractor has
   // no delete on purpose; deleting is the person's explicit request, through the forget tool or the CLI.
   z.object({ op: z.literal('invalidate'), id: z.string().min(1) }),

@@ -1,10 +1,16 @@
 import { InputError } from '../memory/errors.js';
 import { ratingData } from './model/data.js';
-import { trainEase, type EaseModel, EaseModel as Ease } from './model/ease.js';
-import { BLEND_FEATURES, combineBlend, trainEnsemble, type EnsembleInputs } from './model/ensemble.js';
-import { DEFAULT_USER_REGULARIZATION, FactorizationModel, trainFactorization, type ItemRating, type UserVector } from './model/factorization.js';
+import { EaseModel as Ease, type EaseModel, trainEase } from './model/ease.js';
+import { BLEND_FEATURES, combineBlend, type EnsembleInputs, trainEnsemble } from './model/ensemble.js';
+import {
+  DEFAULT_USER_REGULARIZATION,
+  FactorizationModel,
+  type ItemRating,
+  trainFactorization,
+  type UserVector,
+} from './model/factorization.js';
 import { ItemNeighbourModel } from './model/neighbours.js';
-import { fitPersonas, PersonaModel, type Demographics } from './model/personas.js';
+import { type Demographics, fitPersonas, PersonaModel } from './model/personas.js';
 import type { Rating } from './types.js';
 
 /**
@@ -115,11 +121,17 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
   const userIndex = new Map(userIds.map((id, index) => [id, index]));
   const rows = options.ratings
     .filter((rating) => itemIndex.has(rating.itemId))
-    .map((rating) => ({ user: userIndex.get(rating.userId)!, item: itemIndex.get(rating.itemId)!, stars: rating.stars, time: rating.at.getTime() }));
+    .map((rating) => ({
+      user: userIndex.get(rating.userId)!,
+      item: itemIndex.get(rating.itemId)!,
+      stars: rating.stars,
+      time: rating.at.getTime(),
+    }));
   const data = ratingData(rows, { userCount: userIds.length, itemCount: options.itemIds.length });
   const epochs = 50;
   const factorizationOptions = { ...(options.factors !== undefined ? { factors: options.factors } : {}), epochs };
-  const withBlend = rows.length >= MINIMUM_BLEND_RATINGS && options.itemIds.length <= (options.maximumBlendItems ?? 5000);
+  const withBlend =
+    rows.length >= MINIMUM_BLEND_RATINGS && options.itemIds.length <= (options.maximumBlendItems ?? 5000);
   // With a blend the factorization is trained twice (on 90% to fit the blend weights, then on everything).
   const total = (withBlend ? 2 * epochs : epochs) + 2;
   let factorization: FactorizationModel;
@@ -128,7 +140,15 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
     let round = 0;
     // Exactly the benchmark's rating model (src/bench/movielens.ts): the same trainer with the same defaults.
     const ensemble = trainEnsemble(data, {
-      factorization: { ...factorizationOptions, onEpoch: (done) => options.onProgress?.({ done: round * epochs + done, total, phase: round === 0 ? 'blend weights' : 'factorization' }) },
+      factorization: {
+        ...factorizationOptions,
+        onEpoch: (done) =>
+          options.onProgress?.({
+            done: round * epochs + done,
+            total,
+            phase: round === 0 ? 'blend weights' : 'factorization',
+          }),
+      },
       onProgress: (done) => (round = done),
     });
     factorization = ensemble.factorization;
@@ -144,7 +164,11 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
     demographics: userIds.map((id) => options.demographics?.get(id)),
   });
   options.onProgress?.({ done: total - 1, total, phase: 'personas' });
-  const byUser = { offsets: new Int32Array(userIds.length + 1), columns: new Int32Array(rows.length), values: new Float32Array(rows.length) };
+  const byUser = {
+    offsets: new Int32Array(userIds.length + 1),
+    columns: new Int32Array(rows.length),
+    values: new Float32Array(rows.length),
+  };
   const sorted = [...rows].sort((a, b) => a.user - b.user);
   sorted.forEach((row, index) => {
     byUser.columns[index] = row.item;
@@ -152,7 +176,8 @@ export function trainBundle(options: TrainBundleOptions): ModelBundle {
     byUser.offsets[row.user + 1]!++;
   });
   for (let user = 0; user < userIds.length; user++) byUser.offsets[user + 1]! += byUser.offsets[user]!;
-  const ease = options.itemIds.length <= (options.maximumEaseItems ?? 5000) ? trainEase(byUser, options.itemIds.length) : null;
+  const ease =
+    options.itemIds.length <= (options.maximumEaseItems ?? 5000) ? trainEase(byUser, options.itemIds.length) : null;
   options.onProgress?.({ done: total, total, phase: 'item-item' });
   return { userIds, itemIds: options.itemIds, factorization, personas, ease, blend };
 }
@@ -212,7 +237,15 @@ export function serializeBundle(bundle: ModelBundle): Buffer {
     personaMean: personas.mean,
     demographicLikelihood: personas.demographicLikelihood,
     // JSON keeps doubles exactly.
-    ...(bundle.blend ? { blend: { mean: bundle.blend.neighbours.biases.mean, neighbours: bundle.blend.neighbours.neighbours, weights: Array.from(bundle.blend.weights) } } : {}),
+    ...(bundle.blend
+      ? {
+          blend: {
+            mean: bundle.blend.neighbours.biases.mean,
+            neighbours: bundle.blend.neighbours.neighbours,
+            weights: Array.from(bundle.blend.weights),
+          },
+        }
+      : {}),
     arrays: layout,
   };
   const headerBytes = Buffer.from(JSON.stringify(header));
@@ -230,14 +263,19 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
   const headerLength = bytes.readUInt32LE(0);
   const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString()) as Header;
   if (header.format !== BUNDLE_FORMAT) {
-    throw new InputError(`the stored model was made by ${header.format === undefined ? 'an older' : 'another'} version of mnemo (model format ${header.format ?? 1}, this one reads ${BUNDLE_FORMAT}): run mnemo train again`, { code: 'invalid_input' });
+    throw new InputError(
+      `the stored model was made by ${header.format === undefined ? 'an older' : 'another'} version of mnemo (model format ${header.format ?? 1}, this one reads ${BUNDLE_FORMAT}): run mnemo train again`,
+      { code: 'invalid_input' },
+    );
   }
   const padded = Math.ceil((headerLength + 4) / 4) * 4;
   const copy = new Uint8Array(bytes.subarray(padded)).buffer;
   const read = (name: string): Float32Array | Int32Array | null => {
     const entry = header.arrays[name];
     if (!entry) return null;
-    return entry.type === 'i32' ? new Int32Array(copy, entry.offset, entry.length) : new Float32Array(copy, entry.offset, entry.length);
+    return entry.type === 'i32'
+      ? new Int32Array(copy, entry.offset, entry.length)
+      : new Float32Array(copy, entry.offset, entry.length);
   };
   const f32 = (name: string): Float32Array => read(name) as Float32Array;
   const noUsers = new Float32Array(0);
@@ -265,10 +303,21 @@ export function deserializeBundle(bytes: Buffer): ModelBundle {
   const easeWeights = read('ease') as Float32Array | null;
   const blend: RatingBlend | null = header.blend
     ? {
-        neighbours: new ItemNeighbourModel({ mean: header.blend.mean, userBias: noUsers, itemBias: f32('blendItemBias') }, f32('similarities'), header.blend.neighbours),
+        neighbours: new ItemNeighbourModel(
+          { mean: header.blend.mean, userBias: noUsers, itemBias: f32('blendItemBias') },
+          f32('similarities'),
+          header.blend.neighbours,
+        ),
         weights: Float64Array.from(header.blend.weights),
         itemSupport: read('itemSupport') as Int32Array,
       }
     : null;
-  return { userIds: [], itemIds: header.itemIds, factorization, personas, ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null, blend };
+  return {
+    userIds: [],
+    itemIds: header.itemIds,
+    factorization,
+    personas,
+    ease: easeWeights ? new Ease(header.itemIds.length, easeWeights) : null,
+    blend,
+  };
 }

@@ -5,7 +5,9 @@ import type { Item } from './types.js';
 class LineProblem extends Error {}
 
 /** One CSV record and the line it starts on; `problem` when it cannot be split into fields. */
-type CsvRecord = { readonly line: number; readonly fields: string[]; readonly blank: boolean } | { readonly line: number; readonly problem: string };
+type CsvRecord =
+  | { readonly line: number; readonly fields: string[]; readonly blank: boolean }
+  | { readonly line: number; readonly problem: string };
 
 /**
  * Splits CSV text into records (RFC 4180): quoted fields may hold commas, doubled quotes ("a ""b""") and line
@@ -57,16 +59,19 @@ interface Row {
 
 function csvRows(text: string, name: string): Row[] {
   const [first, ...records] = csvRecords(text);
-  if (!first || 'problem' in first) throw new InputError(`${name}: line 1: ${first?.problem ?? 'no header'}`, { code: 'invalid_input' });
+  if (!first || 'problem' in first)
+    throw new InputError(`${name}: line 1: ${first?.problem ?? 'no header'}`, { code: 'invalid_input' });
   const header = first.fields.map((column) => column.trim().toLowerCase());
-  if (!header.includes('id') || !header.includes('title')) throw new InputError(`${name}: line 1: the CSV header must name at least id and title`, { code: 'invalid_input' });
+  if (!header.includes('id') || !header.includes('title'))
+    throw new InputError(`${name}: line 1: the CSV header must name at least id and title`, { code: 'invalid_input' });
   return records
     .filter((record) => 'problem' in record || !record.blank)
     .map((record) => ({
       line: record.line,
       read: () => {
         if ('problem' in record) throw new LineProblem(record.problem);
-        if (record.fields.length !== header.length) throw new LineProblem(`${record.fields.length} fields, the header has ${header.length}`);
+        if (record.fields.length !== header.length)
+          throw new LineProblem(`${record.fields.length} fields, the header has ${header.length}`);
         return Object.fromEntries(header.map((column, position) => [column, record.fields[position]]));
       },
     }));
@@ -84,10 +89,21 @@ function toItem(raw: Record<string, unknown>): Item {
   const title = typeof raw.title === 'string' ? raw.title.trim() : '';
   if (!id) throw new LineProblem('"id" is required');
   if (!title) throw new LineProblem('"title" is required');
-  const tags = Array.isArray(raw.tags) ? raw.tags.map(String) : typeof raw.tags === 'string' && raw.tags.trim() ? raw.tags.split('|').map((tag) => tag.trim()).filter(Boolean) : [];
+  const tags = Array.isArray(raw.tags)
+    ? raw.tags.map(String)
+    : typeof raw.tags === 'string' && raw.tags.trim()
+      ? raw.tags
+          .split('|')
+          .map((tag) => tag.trim())
+          .filter(Boolean)
+      : [];
   const yearText = raw.year === undefined || raw.year === null || raw.year === '' ? null : Number(raw.year);
-  if (yearText !== null && !Number.isInteger(yearText)) throw new LineProblem(`"year" must be a whole number, not ${JSON.stringify(raw.year)}`);
-  const metadata = raw.metadata && typeof raw.metadata === 'object' && !Array.isArray(raw.metadata) ? (raw.metadata as Record<string, unknown>) : {};
+  if (yearText !== null && !Number.isInteger(yearText))
+    throw new LineProblem(`"year" must be a whole number, not ${JSON.stringify(raw.year)}`);
+  const metadata =
+    raw.metadata && typeof raw.metadata === 'object' && !Array.isArray(raw.metadata)
+      ? (raw.metadata as Record<string, unknown>)
+      : {};
   const description = typeof raw.description === 'string' && raw.description.trim() ? raw.description : null;
   return { id, title, description, tags, year: yearText, metadata };
 }

@@ -1,4 +1,4 @@
-import { tokenize, type Token } from '../memory/text/nlp.js';
+import { type Token, tokenize } from '../memory/text/nlp.js';
 
 /** What one memory says about the user's taste: things to avoid (hard) or things they like (soft). */
 export interface TastePreference {
@@ -30,16 +30,36 @@ const COMPOUND_GENRES = new Set(['scifi', 'filmnoir']);
 
 // Words that name no kind of film on their own ("I like movies", "a big fan"); they still count inside a longer
 // name ("horror movies", "TV movie").
-const GENERIC_WORDS = new Set(['movie', 'film', 'flick', 'thing', 'stuff', 'one', 'genre', 'kind', 'type', 'user', 'big', 'huge', 'real', 'total']);
+const GENERIC_WORDS = new Set([
+  'movie',
+  'film',
+  'flick',
+  'thing',
+  'stuff',
+  'one',
+  'genre',
+  'kind',
+  'type',
+  'user',
+  'big',
+  'huge',
+  'real',
+  'total',
+]);
 
-const singular = (word: string): string => (word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word);
+const singular = (word: string): string =>
+  word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
 
 /**
  * The key a tag or statement word is matched by: case, accents, hyphens and spaces folded, singular, common genre
  * spellings merged. `matchKey('Sci-Fi') === matchKey('science fiction') === 'scifi'`.
  */
 export function matchKey(text: string): string {
-  const folded = text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  const folded = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
   const key = singular(folded);
   return GENRE_ALIASES.get(key) ?? key;
 }
@@ -60,7 +80,21 @@ type Cue = 'like' | 'avoid' | 'reject';
 
 const LIKE_WORDS = new Set(['love', 'like', 'enjoy', 'adore', 'prefer', 'fancy', 'favourite', 'favorite', 'fan']);
 const AVOID_WORDS = new Set(['hate', 'dislike', 'detest', 'loathe', 'avoid', 'despise', 'abhor', 'refuse']);
-const REJECT_WHEN_NEGATED = new Set(['stand', 'bear', 'tolerate', 'watch', 'see', 'want', 'show', 'recommend', 'suggest', 'give', 'play', 'need', 'do']);
+const REJECT_WHEN_NEGATED = new Set([
+  'stand',
+  'bear',
+  'tolerate',
+  'watch',
+  'see',
+  'want',
+  'show',
+  'recommend',
+  'suggest',
+  'give',
+  'play',
+  'need',
+  'do',
+]);
 const NEGATIONS = new Set(['not', 'never', 'neither', 'hardly']);
 /**
  * Negations that, with no verb, avoid the name right after them ("No horror please", "nothing scary"), and nothing
@@ -165,7 +199,10 @@ const newClause = (start: Partial<Clause> = {}): Clause => ({
 const cueForms = (token: Token): string[] => [token.lemma, token.normal, singular(token.normal)];
 
 const isName = (token: Token): boolean =>
-  token.type === 'word' && !token.stop && !token.normal.includes("'") && ['NOUN', 'PROPN', 'ADJ', 'X'].includes(token.pos);
+  token.type === 'word' &&
+  !token.stop &&
+  !token.normal.includes("'") &&
+  ['NOUN', 'PROPN', 'ADJ', 'X'].includes(token.pos);
 
 function phraseAt(tokens: readonly Token[], index: number): (typeof PHRASES)[number] | undefined {
   return PHRASES.find((phrase) =>
@@ -186,7 +223,15 @@ function cueOf(tokens: readonly Token[], index: number, clause: Clause): Cue | n
   if (token.normal === 'into') {
     // "I'm (not) into westerns", not "ran into".
     const before = tokens[index - 1];
-    if (before && (before.lemma === 'be' || before.normal.endsWith("'m") || before.normal === 'im' || NEGATIONS.has(before.normal) || before.pos === 'ADV')) return 'like';
+    if (
+      before &&
+      (before.lemma === 'be' ||
+        before.normal.endsWith("'m") ||
+        before.normal === 'im' ||
+        NEGATIONS.has(before.normal) ||
+        before.pos === 'ADV')
+    )
+      return 'like';
   }
   if (clause.negated && !clause.occasion && REJECT_WHEN_NEGATED.has(token.lemma)) {
     // "don't do horror", not the auxiliary of "don't like".
@@ -227,7 +272,8 @@ function clausesOf(tokens: readonly Token[]): Clause[] {
     refusalPending = null;
     const phrase = phraseAt(tokens, index);
     if (phrase) {
-      if (phrase.role === 'exception' || phrase.role === 'exclusion') close({ exception: true, excluding: phrase.role === 'exclusion' });
+      if (phrase.role === 'exception' || phrase.role === 'exclusion')
+        close({ exception: true, excluding: phrase.role === 'exclusion' });
       else if (phrase.role === 'refusal') negate(true);
       else if (phrase.role !== 'idiom') clause.cue ??= phrase.role;
       index += phrase.words.length - 1;
@@ -295,8 +341,11 @@ function keysOf(names: readonly Word[][]): string[] {
     for (let start = 0; start < run.length; start++) {
       for (let end = start + 1; end <= Math.min(run.length, start + 3); end++) {
         const words = run.slice(start, end);
-        const spanKeys = [words.map((word) => word.lemma).join(''), words.map((word) => word.normal).join('')].map(matchKey);
-        if (words.length > 1 && spanKeys.some((key) => COMPOUND_GENRES.has(key))) words.forEach((word) => inCompound.add(word));
+        const spanKeys = [words.map((word) => word.lemma).join(''), words.map((word) => word.normal).join('')].map(
+          matchKey,
+        );
+        if (words.length > 1 && spanKeys.some((key) => COMPOUND_GENRES.has(key)))
+          words.forEach((word) => inCompound.add(word));
         spans.push({ words, keys: spanKeys });
       }
     }
@@ -347,8 +396,10 @@ export function readPreferences(memories: ReadonlyArray<{ id: string; text: stri
       // "no horror, thrillers or gore": a clause that only refuses is an avoid the next one may continue.
       if (refused.length > 0 && terms.length === 0) polarity = 'avoid';
       const avoided = [...new Set([...refused, ...(polarity === 'avoid' ? terms : [])])];
-      if (avoided.length > 0) preferences.push({ polarity: 'avoid', terms: avoided, memoryId: memory.id, text: memory.text });
-      if (polarity === 'like' && terms.length > 0) preferences.push({ polarity, terms, memoryId: memory.id, text: memory.text });
+      if (avoided.length > 0)
+        preferences.push({ polarity: 'avoid', terms: avoided, memoryId: memory.id, text: memory.text });
+      if (polarity === 'like' && terms.length > 0)
+        preferences.push({ polarity, terms, memoryId: memory.id, text: memory.text });
       topic = !polarity && (!clause.verb || clause.past) ? terms : [];
       if (clause.cue || clause.names.length > 0 || clause.past) before = polarity;
     }
@@ -366,7 +417,13 @@ export function matchingLikes(tags: readonly string[], preferences: readonly Tas
   return matching(tags, preferences, 'like');
 }
 
-function matching(tags: readonly string[], preferences: readonly TastePreference[], polarity: Polarity): TastePreference[] {
+function matching(
+  tags: readonly string[],
+  preferences: readonly TastePreference[],
+  polarity: Polarity,
+): TastePreference[] {
   const keys = new Set(tags.flatMap(tagKeys));
-  return preferences.filter((preference) => preference.polarity === polarity && preference.terms.some((term) => keys.has(term)));
+  return preferences.filter(
+    (preference) => preference.polarity === polarity && preference.terms.some((term) => keys.has(term)),
+  );
 }

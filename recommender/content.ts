@@ -12,7 +12,9 @@ const CONTENT_NEIGHBOURS = 20;
 export function contentPrediction(
   context: { ratings: readonly Rating[]; embeddings: ReadonlyMap<string, Float32Array> },
   itemId: string,
-): { predicted: number; evidence: number; neighbours: Array<{ itemId: string; stars: number; similarity: number }> } | undefined {
+):
+  | { predicted: number; evidence: number; neighbours: Array<{ itemId: string; stars: number; similarity: number }> }
+  | undefined {
   const target = context.embeddings.get(itemId);
   if (!target || context.ratings.length === 0) return undefined;
   const mean = context.ratings.reduce((sum, rating) => sum + rating.stars, 0) / context.ratings.length;
@@ -24,7 +26,10 @@ export function contentPrediction(
       for (let i = 0; i < vector.length; i++) dot += vector[i]! * target[i]!;
       return { itemId: rating.itemId, stars: rating.stars, similarity: dot };
     })
-    .filter((entry): entry is { itemId: string; stars: number; similarity: number } => entry !== undefined && entry.similarity > 0)
+    .filter(
+      (entry): entry is { itemId: string; stars: number; similarity: number } =>
+        entry !== undefined && entry.similarity > 0,
+    )
     .sort((a, b) => b.similarity - a.similarity)
     .slice(0, CONTENT_NEIGHBOURS);
   const mass = neighbours.reduce((sum, entry) => sum + entry.similarity, 0);

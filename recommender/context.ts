@@ -1,7 +1,7 @@
 import type { Embedder } from '../memory/embedders/types.js';
-import { userScope, type Memory, type MemoryKind, type Scope, type UserScope } from '../memory/types.js';
-import { blendUser, type BlendUser, type ModelBundle } from './bundle.js';
-import { matchingLikes, readPreferences, violations, type TastePreference } from './constraints.js';
+import { type Memory, type MemoryKind, type Scope, type UserScope, userScope } from '../memory/types.js';
+import { type BlendUser, blendUser, type ModelBundle } from './bundle.js';
+import { matchingLikes, readPreferences, type TastePreference, violations } from './constraints.js';
 import { backoffWeight } from './model/coldstart.js';
 import type { ItemRating, UserVector } from './model/factorization.js';
 import type { StatedTaste } from './model/personas.js';
@@ -78,12 +78,21 @@ export interface ContextSources {
  * Stated likes and dislikes as placement evidence: each preference that matches catalog tags counts as one rating
  * (5 stars for a like, 1 for a dislike) of the typical item carrying them.
  */
-function statedTastes(storage: RecommenderStorage, model: LoadedModel, preferences: readonly TastePreference[]): StatedTaste[] {
+function statedTastes(
+  storage: RecommenderStorage,
+  model: LoadedModel,
+  preferences: readonly TastePreference[],
+): StatedTaste[] {
   if (preferences.length === 0) return [];
   const items = storage.items().filter((item) => model.itemIndex.has(item.id));
   return preferences.map((preference) => {
     const matches = preference.polarity === 'like' ? matchingLikes : violations;
-    return { items: items.filter((item) => matches(item.tags, [preference]).length > 0).map((item) => model.itemIndex.get(item.id)!), stars: preference.polarity === 'like' ? 5 : 1 };
+    return {
+      items: items
+        .filter((item) => matches(item.tags, [preference]).length > 0)
+        .map((item) => model.itemIndex.get(item.id)!),
+      stars: preference.polarity === 'like' ? 5 : 1,
+    };
   });
 }
 
@@ -93,7 +102,9 @@ export function readUserContext(sources: ContextSources, userId: string): UserCo
   const memories = memory?.list(userScope(userId), { kinds: ['preference', 'fact', 'profile'] }) ?? [];
   const preferences = readPreferences(memories.map((entry) => ({ id: entry.id, text: entry.text })));
   const known = model ? ratings.filter((rating) => model.itemIndex.has(rating.itemId)) : [];
-  const itemRatings = model ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars })) : [];
+  const itemRatings = model
+    ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }))
+    : [];
   const demographics = storage.demographicsOf(userId);
   // The user's latest ratings count at once: the model is folded in on them, never looked up stale.
   const vector = model?.bundle.factorization.foldIn(itemRatings);
@@ -104,8 +115,12 @@ export function readUserContext(sources: ContextSources, userId: string): UserCo
   const placed = memory?.personaOf?.(userScope(userId));
   const handPersona = placed?.assignedBy === 'hand' ? placed.persona : undefined;
   // A hand placement in one of the trained personas is the persona the backoff predicts from.
-  const handIndex = model && handPersona !== undefined ? personaIndex(handPersona, model.bundle.personas.count) : undefined;
-  const personaWeights = handIndex === undefined ? automaticWeights : Float64Array.from({ length: model!.bundle.personas.count }, (_, index) => (index === handIndex ? 1 : 0));
+  const handIndex =
+    model && handPersona !== undefined ? personaIndex(handPersona, model.bundle.personas.count) : undefined;
+  const personaWeights =
+    handIndex === undefined
+      ? automaticWeights
+      : Float64Array.from({ length: model!.bundle.personas.count }, (_, index) => (index === handIndex ? 1 : 0));
   const likelihood = model?.bundle.personas.demographicLikelihood ?? {};
   const informed =
     handIndex !== undefined ||

@@ -28,7 +28,8 @@ const FEW = `fewer than ${MINIMUM_AGGREGATE}`;
 
 /** Popularity among everyone, said only as a count of at least {@link MINIMUM_AGGREGATE} people. */
 function popularReason(everyone: Popularity, anyRatings: boolean): Why {
-  if (everyone.raters >= MINIMUM_AGGREGATE) return { kind: 'popular', text: `popular: ${everyone.raters} of ${everyone.people} people rated it` };
+  if (everyone.raters >= MINIMUM_AGGREGATE)
+    return { kind: 'popular', text: `popular: ${everyone.raters} of ${everyone.people} people rated it` };
   if (everyone.raters > 0) return { kind: 'popular', text: `rated, though by ${FEW} people so far` };
   return { kind: 'unrated', text: anyRatings ? 'nobody has rated it yet' : 'nobody has rated anything yet' };
 }
@@ -36,12 +37,23 @@ function popularReason(everyone: Popularity, anyRatings: boolean): Why {
 /** Popularity within the user's persona; everyone's when the persona rests on nothing about the user. */
 function personaReason(context: UserContext, item: RankedItem): Why {
   const personas = context.model?.bundle.personas;
-  if (!personas || !context.personaWeights || !context.informed || item.index === undefined) return popularReason(item.everyone, item.everyone.people > 0);
+  if (!personas || !context.personaWeights || !context.informed || item.index === undefined)
+    return popularReason(item.everyone, item.everyone.people > 0);
   const persona = strongest(context.personaWeights);
   const raters = personas.itemCounts[persona * personas.itemCount + item.index]!;
   const name = personaName(persona);
-  if (raters >= MINIMUM_AGGREGATE) return { kind: 'persona', persona: name, text: `popular with people like you (${name}): ${raters} of its ${personas.sizes[persona]} members rated it` };
-  if (raters > 0) return { kind: 'persona', persona: name, text: `rated by people like you (${name}), though by ${FEW} of them so far` };
+  if (raters >= MINIMUM_AGGREGATE)
+    return {
+      kind: 'persona',
+      persona: name,
+      text: `popular with people like you (${name}): ${raters} of its ${personas.sizes[persona]} members rated it`,
+    };
+  if (raters > 0)
+    return {
+      kind: 'persona',
+      persona: name,
+      text: `rated by people like you (${name}), though by ${FEW} of them so far`,
+    };
   return popularReason(item.everyone, true);
 }
 
@@ -54,7 +66,10 @@ function userReasons(context: UserContext, index: number): Why[] {
   if (!ease) return [{ kind: 'together', text: 'close to what you rated (by the factor model)' }];
   const weights = recencyWeights(context.known.map((rating) => rating.at.getTime()));
   const named = ease
-    .contributions(context.itemRatings.map((rating) => rating.item), index)
+    .contributions(
+      context.itemRatings.map((rating) => rating.item),
+      index,
+    )
     .map((entry, position) => ({ position, weight: entry.weight * weights[position]! }))
     .filter((entry) => entry.weight > 0 && context.itemRatings[entry.position]!.stars >= 4)
     .sort((a, b) => b.weight - a.weight)
@@ -62,9 +77,17 @@ function userReasons(context: UserContext, index: number): Why[] {
     .map(({ position }): Why => {
       const rating = context.known[position]!;
       const title = context.titles.get(rating.itemId) ?? rating.itemId;
-      return { kind: 'rating', itemId: rating.itemId, title, stars: rating.stars, text: `you rated "${title}" ${rating.stars}/5, and people who rated it often rated this too` };
+      return {
+        kind: 'rating',
+        itemId: rating.itemId,
+        title,
+        stars: rating.stars,
+        text: `you rated "${title}" ${rating.stars}/5, and people who rated it often rated this too`,
+      };
     });
-  return named.length > 0 ? named : [{ kind: 'together', text: 'people who rated what you rated often rated this too' }];
+  return named.length > 0
+    ? named
+    : [{ kind: 'together', text: 'people who rated what you rated often rated this too' }];
 }
 
 /**
@@ -74,15 +97,19 @@ function userReasons(context: UserContext, index: number): Why[] {
  */
 export function rankingReasons(context: UserContext, item: RankedItem): Why[] {
   const index = item.index;
-  const parts: Array<{ value: number; reasons: () => Why[] }> = [{ value: item.persona, reasons: () => [personaReason(context, item)] }];
+  const parts: Array<{ value: number; reasons: () => Why[] }> = [
+    { value: item.persona, reasons: () => [personaReason(context, item)] },
+  ];
   // Without ratings the user part is 0 everywhere and is no reason.
-  if (index !== undefined && context.model && context.itemRatings.length > 0) parts.push({ value: item.user, reasons: () => userReasons(context, index) });
+  if (index !== undefined && context.model && context.itemRatings.length > 0)
+    parts.push({ value: item.user, reasons: () => userReasons(context, index) });
   parts.sort((a, b) => b.value - a.value);
   const total = parts.reduce((sum, part) => sum + Math.max(0, part.value), 0);
   const why: Why[] = parts[0]!.reasons();
   const second = parts[1];
   if (second && second.value > 0 && second.value >= 0.25 * total) why.push(...second.reasons());
-  for (const said of item.likes) why.push({ kind: 'memory', memoryId: said.memoryId, text: `you said: "${said.text}"` });
+  for (const said of item.likes)
+    why.push({ kind: 'memory', memoryId: said.memoryId, text: `you said: "${said.text}"` });
   return why;
 }
 
@@ -107,13 +134,24 @@ export function ratingReasons(context: UserContext, index: number, direction: 1 
     return dot / (Math.sqrt(a * b) || 1);
   };
   return context.itemRatings
-    .map((rating, position) => ({ rating, position, similarity: similarity(rating.item), weight: similarity(rating.item) * (rating.stars - 3) * direction }))
+    .map((rating, position) => ({
+      rating,
+      position,
+      similarity: similarity(rating.item),
+      weight: similarity(rating.item) * (rating.stars - 3) * direction,
+    }))
     .filter((entry) => entry.similarity > 0 && entry.weight > 0 && entry.rating.item !== index)
     .sort((a, b) => b.weight - a.weight)
     .slice(0, 2)
     .map(({ rating, position }) => {
       const itemId = context.known[position]!.itemId;
       const title = context.titles.get(itemId) ?? itemId;
-      return { kind: 'rating' as const, itemId, title, stars: rating.stars, text: `you rated "${title}" ${rating.stars}/5` };
+      return {
+        kind: 'rating' as const,
+        itemId,
+        title,
+        stars: rating.stars,
+        text: `you rated "${title}" ${rating.stars}/5`,
+      };
     });
 }

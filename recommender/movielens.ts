@@ -6,7 +6,17 @@ import type { Item, Rating } from './types.js';
 
 /** The age bands MovieLens' own documentation groups users by. */
 function ageBand(age: number): string {
-  return age < 18 ? 'under 18' : age < 25 ? '18-24' : age < 35 ? '25-34' : age < 45 ? '35-44' : age < 56 ? '45-55' : '56+';
+  return age < 18
+    ? 'under 18'
+    : age < 25
+      ? '18-24'
+      : age < 35
+        ? '25-34'
+        : age < 45
+          ? '35-44'
+          : age < 56
+            ? '45-55'
+            : '56+';
 }
 
 export function movielensDemographics(users: readonly MovielensUser[]): Demographics[] {
@@ -18,7 +28,11 @@ export function movielensDemographics(users: readonly MovielensUser[]): Demograp
  * users "ml<user id>" with age band, gender and occupation, and `ratings` (all of u.data unless given, e.g. a fold's
  * training part).
  */
-export function storeMovielens(storage: RecommenderStorage, movielens: MovielensData, ratings: RatingData = movielens.ratings): { items: number; ratings: number; users: number } {
+export function storeMovielens(
+  storage: RecommenderStorage,
+  movielens: MovielensData,
+  ratings: RatingData = movielens.ratings,
+): { items: number; ratings: number; users: number } {
   const items: Item[] = movielens.items.map((item) => ({
     id: `ml${item.id}`,
     title: item.title,
@@ -38,7 +52,9 @@ export function storeMovielens(storage: RecommenderStorage, movielens: Movielens
   storage.db.transaction(() => {
     storage.upsertItems(items);
     storage.addRatings(rows);
-    storage.setDemographics(movielens.users.map((user, index) => ({ userId: `ml${user.id}`, demographics: { ...demographics[index]! } })));
+    storage.setDemographics(
+      movielens.users.map((user, index) => ({ userId: `ml${user.id}`, demographics: { ...demographics[index]! } })),
+    );
   })();
   return { items: items.length, ratings: rows.length, users: movielens.users.length };
 }

@@ -55,7 +55,9 @@ export function rankCatalog(storage: RecommenderStorage, context: UserContext, i
       return { raters: index === undefined ? 0 : personas.raters(index), people };
     };
   } else {
-    const rows = storage.db.prepare('SELECT item_id, count(*) AS count FROM rec_ratings GROUP BY item_id').all() as Array<{ item_id: string; count: number }>;
+    const rows = storage.db
+      .prepare('SELECT item_id, count(*) AS count FROM rec_ratings GROUP BY item_id')
+      .all() as Array<{ item_id: string; count: number }>;
     const counts = new Map(rows.map((row) => [row.item_id, row.count]));
     const people = storage.db.prepare('SELECT count(DISTINCT user_id) FROM rec_ratings').pluck().get() as number;
     items.forEach((item, position) => (persona[position] = (counts.get(item.id) ?? 0) / Math.max(1, people)));
@@ -69,7 +71,12 @@ export function rankCatalog(storage: RecommenderStorage, context: UserContext, i
     bottom = Math.min(bottom, value);
     return value;
   });
-  const likes = items.map((item) => (context.preferences.length === 0 ? [] : matchingLikes(item.tags, context.preferences)));
-  const scores = Float64Array.from(raw, (value, position) => (top > bottom ? (value - bottom) / (top - bottom) : 0) + LIKE_BOOST * likes[position]!.length);
+  const likes = items.map((item) =>
+    context.preferences.length === 0 ? [] : matchingLikes(item.tags, context.preferences),
+  );
+  const scores = Float64Array.from(
+    raw,
+    (value, position) => (top > bottom ? (value - bottom) / (top - bottom) : 0) + LIKE_BOOST * likes[position]!.length,
+  );
   return { scores, user, persona, likes, everyone };
 }

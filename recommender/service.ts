@@ -6,14 +6,31 @@ import { validateScope } from '../memory/validate.js';
 import { blendedPrediction, deserializeBundle, serializeBundle, trainBundle } from './bundle.js';
 import { matchingLikes, violations } from './constraints.js';
 import { CONTENT_WEIGHT, contentPrediction } from './content.js';
-import { personaIndex, personaName, readUserContext, strongest, type LoadedModel, type RecommenderMemory, type UserContext } from './context.js';
+import {
+  type LoadedModel,
+  personaIndex,
+  personaName,
+  type RecommenderMemory,
+  readUserContext,
+  strongest,
+  type UserContext,
+} from './context.js';
 import { rankingReasons, ratingReasons } from './explain.js';
 import { clampStars } from './model/data.js';
 import { MINIMUM_AGGREGATE } from './model/privacy.js';
 import { rankCatalog } from './rank.js';
 import { RecommenderStorage } from './storage.js';
 import { foldText, rankTitles } from './titles.js';
-import type { Item, Prediction, Rating, RatingSource, Recommendation, RecommendOptions, Recommender, Why } from './types.js';
+import type {
+  Item,
+  Prediction,
+  Rating,
+  RatingSource,
+  Recommendation,
+  Recommender,
+  RecommendOptions,
+  Why,
+} from './types.js';
 
 /** Ranking lift per word of a `query` an item's title, tags or description contain. */
 export const QUERY_BOOST = 0.5;
@@ -111,26 +128,48 @@ export class RecommenderService implements Recommender {
     const { ranked, tied } = rankTitles(query, this.storage.items());
     if (ranked.length === 0) throw new InputError(`no catalog item matches "${query}"`, { code: 'not_found' });
     if (tied > 1) {
-      const list = ranked.slice(0, Math.min(tied, 8)).map((item) => `${item.id} "${item.title}"`).join(', ');
+      const list = ranked
+        .slice(0, Math.min(tied, 8))
+        .map((item) => `${item.id} "${item.title}"`)
+        .join(', ');
       throw new InputError(`"${query}" is ambiguous: ${list}${tied > 8 ? ', ...' : ''}; use the id`);
     }
     return ranked[0]!;
   }
 
-  async rate(userId: string, item: string, stars: number, options: { source?: RatingSource; at?: Date } = {}): Promise<Rating> {
+  async rate(
+    userId: string,
+    item: string,
+    stars: number,
+    options: { source?: RatingSource; at?: Date } = {},
+  ): Promise<Rating> {
     validUser(userId);
-    if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw new InputError(`stars must be a whole number from 1 to 5, not ${stars}`);
+    if (!Number.isInteger(stars) || stars < 1 || stars > 5)
+      throw new InputError(`stars must be a whole number from 1 to 5, not ${stars}`);
     const resolved = this.resolveItem(item);
-    const rating: Rating = { userId, itemId: resolved.id, stars, at: options.at ?? this.now(), source: options.source ?? 'explicit' };
+    const rating: Rating = {
+      userId,
+      itemId: resolved.id,
+      stars,
+      at: options.at ?? this.now(),
+      source: options.source ?? 'explicit',
+    };
     this.storage.addRatings([rating]);
     return rating;
   }
 
   /** Trains the collaborative model, personas and item-item model on every stored rating and keeps them. */
-  train(options: { onProgress?: (progress: { done: number; total: number; phase: string }) => void; factors?: number; personas?: number } = {}): { users: number; items: number; ratings: number } {
+  train(
+    options: {
+      onProgress?: (progress: { done: number; total: number; phase: string }) => void;
+      factors?: number;
+      personas?: number;
+    } = {},
+  ): { users: number; items: number; ratings: number } {
     const items = this.storage.items();
     const ratings = this.storage.allRatings();
-    if (ratings.length === 0) throw new InputError('there are no ratings to train on (mnemo rate, or mnemo import movielens)');
+    if (ratings.length === 0)
+      throw new InputError('there are no ratings to train on (mnemo rate, or mnemo import movielens)');
     const bundle = trainBundle({
       itemIds: items.map((item) => item.id),
       ratings,
@@ -139,7 +178,11 @@ export class RecommenderService implements Recommender {
       ...(options.personas !== undefined ? { personas: options.personas } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    this.storage.saveModel(serializeBundle(bundle), { users: bundle.userIds.length, items: items.length, ratings: ratings.length });
+    this.storage.saveModel(serializeBundle(bundle), {
+      users: bundle.userIds.length,
+      items: items.length,
+      ratings: ratings.length,
+    });
     this.cached = undefined;
     // Placing every user needs only their ratings and demographics, read once, not a whole prediction context each.
     const model = this.model()!;
@@ -147,7 +190,11 @@ export class RecommenderService implements Recommender {
     for (const userId of bundle.userIds) {
       const itemRatings = this.storage
         .ratingsOf(userId)
-        .flatMap((rating) => (model.itemIndex.has(rating.itemId) ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }] : []));
+        .flatMap((rating) =>
+          model.itemIndex.has(rating.itemId)
+            ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }]
+            : [],
+        );
       this.placeInPersona(userId, model.bundle.personas.assign(itemRatings, demographics.get(userId)));
     }
     return { users: bundle.userIds.length, items: items.length, ratings: ratings.length };
@@ -162,19 +209,31 @@ export class RecommenderService implements Recommender {
 
   async recommend(userId: string, options: RecommendOptions = {}): Promise<Recommendation[]> {
     const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new InputError(`k must be a whole number from 1 to 1000, not ${k}`);
+    if (!Number.isInteger(k) || k < 1 || k > 1000)
+      throw new InputError(`k must be a whole number from 1 to 1000, not ${k}`);
     const context = this.userContext(validUser(userId));
     const items = this.storage.items();
-    if (items.length === 0) throw new InputError('the catalog is empty: import items first (mnemo catalog import FILE)', { code: 'not_found' });
+    if (items.length === 0)
+      throw new InputError('the catalog is empty: import items first (mnemo catalog import FILE)', {
+        code: 'not_found',
+      });
     options.signal?.throwIfAborted();
     const ranking = rankCatalog(this.storage, context, items);
     const rated = new Set(context.ratings.map((rating) => rating.itemId));
-    const queryWords = options.query ? foldText(options.query).split(' ').filter((word) => word.length > 2) : [];
+    const queryWords = options.query
+      ? foldText(options.query)
+          .split(' ')
+          .filter((word) => word.length > 2)
+      : [];
     const candidates: Array<{ position: number; score: number }> = [];
     items.forEach((item, position) => {
       if (rated.has(item.id) || violations(item.tags, context.preferences).length > 0) return;
-      const haystack = queryWords.length > 0 ? foldText(`${item.title} ${item.tags.join(' ')} ${item.description ?? ''}`) : '';
-      candidates.push({ position, score: ranking.scores[position]! + QUERY_BOOST * queryWords.filter((word) => haystack.includes(word)).length });
+      const haystack =
+        queryWords.length > 0 ? foldText(`${item.title} ${item.tags.join(' ')} ${item.description ?? ''}`) : '';
+      candidates.push({
+        position,
+        score: ranking.scores[position]! + QUERY_BOOST * queryWords.filter((word) => haystack.includes(word)).length,
+      });
     });
     // Stars are predicted only for the head of the ranking: they are shown, and break ties.
     const pool = candidates
@@ -183,7 +242,11 @@ export class RecommenderService implements Recommender {
       .map((candidate) => {
         options.signal?.throwIfAborted();
         const item = items[candidate.position]!;
-        return { ...candidate, prediction: this.predictFor(context, item, 1, false), tags: new Set(item.tags.map((tag) => tag.toLowerCase())) };
+        return {
+          ...candidate,
+          prediction: this.predictFor(context, item, 1, false),
+          tags: new Set(item.tags.map((tag) => tag.toLowerCase())),
+        };
       })
       .sort((a, b) => b.score - a.score || b.prediction.predicted - a.prediction.predicted);
     // Greedy re-ranking with a small penalty for sharing tags with what is already picked: some diversity.
@@ -193,7 +256,10 @@ export class RecommenderService implements Recommender {
       let bestIndex = 0;
       let bestValue = -Infinity;
       pool.forEach((candidate, index) => {
-        const value = diversity === 0 ? candidate.score : candidate.score - diversity * Math.max(0, ...picked.map((other) => jaccard(candidate.tags, other.tags)));
+        const value =
+          diversity === 0
+            ? candidate.score
+            : candidate.score - diversity * Math.max(0, ...picked.map((other) => jaccard(candidate.tags, other.tags)));
         if (value > bestValue) [bestIndex, bestValue] = [index, value];
       });
       picked.push(...pool.splice(bestIndex, 1));
@@ -227,7 +293,8 @@ export class RecommenderService implements Recommender {
    */
   private placeInPersona(userId: string, personaWeights: ArrayLike<number>): void {
     const user = userScope(userId);
-    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand') this.memory.setPersona(user, personaName(strongest(personaWeights)), 'auto');
+    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand')
+      this.memory.setPersona(user, personaName(strongest(personaWeights)), 'auto');
   }
 
   /** The trained persona that best fits a user's current ratings, demographics and stated tastes; undefined without a model. Writes nothing. */
@@ -243,10 +310,12 @@ export class RecommenderService implements Recommender {
   persona(userId: string): PersonaReport {
     const context = this.userContext(validUser(userId));
     const { model, handPersona, automaticWeights } = context;
-    if (handPersona === undefined && !automaticWeights) throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
+    if (handPersona === undefined && !automaticWeights)
+      throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
     const persona = handPersona ?? personaName(strongest(automaticWeights!));
     const index = model && personaIndex(persona, model.bundle.personas.count);
-    const items = index === undefined ? new Map<string, Item>() : new Map(this.storage.items().map((item) => [item.id, item]));
+    const items =
+      index === undefined ? new Map<string, Item>() : new Map(this.storage.items().map((item) => [item.id, item]));
     const likes = (index === undefined ? [] : model!.bundle.personas.favourites(index, 10))
       .map((entry) => items.get(model!.bundle.itemIds[entry.item]!))
       .filter((item): item is Item => item !== undefined)
@@ -271,13 +340,20 @@ export class RecommenderService implements Recommender {
     if (this.cached?.trainedAt !== trainedAt) {
       const latest = this.storage.latestModel()!;
       const bundle = deserializeBundle(latest.model);
-      this.cached = { trainedAt: latest.trainedAt.getTime(), bundle, itemIndex: new Map(bundle.itemIds.map((id, index) => [id, index])) };
+      this.cached = {
+        trainedAt: latest.trainedAt.getTime(),
+        bundle,
+        itemIndex: new Map(bundle.itemIds.map((id, index) => [id, index])),
+      };
     }
     return this.cached;
   }
 
   private userContext(userId: string): UserContext {
-    return readUserContext({ storage: this.storage, memory: this.memory, embedder: this.embedder, model: this.model() }, userId);
+    return readUserContext(
+      { storage: this.storage, memory: this.memory, embedder: this.embedder, model: this.model() },
+      userId,
+    );
   }
 
   /**
@@ -293,12 +369,19 @@ export class RecommenderService implements Recommender {
     if (context.model && context.vector && context.personaWeights && index !== undefined) {
       const { factorization, personas, blend } = context.model.bundle;
       // The benchmark's blend of SVD++, item neighbours and biases when the bundle has one; plain SVD++ otherwise.
-      const userLevel = blend && context.blended ? blendedPrediction({ factorization, blend }, context.blended, context.vector, index).stars : factorization.rawFor(context.vector, index);
+      const userLevel =
+        blend && context.blended
+          ? blendedPrediction({ factorization, blend }, context.blended, context.vector, index).stars
+          : factorization.rawFor(context.vector, index);
       const personaLevel = personas.raw(context.personaWeights, index);
       predicted = context.share * userLevel + (1 - context.share) * personaLevel;
       const top = strongest(context.personaWeights);
       // A persona's view of an item is said only when it rests on the user and on enough of its members' ratings.
-      if (context.share < 0.5 && context.informed && personas.itemCounts[top * personas.itemCount + index]! >= MINIMUM_AGGREGATE) {
+      if (
+        context.share < 0.5 &&
+        context.informed &&
+        personas.itemCounts[top * personas.itemCount + index]! >= MINIMUM_AGGREGATE
+      ) {
         persona = { index: top, offset: personas.itemOffsets[top * personas.itemCount + index]! };
       }
       // Someone the model knows nothing about gets everyone's view of the item.
@@ -331,29 +414,58 @@ export class RecommenderService implements Recommender {
     if (index !== undefined && context.model) why.push(...ratingReasons(context, index, way));
     if (persona && agrees(persona.offset)) {
       const name = personaName(persona.index);
-      why.push({ kind: 'persona', persona: name, text: `people like you (${name}) rate it ${way === 1 ? 'above' : 'below'} average` });
+      why.push({
+        kind: 'persona',
+        persona: name,
+        text: `people like you (${name}) rate it ${way === 1 ? 'above' : 'below'} average`,
+      });
     }
     // Others' average is shown only over enough ratings to say nothing about any one rater.
     if (others && others.count >= MINIMUM_AGGREGATE && agrees(others.mean! - 3)) {
-      why.push({ kind: 'popular', text: `others rated it ${others.mean!.toFixed(1)} on average (${others.count} ratings)` });
+      why.push({
+        kind: 'popular',
+        text: `others rated it ${others.mean!.toFixed(1)} on average (${others.count} ratings)`,
+      });
     }
     const neighbour = agrees(contentPull) ? content!.neighbours.find((entry) => agrees(entry.stars - 3)) : undefined;
     if (neighbour) {
       const title = context.titles.get(neighbour.itemId) ?? neighbour.itemId;
-      why.push({ kind: 'rating', itemId: neighbour.itemId, title, stars: neighbour.stars, text: `similar to ${title}, which you rated ${neighbour.stars}` });
+      why.push({
+        kind: 'rating',
+        itemId: neighbour.itemId,
+        title,
+        stars: neighbour.stars,
+        text: `similar to ${title}, which you rated ${neighbour.stars}`,
+      });
     }
-    for (const said of way === 1 ? likes : avoided) why.push({ kind: 'memory', memoryId: said.memoryId, text: `you said: "${said.text}"` });
+    for (const said of way === 1 ? likes : avoided)
+      why.push({ kind: 'memory', memoryId: said.memoryId, text: `you said: "${said.text}"` });
     // Rather than invent a reason: the plain fact of how little bears on it.
     if (why.length === 0 && level === 'global' && others) {
-      if (others.count === 0) why.push({ kind: 'unrated', text: others.anyRatings ? 'nobody has rated it yet' : 'nobody has rated anything yet' });
-      else if (others.count < MINIMUM_AGGREGATE) why.push({ kind: 'unrated', text: `fewer than ${MINIMUM_AGGREGATE} people have rated it, so this is near the average of all ratings` });
+      if (others.count === 0)
+        why.push({
+          kind: 'unrated',
+          text: others.anyRatings ? 'nobody has rated it yet' : 'nobody has rated anything yet',
+        });
+      else if (others.count < MINIMUM_AGGREGATE)
+        why.push({
+          kind: 'unrated',
+          text: `fewer than ${MINIMUM_AGGREGATE} people have rated it, so this is near the average of all ratings`,
+        });
     }
     return { ...result, why };
   }
 
   /** Everyone's ratings of an item: their mean, and the mean shrunk toward all ratings' (the global-level prediction). */
-  private othersRatings(itemId: string): { count: number; mean: number | undefined; predicted: number; anyRatings: boolean } {
-    const row = this.storage.db.prepare('SELECT sum(stars) AS total, count(*) AS count FROM rec_ratings WHERE item_id = ?').get(itemId) as { total: number | null; count: number };
+  private othersRatings(itemId: string): {
+    count: number;
+    mean: number | undefined;
+    predicted: number;
+    anyRatings: boolean;
+  } {
+    const row = this.storage.db
+      .prepare('SELECT sum(stars) AS total, count(*) AS count FROM rec_ratings WHERE item_id = ?')
+      .get(itemId) as { total: number | null; count: number };
     const all = this.storage.db.prepare('SELECT avg(stars) AS mean FROM rec_ratings').get() as { mean: number | null };
     const prior = all.mean ?? 3;
     return {

@@ -107,14 +107,20 @@ function matchTitle(query: string, title: string): TitleMatch | undefined {
     if (form === query) return { tier: 0, distance: 0, typos: 0, extra: 0 };
     // "Jaws 3" begins "Jaws 3-D", not "Jaws 30".
     const wholeLastWord = !isNumeral(lastWord) || [undefined, ' '].includes(form[query.length]);
-    if (form.startsWith(query) && wholeLastWord) consider({ tier: 1, distance: 0, typos: 0, extra: form.length - query.length });
+    if (form.startsWith(query) && wholeLastWord)
+      consider({ tier: 1, distance: 0, typos: 0, extra: form.length - query.length });
     const titleWords = form.split(' ');
     const closest = words.map((word) => closestWord(word, titleWords));
     const missed = closest.filter((distance) => distance === undefined).length;
     const typos = closest.reduce<number>((sum, distance) => sum + (distance ?? 0), 0);
     const numeralMissed = words.some((word, index) => isNumeral(word) && closest[index] === undefined);
     if (!numeralMissed && 2 * missed < words.length) {
-      consider({ tier: 2, distance: missed * MISSED_WORD + typos, typos, extra: titleWords.length - (words.length - missed) });
+      consider({
+        tier: 2,
+        distance: missed * MISSED_WORD + typos,
+        typos,
+        extra: titleWords.length - (words.length - missed),
+      });
     }
     if (numeralsOf(query) === numeralsOf(form)) {
       const allowed = allowedTypos(query, form);
@@ -130,7 +136,10 @@ function matchTitle(query: string, title: string): TitleMatch | undefined {
  * the caller should offer. One is the answer; more are an ambiguity to report. A title reached only through a typo
  * is a guess, so it is the answer only when no other title matches at all ("shinning" → "The Shining").
  */
-export function rankTitles<T extends { title: string }>(query: string, items: readonly T[]): { ranked: T[]; tied: number } {
+export function rankTitles<T extends { title: string }>(
+  query: string,
+  items: readonly T[],
+): { ranked: T[]; tied: number } {
   const wanted = foldText(query);
   const scored = items
     .map((item) => ({ item, match: wanted ? matchTitle(wanted, item.title) : undefined }))

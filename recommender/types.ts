@@ -30,7 +30,13 @@ export interface Rating {
  * `unrated` says that nothing bears on the item (nobody has rated it, nothing the user said is about it).
  */
 export type Why =
-  | { readonly kind: 'rating'; readonly itemId: string; readonly title: string; readonly stars: number; readonly text: string }
+  | {
+      readonly kind: 'rating';
+      readonly itemId: string;
+      readonly title: string;
+      readonly stars: number;
+      readonly text: string;
+    }
   | { readonly kind: 'memory'; readonly memoryId: string; readonly text: string }
   | { readonly kind: 'persona'; readonly persona: string; readonly text: string }
   | { readonly kind: 'popular'; readonly text: string }
@@ -77,4 +83,5 @@ export interface Recommender {
 }
 
 /** What every surface says when a recommendation from a catalog that has items comes back empty. */
-export const NOTHING_LEFT = 'nothing left to recommend: every catalog item is rated already or ruled out by a stated preference';
+export const NOTHING_LEFT =
+  'nothing left to recommend: every catalog item is rated already or ruled out by a stated preference';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { type BaseMessage, HumanMessage } from '@langchain/core/messages';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import type { Embedder } from '../memory/embedders/types.js';
@@ -86,7 +86,8 @@ export interface Agent {
  * const { reply } = await agent.chat('I just adopted a greyhound', { userId: 'ada' });
  */
 export function createAgent(options: CreateAgentOptions): Agent {
-  if (!options.store && !options.db) throw new ConfigError('createAgent needs a memory store (`store`) or a database path (`db`)');
+  if (!options.store && !options.db)
+    throw new ConfigError('createAgent needs a memory store (`store`) or a database path (`db`)');
   if (!options.store && !options.embedder) throw new ConfigError('createAgent with `db` needs an `embedder`');
   const memory = options.store ?? SqliteMemoryStore.open(options.db!, { embedder: options.embedder! });
   const ownsStore = !options.store;
@@ -111,14 +112,21 @@ export function createAgent(options: CreateAgentOptions): Agent {
     const key = memory.threadKey(userScope(turn.userId), threadId);
     // Set by write-back once the turn's messages are stored.
     let stored = false;
-    const config = { configurable: { thread_id: key }, context: { userId: turn.userId, threadId, surface, onStored: () => (stored = true) }, ...(turn.signal ? { signal: turn.signal } : {}) };
+    const config = {
+      configurable: { thread_id: key },
+      context: { userId: turn.userId, threadId, surface, onStored: () => (stored = true) },
+      ...(turn.signal ? { signal: turn.signal } : {}),
+    };
     const latency: StageLatency = { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 };
     const usage: TokenUsage = { input: 0, output: 0 };
     const counts = { recalled: 0, written: 0, toolCalls: 0 };
     const tally: Tally = { latency, usage, counts };
     let reply: string;
     try {
-      const stream = await graph.stream({ messages: [new HumanMessage(input)] }, { ...config, streamMode: ['messages', 'custom'] });
+      const stream = await graph.stream(
+        { messages: [new HumanMessage(input)] },
+        { ...config, streamMode: ['messages', 'custom'] },
+      );
       for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
         const event = translate(mode, chunk, tally);
         if (event) yield event;
@@ -130,7 +138,10 @@ export function createAgent(options: CreateAgentOptions): Agent {
       // A cancelled (Esc, Ctrl+C, a closed Slack request) or broken turn that never reached write-back: keep what the
       // user said, unless the store itself is what failed or the user has been forgotten meanwhile. Nothing here
       // may hide the turn's own error.
-      if (!stored) await memory.addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }], { thread: key }).catch(() => undefined);
+      if (!stored)
+        await memory
+          .addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }], { thread: key })
+          .catch(() => undefined);
       throw error;
     } finally {
       // Checkpoints of a user forgotten while the turn ran are not theirs to keep.
@@ -190,7 +201,9 @@ export function createAgent(options: CreateAgentOptions): Agent {
             result.toolCalls.push({ id: event.id, name: event.name, args: event.args });
             break;
           case 'tool-result': {
-            const call = result.toolCalls.find((candidate) => candidate.id === event.id && candidate.result === undefined);
+            const call = result.toolCalls.find(
+              (candidate) => candidate.id === event.id && candidate.result === undefined,
+            );
             if (call) Object.assign(call, { result: event.result, isError: event.isError });
             break;
           }
@@ -198,7 +211,12 @@ export function createAgent(options: CreateAgentOptions): Agent {
             result.errors.push({ stage: event.stage, message: event.message });
             break;
           case 'turn-end':
-            Object.assign(result, { reply: event.reply, threadId: event.threadId, usage: event.usage, latencyMs: event.latencyMs });
+            Object.assign(result, {
+              reply: event.reply,
+              threadId: event.threadId,
+              usage: event.usage,
+              latencyMs: event.latencyMs,
+            });
             break;
           case 'text-delta':
             break;
@@ -248,4 +266,6 @@ function translate(mode: string, chunk: unknown, tally: Tally): AgentEvent | und
 }
 
 const roundLatency = (latency: StageLatency): StageLatency =>
-  Object.fromEntries(Object.entries(latency).map(([stage, ms]) => [stage, Math.round(ms * 10) / 10])) as unknown as StageLatency;
+  Object.fromEntries(
+    Object.entries(latency).map(([stage, ms]) => [stage, Math.round(ms * 10) / 10]),
+  ) as unknown as StageLatency;

@@ -39,7 +39,8 @@ export type EmbedderSettings = z.infer<typeof EmbedderConfig>;
 export type ModelSettings = z.infer<typeof ModelConfig>;
 
 /** Why `MNEMO_EMBEDDER=openai` cannot work as configured: OpenAI itself needs a key, a local server a URL. */
-export const NO_EMBEDDER_ENDPOINT_HELP = 'MNEMO_EMBEDDER=openai needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server)';
+export const NO_EMBEDDER_ENDPOINT_HELP =
+  'MNEMO_EMBEDDER=openai needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server)';
 
 /** The one line that tells a user how to configure a model. */
 export const NO_MODEL_HELP =
@@ -101,6 +102,7 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, not "${raw}"`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${name} must be a non-negative integer, not "${raw}"`);
   return value;
 }

@@ -1,6 +1,13 @@
 import { MnemoError } from '../memory/errors.js';
 
-export { MnemoError, InputError, StoreError, EmbedderError, badLinesError, type MnemoErrorCode } from '../memory/errors.js';
+export {
+  badLinesError,
+  EmbedderError,
+  InputError,
+  MnemoError,
+  type MnemoErrorCode,
+  StoreError,
+} from '../memory/errors.js';
 
 /** The configuration (environment or flags) cannot be used. */
 export class ConfigError extends MnemoError {

@@ -43,8 +43,19 @@ export interface TokenUsage {
 export type AgentEvent =
   | { readonly type: 'text-delta'; readonly text: string }
   | { readonly type: 'tool-call'; readonly id: string; readonly name: string; readonly args: Record<string, unknown> }
-  | { readonly type: 'tool-result'; readonly id: string; readonly name: string; readonly result: string; readonly isError: boolean }
-  | { readonly type: 'memory-recalled'; readonly query: string; readonly memories: readonly EventMemory[]; readonly profile: readonly EventMemory[] }
+  | {
+      readonly type: 'tool-result';
+      readonly id: string;
+      readonly name: string;
+      readonly result: string;
+      readonly isError: boolean;
+    }
+  | {
+      readonly type: 'memory-recalled';
+      readonly query: string;
+      readonly memories: readonly EventMemory[];
+      readonly profile: readonly EventMemory[];
+    }
   | { readonly type: 'memory-written'; readonly episodes: readonly EventMemory[]; readonly facts: readonly FactWrite[] }
   | {
       readonly type: 'turn-end';
@@ -54,6 +65,11 @@ export type AgentEvent =
       readonly usage: TokenUsage;
       readonly counts: { readonly recalled: number; readonly written: number; readonly toolCalls: number };
     }
-  | { readonly type: 'error'; readonly stage: 'recall' | 'model' | 'tool' | 'write-back'; readonly code: MnemoErrorCode; readonly message: string };
+  | {
+      readonly type: 'error';
+      readonly stage: 'recall' | 'model' | 'tool' | 'write-back';
+      readonly code: MnemoErrorCode;
+      readonly message: string;
+    };
 
 export type AgentEventType = AgentEvent['type'];

@@ -7,7 +7,11 @@ import { memoryJson } from './cli/format.js';
  * Everything mnemo keeps about a scope, as one JSON document: its memories, history included, oldest first; and for
  * a user also the persona they are placed in, their ratings and their demographics — what `forget` deletes.
  */
-export function exportDocument(memory: Pick<SqliteMemoryStore, 'db' | 'export' | 'personaOf'>, scope: Scope, now: Date): Record<string, unknown> {
+export function exportDocument(
+  memory: Pick<SqliteMemoryStore, 'db' | 'export' | 'personaOf'>,
+  scope: Scope,
+  now: Date,
+): Record<string, unknown> {
   const owner = scope.kind === 'global' ? { global: true } : { [scope.kind]: scope.id };
   const document = { ...owner, exportedAt: now.toISOString(), memories: memory.export(scope).memories.map(memoryJson) };
   if (scope.kind !== 'user') return document;
@@ -17,7 +21,13 @@ export function exportDocument(memory: Pick<SqliteMemoryStore, 'db' | 'export' |
   return {
     ...document,
     persona: memory.personaOf(scope) ?? null,
-    ratings: ratings.map((rating) => ({ itemId: rating.itemId, title: titles.get(rating.itemId) ?? null, stars: rating.stars, at: rating.at.toISOString(), source: rating.source })),
+    ratings: ratings.map((rating) => ({
+      itemId: rating.itemId,
+      title: titles.get(rating.itemId) ?? null,
+      stars: rating.stars,
+      at: rating.at.toISOString(),
+      source: rating.source,
+    })),
     demographics: storage.demographicsOf(scope.id) ?? null,
   };
 }

@@ -1,13 +1,14 @@
 /**
  * mnemo: a conversational agent with long-term memory. This entry never imports ink, react or @slack/bolt.
  */
-export { createAgent, type Agent, type CreateAgentOptions, type TurnOptions, type TurnResult } from './agent.js';
+
+export * from '../memory/index.js';
+export type { Item, Prediction, Rating, Recommendation, Recommender, Why } from '../recommender/types.js';
+export { TOOLS, type ToolContext, type ToolDefinition, type ToolServices } from '../tools/index.js';
+export { type Agent, type CreateAgentOptions, createAgent, type TurnOptions, type TurnResult } from './agent.js';
+export { type LoadConfigOptions, loadConfig, type MnemoConfig, NO_MODEL_HELP } from './config.js';
+export { ConfigError, UsageError } from './errors.js';
 export type { AgentEvent, AgentEventType, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
 export { createChatModel } from './models.js';
-export { TOOLS, type ToolDefinition, type ToolServices, type ToolContext } from '../tools/index.js';
-export type { Recommender, Recommendation, Prediction, Rating, Item, Why } from '../recommender/types.js';
-export * from '../memory/index.js';
-export { ConfigError, UsageError } from './errors.js';
-export { loadConfig, NO_MODEL_HELP, type MnemoConfig, type LoadConfigOptions } from './config.js';
-export { createEmbedder } from './providers.js';
 export { databasePath, dataDir } from './paths.js';
+export { createEmbedder } from './providers.js';

@@ -1,6 +1,6 @@
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { AIMessageChunk, type AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { type AIMessage, AIMessageChunk, type BaseMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import { classifyRateLimitError } from '@langchain/core/utils/async_caller';
 import { ChatOpenAI } from '@langchain/openai';
@@ -24,24 +24,39 @@ class ChatOpenAICompatible extends ChatOpenAI {
   }
 
   /** A whole (non-streamed) answer, its retries included, within a deadline: the SDK's timeout stops at the headers. */
-  override async _generate(messages: BaseMessage[], options: this['ParsedCallOptions'], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+  override async _generate(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
     if (!this.timeout) return super._generate(messages, options, runManager);
     const retries = this.fields?.maxRetries ?? 6;
     // Every attempt may take the timeout; p-retry waits at most 2 s, 4 s, 8 s, ... between them.
     const budget = this.timeout * (retries + 1) + 2000 * (2 ** retries - 1);
     const deadline = AbortSignal.timeout(budget);
     try {
-      return await super._generate(messages, { ...options, signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline }, runManager);
+      return await super._generate(
+        messages,
+        { ...options, signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline },
+        runManager,
+      );
     } catch (error) {
-      if (deadline.aborted && !options.signal?.aborted) throw new ModelTimeoutError(`the model did not answer within ${seconds(budget)} (MNEMO_MODEL_TIMEOUT_MS)`);
+      if (deadline.aborted && !options.signal?.aborted)
+        throw new ModelTimeoutError(`the model did not answer within ${seconds(budget)} (MNEMO_MODEL_TIMEOUT_MS)`);
       throw error;
     }
   }
 
-  override async *_streamResponseChunks(messages: BaseMessage[], options: this['ParsedCallOptions'], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
     if (!this.server.ignoresStreaming) {
       let streamed = false;
-      for await (const chunk of idleBounded(this.timeout, options.signal, (signal) => super._streamResponseChunks(messages, { ...options, signal }, runManager))) {
+      for await (const chunk of idleBounded(this.timeout, options.signal, (signal) =>
+        super._streamResponseChunks(messages, { ...options, signal }, runManager),
+      )) {
         streamed = true;
         yield chunk;
       }
@@ -70,7 +85,11 @@ class ChatOpenAICompatible extends ChatOpenAI {
  * The chunks of `stream`, failing with a timeout when the server sends nothing for `timeoutMs`: the SDK's own
  * timeout stops at the response headers, and a stream that stalls after them would hang the turn.
  */
-async function* idleBounded<T>(timeoutMs: number | undefined, outer: AbortSignal | undefined, stream: (signal: AbortSignal) => AsyncGenerator<T>): AsyncGenerator<T> {
+async function* idleBounded<T>(
+  timeoutMs: number | undefined,
+  outer: AbortSignal | undefined,
+  stream: (signal: AbortSignal) => AsyncGenerator<T>,
+): AsyncGenerator<T> {
   if (!timeoutMs) return yield* stream(outer ?? new AbortController().signal);
   const idle = new AbortController();
   const stalled = (): never => {

@@ -1,10 +1,10 @@
 import { GLOVE_EMBEDDER_ID, GloveEmbedder } from '../memory/embedders/glove.js';
 import { OpenAIEmbedder } from '../memory/embedders/openai.js';
 import type { Embedder } from '../memory/embedders/types.js';
-import { openDatabase, type OpenDatabaseOptions } from '../memory/sqlite/database.js';
+import { type OpenDatabaseOptions, openDatabase } from '../memory/sqlite/database.js';
 import { SqliteMemoryStore } from '../memory/sqlite/store.js';
 import { checkEmbedderId } from '../memory/sqlite/vectors.js';
-import { NO_EMBEDDER_ENDPOINT_HELP, type EmbedderSettings } from './config.js';
+import { type EmbedderSettings, NO_EMBEDDER_ENDPOINT_HELP } from './config.js';
 import { ConfigError } from './errors.js';
 
 /** Progress of one-time preparation work (the word-vector cache build). */
@@ -13,15 +13,22 @@ export type PreparationProgress = (progress: { phase: string; done: number; tota
 /** Refuses settings that cannot work, before anything is opened or sent. */
 function checkEmbedderSettings(settings: EmbedderSettings): void {
   // Without either, every request would go to api.openai.com unauthenticated and fail only after its retries.
-  if (settings.kind === 'openai' && !settings.apiKey && !settings.baseURL) throw new ConfigError(NO_EMBEDDER_ENDPOINT_HELP);
+  if (settings.kind === 'openai' && !settings.apiKey && !settings.baseURL)
+    throw new ConfigError(NO_EMBEDDER_ENDPOINT_HELP);
 }
 
 /** Builds the configured embedder. The one place that chooses a provider. */
-export async function createEmbedder(settings: EmbedderSettings, options: { onProgress?: PreparationProgress } = {}): Promise<Embedder> {
+export async function createEmbedder(
+  settings: EmbedderSettings,
+  options: { onProgress?: PreparationProgress } = {},
+): Promise<Embedder> {
   checkEmbedderSettings(settings);
   switch (settings.kind) {
     case 'glove':
-      return GloveEmbedder.load({ cacheDir: settings.cacheDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      return GloveEmbedder.load({
+        cacheDir: settings.cacheDir,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     case 'openai':
       return OpenAIEmbedder.create({
         model: settings.model,

@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { SqliteMemoryStore } from '../memory/sqlite/store.js';
 import { RecommenderService } from '../recommender/service.js';
-import { createAgent, type Agent } from './agent.js';
+import { type Agent, createAgent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';
 import { openMemoryStore, type PreparationProgress } from './providers.js';
@@ -28,7 +28,11 @@ export interface OpenServicesOptions {
 /** Opens the database, the embedder, the model (if configured) and the agent, from the loaded configuration. */
 export async function openServices(config: MnemoConfig, options: OpenServicesOptions): Promise<Services> {
   // The file's embedder is checked before the embedder is built or asked anything.
-  const memory = await openMemoryStore(config.db, config.embedder, options.onProgress ? { onProgress: options.onProgress } : {});
+  const memory = await openMemoryStore(
+    config.db,
+    config.embedder,
+    options.onProgress ? { onProgress: options.onProgress } : {},
+  );
   const model = createChatModel(config.model);
   const recommender = new RecommenderService({ db: memory.db, memory, embedder: memory.embedder });
   const agent = model ? createAgent({ store: memory, model, surface: options.surface, recommender }) : undefined;

@@ -9,8 +9,8 @@
 import { FakeEmbedder, type FakeEmbedderOptions } from '../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../memory/sqlite/store.js';
 
-export { FakeEmbedder, type FakeEmbedderOptions } from '../memory/embedders/fake.js';
 export { fakeModel } from '@langchain/core/testing';
+export { FakeEmbedder, type FakeEmbedderOptions } from '../memory/embedders/fake.js';
 
 /** A throwaway in-memory store with a {@link FakeEmbedder}. */
 export function memoryStoreForTests(options: FakeEmbedderOptions = {}): SqliteMemoryStore {

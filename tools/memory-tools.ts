@@ -9,8 +9,15 @@ export const rememberTool: ToolDefinition = {
   name: 'remember',
   description: 'Store a durable fact or preference about the user when they ask you to remember it.',
   schema: z.object({
-    text: z.string().min(1).max(1000).describe('The fact as a short third-person statement, e.g. "prefers window seats".'),
-    kind: z.enum(FACT_KINDS as [string, ...string[]]).default('fact').describe('fact (default), preference (likes/dislikes) or profile (who they are).'),
+    text: z
+      .string()
+      .min(1)
+      .max(1000)
+      .describe('The fact as a short third-person statement, e.g. "prefers window seats".'),
+    kind: z
+      .enum(FACT_KINDS as [string, ...string[]])
+      .default('fact')
+      .describe('fact (default), preference (likes/dislikes) or profile (who they are).'),
   }),
   async execute(args, services, context) {
     const [fact] = await services.memory.changeFacts(
@@ -35,8 +42,12 @@ export const forgetTool: ToolDefinition = {
     let id = typeof args.id === 'string' && args.id.trim() !== '' ? args.id.trim() : undefined;
     let text: string | undefined;
     if (!id) {
-      if (typeof args.query !== 'string' || args.query.trim() === '') throw new InputError('give the id of the memory to forget, or words to find it');
-      const [best] = await services.memory.search([user], args.query, { k: 1, kinds: ['fact', 'preference', 'profile'] });
+      if (typeof args.query !== 'string' || args.query.trim() === '')
+        throw new InputError('give the id of the memory to forget, or words to find it');
+      const [best] = await services.memory.search([user], args.query, {
+        k: 1,
+        kinds: ['fact', 'preference', 'profile'],
+      });
       const found = best ?? (await services.memory.search([user], args.query, { k: 1 }))[0];
       if (!found) throw new InputError(`no memory matches "${args.query}"`, { code: 'not_found' });
       id = found.memory.id;
@@ -50,16 +61,28 @@ export const forgetTool: ToolDefinition = {
 
 export const searchMemoryTool: ToolDefinition = {
   name: 'search_memory',
-  description: 'Search everything remembered about the user (past conversations and facts), beyond the memories already shown.',
+  description:
+    'Search everything remembered about the user (past conversations and facts), beyond the memories already shown.',
   schema: z.object({
     query: z.string().min(1).max(500).describe('What to look for, in plain words; may name a time like "last month".'),
     k: z.number().int().min(1).max(25).default(5).describe('How many results (1-25, default 5).'),
   }),
   async execute(args, services, context) {
-    const hits = await services.memory.search([userScope(context.userId)], String(args.query), { k: Number(args.k), ...(context.signal ? { signal: context.signal } : {}) });
+    const hits = await services.memory.search([userScope(context.userId)], String(args.query), {
+      k: Number(args.k),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
     if (hits.length === 0) return 'no memories match';
     return hits
-      .map((hit) => line({ id: hit.memory.id, date: hit.memory.at.toISOString().slice(0, 10), kind: hit.memory.kind, said_by: hit.memory.role, text: hit.memory.text }))
+      .map((hit) =>
+        line({
+          id: hit.memory.id,
+          date: hit.memory.at.toISOString().slice(0, 10),
+          kind: hit.memory.kind,
+          said_by: hit.memory.role,
+          text: hit.memory.text,
+        }),
+      )
       .join('\n');
   },
 };

@@ -5,7 +5,11 @@ import type { Embedder } from './types.js';
 export const EMBED_BATCH = 512;
 
 /** One embedder call, refusing an answer of the wrong count or width (a broken server would corrupt the index). */
-export async function embedChecked(embedder: Embedder, texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+export async function embedChecked(
+  embedder: Embedder,
+  texts: readonly string[],
+  signal?: AbortSignal,
+): Promise<Float32Array[]> {
   const vectors = await embedder.embed(texts, signal ? { signal } : {});
   if (vectors.length !== texts.length || vectors.some((vector) => vector.length !== embedder.dims)) {
     throw new StoreError('store_failed', `embedder ${embedder.id} returned vectors of the wrong count or size`);

@@ -1,5 +1,5 @@
 import { EmbedderError, InputError } from '../errors.js';
-import type { EmbedOptions, Embedder } from './types.js';
+import type { Embedder, EmbedOptions } from './types.js';
 
 /** Options of {@link FakeEmbedder}. */
 export interface FakeEmbedderOptions {
@@ -27,7 +27,8 @@ export class FakeEmbedder implements Embedder {
 
   constructor(options: FakeEmbedderOptions = {}) {
     const dims = options.dims ?? 32;
-    if (!Number.isInteger(dims) || dims <= 0) throw new InputError(`FakeEmbedder \`dims\` must be a positive integer, got ${dims}`);
+    if (!Number.isInteger(dims) || dims <= 0)
+      throw new InputError(`FakeEmbedder \`dims\` must be a positive integer, got ${dims}`);
     this.dims = dims;
     this.id = options.id ?? `fake-${dims}`;
   }
@@ -43,7 +44,10 @@ export class FakeEmbedder implements Embedder {
 
   private vectorOf(text: string): Float32Array {
     const vector = new Float32Array(this.dims);
-    const words = text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word !== '');
+    const words = text
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((word) => word !== '');
     // A text without words still needs a unit vector; hashing its whole (trimmed) form keeps it deterministic.
     for (const word of words.length > 0 ? words : [text.trim()]) {
       const bucket = fnv1a(word) % this.dims;

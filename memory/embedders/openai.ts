@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbedderError, InputError } from '../errors.js';
-import type { EmbedOptions, Embedder } from './types.js';
+import type { Embedder, EmbedOptions } from './types.js';
 
 /** Options of {@link OpenAIEmbedder}. */
 export interface OpenAIEmbedderOptions {
@@ -83,7 +83,7 @@ export class OpenAIEmbedder implements Embedder {
     const dimensions: unknown = options.dimensions;
     if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions <= 0) {
       throw new InputError(
-        'OpenAIEmbedder needs `dimensions` (a positive integer); use OpenAIEmbedder.create() to discover the model\'s vector length',
+        "OpenAIEmbedder needs `dimensions` (a positive integer); use OpenAIEmbedder.create() to discover the model's vector length",
       );
     }
     this.#settings = resolveSettings(options, discovered ? undefined : dimensions);
@@ -110,7 +110,11 @@ export class OpenAIEmbedder implements Embedder {
     if (probe === undefined || probe.length === 0) {
       throw new EmbedderError(failureMessage(settings, 'the probe request returned an empty vector'));
     }
-    const constructorOptions: ConstructorOptions = { ...embedderOptions, dimensions: probe.length, [discoveredDimensions]: true };
+    const constructorOptions: ConstructorOptions = {
+      ...embedderOptions,
+      dimensions: probe.length,
+      [discoveredDimensions]: true,
+    };
     return new OpenAIEmbedder(constructorOptions);
   }
 
@@ -122,10 +126,13 @@ export class OpenAIEmbedder implements Embedder {
       const vectors = await requestVectors(settings, texts.slice(start, start + settings.batchSize), options.signal);
       for (const vector of vectors) {
         if (vector.length !== this.dims) {
-          const hint = settings.requestDimensions === undefined
-            ? 'did the model behind the endpoint change?'
-            : 'the server may ignore `dimensions`; omit it and use OpenAIEmbedder.create()';
-          throw new EmbedderError(failureMessage(settings, `got vectors of length ${vector.length}, expected ${this.dims} (${hint})`));
+          const hint =
+            settings.requestDimensions === undefined
+              ? 'did the model behind the endpoint change?'
+              : 'the server may ignore `dimensions`; omit it and use OpenAIEmbedder.create()';
+          throw new EmbedderError(
+            failureMessage(settings, `got vectors of length ${vector.length}, expected ${this.dims} (${hint})`),
+          );
         }
         results.push(normalise(vector));
       }
@@ -141,7 +148,9 @@ function resolveSettings(options: OpenAIEmbedderOptions, requestDimensions: numb
   try {
     endpoint = new URL(options.baseURL ?? defaultBaseURL);
   } catch (error) {
-    throw new InputError(`OpenAIEmbedder \`baseURL\` is not a valid URL: ${JSON.stringify(options.baseURL)}`, { cause: error });
+    throw new InputError(`OpenAIEmbedder \`baseURL\` is not a valid URL: ${JSON.stringify(options.baseURL)}`, {
+      cause: error,
+    });
   }
   // Through URL rather than string concatenation so a query string (Azure's ?api-version=) survives.
   endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/embeddings`;
@@ -171,10 +180,19 @@ function checkInteger(name: string, value: number, minimum: number): number {
 /** What one HTTP attempt produced: vectors, or a failure that may be worth another attempt. */
 type AttemptOutcome =
   | { readonly vectors: Float32Array[] }
-  | { readonly failure: string; readonly retryable: boolean; readonly retryAfterMs?: number | undefined; readonly cause?: unknown };
+  | {
+      readonly failure: string;
+      readonly retryable: boolean;
+      readonly retryAfterMs?: number | undefined;
+      readonly cause?: unknown;
+    };
 
 /** Raw (not yet normalised) vectors of one batch, in input order, retrying transient failures. */
-async function requestVectors(settings: Settings, texts: readonly string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
+async function requestVectors(
+  settings: Settings,
+  texts: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<Float32Array[]> {
   const body = JSON.stringify({
     model: settings.model,
     input: texts,
@@ -190,10 +208,16 @@ async function requestVectors(settings: Settings, texts: readonly string[], sign
     }
     if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > settings.retryMaxMs) {
       const wait = `server asked to retry after ${Math.ceil(outcome.retryAfterMs / 1000)} s, more than retryMaxMs`;
-      throw new EmbedderError(failureMessage(settings, `${outcome.failure}; ${wait}${attempts}`), { cause: outcome.cause });
+      throw new EmbedderError(failureMessage(settings, `${outcome.failure}; ${wait}${attempts}`), {
+        cause: outcome.cause,
+      });
     }
     try {
-      await sleep(outcome.retryAfterMs ?? backoffMs(settings, attempt), undefined, signal === undefined ? {} : { signal });
+      await sleep(
+        outcome.retryAfterMs ?? backoffMs(settings, attempt),
+        undefined,
+        signal === undefined ? {} : { signal },
+      );
     } catch (error) {
       throw abortedError(settings, signal?.reason ?? error);
     }
@@ -241,7 +265,8 @@ async function attemptRequest(
     const serverMessage = extractServerMessage(text);
     return {
       failure: serverMessage === '' ? status : `${status}: ${serverMessage}`,
-      retryable: response.status === 408 || response.status === 409 || response.status === 429 || response.status >= 500,
+      retryable:
+        response.status === 408 || response.status === 409 || response.status === 429 || response.status >= 500,
       retryAfterMs: parseRetryAfter(response.headers),
     };
   }
@@ -267,11 +292,18 @@ function parseResponse(text: string, expectedCount: number): Float32Array[] | st
   for (const [position, item] of items.entries()) {
     if (!isRecord(item)) return `data[${position}] is not an object`;
     const index = indexed ? item['index'] : position;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= expectedCount || vectors[index] !== undefined) {
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= expectedCount ||
+      vectors[index] !== undefined
+    ) {
       return `data[${position}] has a missing, duplicate or out-of-range index ${JSON.stringify(index)}`;
     }
     const vector = decodeEmbedding(item['embedding']);
-    if (vector === undefined) return `data[${position}].embedding is neither base64 float32 nor an array of finite numbers`;
+    if (vector === undefined)
+      return `data[${position}].embedding is neither base64 float32 nor an array of finite numbers`;
     vectors[index] = vector;
   }
   return vectors as Float32Array[];
@@ -287,7 +319,11 @@ function decodeEmbedding(embedding: unknown): Float32Array | undefined {
     for (let index = 0; index < vector.length; index += 1) vector[index] = view.getFloat32(index * 4, true);
     return vector.every(Number.isFinite) ? vector : undefined;
   }
-  if (Array.isArray(embedding) && embedding.length > 0 && embedding.every((value) => typeof value === 'number' && Number.isFinite(value))) {
+  if (
+    Array.isArray(embedding) &&
+    embedding.length > 0 &&
+    embedding.every((value) => typeof value === 'number' && Number.isFinite(value))
+  ) {
     return Float32Array.from(embedding as number[]);
   }
   return undefined;
@@ -349,12 +385,18 @@ function describeNetworkError(error: unknown): string {
 }
 
 function failureMessage(settings: Settings, detail: string): string {
-  const message = oneLine(`Embedding request to ${settings.displayURL} (model ${settings.model}) failed: ${detail}`, 600);
+  const message = oneLine(
+    `Embedding request to ${settings.displayURL} (model ${settings.model}) failed: ${detail}`,
+    600,
+  );
   return redact(settings, message);
 }
 
 function abortedError(settings: Settings, reason: unknown): EmbedderError {
-  return new EmbedderError(`Embedding request to ${settings.displayURL} was aborted`, { code: 'aborted', cause: reason });
+  return new EmbedderError(`Embedding request to ${settings.displayURL} was aborted`, {
+    code: 'aborted',
+    cause: reason,
+  });
 }
 
 // Servers sometimes echo the key they rejected; a message must never carry it into logs.

@@ -18,7 +18,10 @@ export const SIF_WEIGHTING = {
 /** Each vocabulary row's probability (Zipf over its frequency rank) and SIF weight a/(a + p(w)). */
 export function sifWeighting(count: number): { probabilities: Float64Array; sifWeights: Float32Array } {
   const probabilities = zipfProbabilities(count);
-  const sifWeights = Float32Array.from(probabilities, (probability) => SIF_WEIGHTING.smoothing / (SIF_WEIGHTING.smoothing + probability));
+  const sifWeights = Float32Array.from(
+    probabilities,
+    (probability) => SIF_WEIGHTING.smoothing / (SIF_WEIGHTING.smoothing + probability),
+  );
   return { probabilities, sifWeights };
 }
 
@@ -41,11 +44,13 @@ function zipfProbabilities(count: number): Float64Array {
  * E[x xᵀ] = (1 - 1/n)·m mᵀ + (1/n)·C with m = Σ p·w·v and C = Σ p·w²·v vᵀ, whose top eigenvector is the
  * component. Punctuation is left out because the embedder never sees it.
  */
-export async function computeCommonComponent(input: WordTable & {
-  sifWeights: Float32Array;
-  probabilities: Float64Array;
-  onProgress?: ((progress: GloveCacheProgress) => void) | undefined;
-}): Promise<Float32Array> {
+export async function computeCommonComponent(
+  input: WordTable & {
+    sifWeights: Float32Array;
+    probabilities: Float64Array;
+    onProgress?: ((progress: GloveCacheProgress) => void) | undefined;
+  },
+): Promise<Float32Array> {
   const { dims, words, quantized, unitScales, norms, sifWeights, probabilities, onProgress } = input;
   const mean = new Float64Array(dims);
   const second = new Float64Array(dims * dims);
@@ -58,9 +63,15 @@ export async function computeCommonComponent(input: WordTable & {
       const [w0, w1, w2, w3, w4, w5, w6, w7] = weighted.subarray(o, o + 8) as unknown as number[];
       for (let inner = outer; inner < dims; inner += 1) {
         const i = inner * 8;
-        second[outer * dims + inner] = (second[outer * dims + inner] as number) + (w0 as number) * (rows[i] as number) +
-          (w1 as number) * (rows[i + 1] as number) + (w2 as number) * (rows[i + 2] as number) + (w3 as number) * (rows[i + 3] as number) +
-          (w4 as number) * (rows[i + 4] as number) + (w5 as number) * (rows[i + 5] as number) + (w6 as number) * (rows[i + 6] as number) +
+        second[outer * dims + inner] =
+          (second[outer * dims + inner] as number) +
+          (w0 as number) * (rows[i] as number) +
+          (w1 as number) * (rows[i + 1] as number) +
+          (w2 as number) * (rows[i + 2] as number) +
+          (w3 as number) * (rows[i + 3] as number) +
+          (w4 as number) * (rows[i + 4] as number) +
+          (w5 as number) * (rows[i + 5] as number) +
+          (w6 as number) * (rows[i + 6] as number) +
           (w7 as number) * (rows[i + 7] as number);
       }
     }
@@ -92,7 +103,9 @@ export async function computeCommonComponent(input: WordTable & {
   const sampleWeight = 1 / SIF_WEIGHTING.assumedTextWords;
   for (let outer = 0; outer < dims; outer += 1) {
     for (let inner = outer; inner < dims; inner += 1) {
-      const value = (1 - sampleWeight) * (mean[outer] as number) * (mean[inner] as number) + sampleWeight * (second[outer * dims + inner] as number);
+      const value =
+        (1 - sampleWeight) * (mean[outer] as number) * (mean[inner] as number) +
+        sampleWeight * (second[outer * dims + inner] as number);
       second[outer * dims + inner] = value;
       second[inner * dims + outer] = value;
     }
@@ -109,12 +122,14 @@ function principalEigenvector(matrix: Float64Array, dims: number, hint: Float64A
     const next = new Float64Array(dims);
     for (let outer = 0; outer < dims; outer += 1) {
       let sum = 0;
-      for (let inner = 0; inner < dims; inner += 1) sum += (matrix[outer * dims + inner] as number) * (current[inner] as number);
+      for (let inner = 0; inner < dims; inner += 1)
+        sum += (matrix[outer * dims + inner] as number) * (current[inner] as number);
       next[outer] = sum;
     }
     normalizeInPlace(next);
     let change = 0;
-    for (let index = 0; index < dims; index += 1) change = Math.max(change, Math.abs((next[index] as number) - (current[index] as number)));
+    for (let index = 0; index < dims; index += 1)
+      change = Math.max(change, Math.abs((next[index] as number) - (current[index] as number)));
     current = next;
     if (change < 1e-12) break;
   }
@@ -127,5 +142,6 @@ function normalizeInPlace(vector: Float64Array): void {
   let squares = 0;
   for (const value of vector) squares += value * value;
   const length = Math.sqrt(squares);
-  if (length > 0) for (let index = 0; index < vector.length; index += 1) vector[index] = (vector[index] as number) / length;
+  if (length > 0)
+    for (let index = 0; index < vector.length; index += 1) vector[index] = (vector[index] as number) / length;
 }

@@ -1,5 +1,5 @@
 import { analyze, isContentToken, tokenize } from '../text/nlp.js';
-import { timeRangeOf, type TimeRange } from './time.js';
+import { type TimeRange, timeRangeOf } from './time.js';
 
 /**
  * What retrieval looks for, generated from the user's input (φq in the survey's terms). The offline rules below
@@ -35,7 +35,27 @@ export type QueryGenerator = (input: QueryInput) => QueryPlan | Promise<QueryPla
 
 const RECENT_WORDS = new Set(['recent', 'recently', 'lately', 'latest', 'newest', 'currently', 'nowadays', 'now']);
 // Words that shape a question but never identify the memory it is about.
-const QUESTION_WORDS = new Set(['what', 'when', 'where', 'who', 'whom', 'which', 'why', 'how', 'whose', 'kind', 'type', 'sort', 'thing', 'things', 'something', 'anything', 'likely', 'would', 'might']);
+const QUESTION_WORDS = new Set([
+  'what',
+  'when',
+  'where',
+  'who',
+  'whom',
+  'which',
+  'why',
+  'how',
+  'whose',
+  'kind',
+  'type',
+  'sort',
+  'thing',
+  'things',
+  'something',
+  'anything',
+  'likely',
+  'would',
+  'might',
+]);
 
 /** Follow-ups shorter than this many content words borrow terms from the previous message. */
 const SHORT_FOLLOW_UP = 3;
@@ -58,7 +78,11 @@ export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
     embedText = `${previous}\n${text}`;
   }
   if (terms.size === 0) for (const token of tokens) terms.add(token.normal);
-  const names = [...new Set(tokens.filter((token) => token.pos === 'PROPN' && /^\p{Lu}/u.test(token.value)).map((token) => token.normal))];
+  const names = [
+    ...new Set(
+      tokens.filter((token) => token.pos === 'PROPN' && /^\p{Lu}/u.test(token.value)).map((token) => token.normal),
+    ),
+  ];
   const time = timeRangeOf(text, now, analysis.temporal);
   return {
     text,

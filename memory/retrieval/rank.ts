@@ -37,7 +37,15 @@ export interface RankWeights {
   context: number;
 }
 
-export const DEFAULT_WEIGHTS: RankWeights = { text: 0.35, vector: 0.2, lateInteraction: 0.45, speaker: 0.15, time: 0.25, recency: 0.1, context: 0.5 };
+export const DEFAULT_WEIGHTS: RankWeights = {
+  text: 0.35,
+  vector: 0.2,
+  lateInteraction: 0.45,
+  speaker: 0.15,
+  time: 0.25,
+  recency: 0.1,
+  context: 0.5,
+};
 
 const RECENCY_HALF_LIFE_MS = 30 * 86_400_000;
 
@@ -59,8 +67,10 @@ export function scoreCandidates(
       (hasLateInteraction ? weights.lateInteraction * (candidate.lateInteraction ?? 0) : 0);
     const speaker = candidate.role !== null && names.has(candidate.role.toLowerCase()) ? weights.speaker : 0;
     let time = 0;
-    if (plan.time && candidate.at >= plan.time.from.getTime() && candidate.at < plan.time.to.getTime()) time += weights.time;
-    if (plan.recent) time += weights.recency * Math.pow(0.5, Math.max(0, now.getTime() - candidate.at) / RECENCY_HALF_LIFE_MS);
+    if (plan.time && candidate.at >= plan.time.from.getTime() && candidate.at < plan.time.to.getTime())
+      time += weights.time;
+    if (plan.recent)
+      time += weights.recency * Math.pow(0.5, Math.max(0, now.getTime() - candidate.at) / RECENCY_HALF_LIFE_MS);
     const parts: ScoreParts = {
       fused,
       ...(candidate.textRank !== undefined ? { textRank: candidate.textRank } : {}),

@@ -1,4 +1,4 @@
-import { temporalEntities, type TemporalEntity } from '../text/nlp.js';
+import { type TemporalEntity, temporalEntities } from '../text/nlp.js';
 
 /** A half-open time interval [from, to). */
 export interface TimeRange {
@@ -7,12 +7,42 @@ export interface TimeRange {
 }
 
 const DAY = 86_400_000;
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
-const NUMBER_WORDS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, few: 3, couple: 2, several: 3 };
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+const NUMBER_WORDS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  few: 3,
+  couple: 2,
+  several: 3,
+};
 const UNITS = ['day', 'week', 'month', 'year'] as const;
 type Unit = (typeof UNITS)[number];
 
-const startOfDay = (date: Date): Date => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+const startOfDay = (date: Date): Date =>
+  new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 const addDays = (date: Date, days: number): Date => new Date(date.getTime() + days * DAY);
 const monthRange = (year: number, month: number): TimeRange => ({
   from: new Date(Date.UTC(year, month, 1)),
@@ -74,7 +104,8 @@ export function resolveDatePhrase(phrase: string, now: Date): TimeRange | undefi
     }
     return monthRange(resolvedYear, month);
   }
-  if (year !== undefined && words.length <= 2) return { from: new Date(Date.UTC(year, 0, 1)), to: new Date(Date.UTC(year + 1, 0, 1)) };
+  if (year !== undefined && words.length <= 2)
+    return { from: new Date(Date.UTC(year, 0, 1)), to: new Date(Date.UTC(year + 1, 0, 1)) };
   const parsed = Date.parse(phrase);
   if (!Number.isNaN(parsed)) {
     const from = startOfDay(new Date(parsed));
@@ -88,7 +119,11 @@ function unitDays(unit: Unit): number {
 }
 
 /** The smallest range covering every date phrase in `text`, if it names any. */
-export function timeRangeOf(text: string, now: Date, entities: readonly TemporalEntity[] = temporalEntities(text)): TimeRange | undefined {
+export function timeRangeOf(
+  text: string,
+  now: Date,
+  entities: readonly TemporalEntity[] = temporalEntities(text),
+): TimeRange | undefined {
   let searchFrom = 0;
   const ranges = entities
     .filter((entity) => entity.type === 'DATE')

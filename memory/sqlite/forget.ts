@@ -27,7 +27,12 @@ export function deleteMemories(prepare: Prepare, vectors: VectorIndex | undefine
  * Deletes what a (now empty) namespace owns beyond its memories: centroids, threads, persona, recommender rows.
  * Returns how many ratings went with it.
  */
-export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number, scope: Scope): number {
+export function deleteNamespace(
+  prepare: Prepare,
+  vectors: VectorIndex | undefined,
+  namespaceId: number,
+  scope: Scope,
+): number {
   vectors?.dropNamespace(namespaceId);
   deleteThreads(prepare, namespaceId);
   const ratings = scope.kind === 'user' ? deleteRecommenderRows(prepare, scope.id) : 0;

@@ -16,7 +16,11 @@ export interface ReindexOptions extends EmbedOptions {
  * live ones while other processes go on writing, then swapped in by one transaction that first embeds what was added
  * meanwhile and drops what was deleted: an interrupted reindex leaves the file as it was, a finished one misses nothing.
  */
-export async function reindex(db: Database.Database, embedder: Embedder, options: ReindexOptions = {}): Promise<{ memories: number }> {
+export async function reindex(
+  db: Database.Database,
+  embedder: Embedder,
+  options: ReindexOptions = {},
+): Promise<{ memories: number }> {
   const previous = readVectorIndexInfo(db);
   const next = previous ? Number(/\d+$/.exec(previous.table)![0]) + 1 : 1;
   const table = `memory_vectors_${next}`;
@@ -29,7 +33,9 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
   // Ids only grow (see SqliteMemoryStore.reserveIds), so rows added meanwhile come after the last one read.
   const page = db.prepare('SELECT id, namespace_id, text FROM memories WHERE id > ? ORDER BY id LIMIT ?');
   // Every namespace starts unclustered (cell 0); big ones are re-clustered below once the new index is live.
-  const insert = db.prepare(`INSERT INTO ${table} (rowid, cell_key, embedding) VALUES (?, CAST(? AS INTEGER) * ${CELL_SLOTS}, ?)`);
+  const insert = db.prepare(
+    `INSERT INTO ${table} (rowid, cell_key, embedding) VALUES (?, CAST(? AS INTEGER) * ${CELL_SLOTS}, ?)`,
+  );
   const keepWords = db.prepare(`INSERT INTO ${words} (id, word_ids) VALUES (?, ?)`);
   const batchSize = options.batchSize ?? 256;
   let done = 0;
@@ -39,7 +45,11 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
     for (;;) {
       const rows = page.all(after, batchSize) as Array<{ id: number; namespace_id: number; text: string }>;
       if (rows.length === 0) return;
-      const vectors = await embedChecked(embedder, rows.map((row) => row.text), options.signal);
+      const vectors = await embedChecked(
+        embedder,
+        rows.map((row) => row.text),
+        options.signal,
+      );
       db.transaction(() =>
         rows.forEach((row, index) => {
           insert.run(BigInt(row.id), row.namespace_id, vectorBytes(vectors[index]!));
@@ -58,7 +68,10 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
         .transaction(() => {
           // A row added since the last page: embed it first (outside the lock), then try again.
           if (page.get(after, 1) !== undefined) return false;
-          const deleted = db.prepare(`SELECT id FROM ${words} WHERE id NOT IN (SELECT id FROM memories)`).pluck().all() as number[];
+          const deleted = db
+            .prepare(`SELECT id FROM ${words} WHERE id NOT IN (SELECT id FROM memories)`)
+            .pluck()
+            .all() as number[];
           const unindex = db.prepare(`DELETE FROM ${table} WHERE rowid = ?`);
           for (const id of deleted) unindex.run(BigInt(id));
           done -= deleted.length;
@@ -70,12 +83,17 @@ export async function reindex(db: Database.Database, embedder: Embedder, options
         })
         .immediate();
     }
-    const index = new VectorIndex(db, (sql) => db.prepare(sql), { embedderId: embedder.id, dims: embedder.dims, table });
+    const index = new VectorIndex(db, (sql) => db.prepare(sql), {
+      embedderId: embedder.id,
+      dims: embedder.dims,
+      table,
+    });
     for (const namespaceId of db.prepare('SELECT id FROM namespaces').pluck().all() as number[]) {
       db.transaction(() => index.maintain(namespaceId)).immediate();
     }
   } catch (error) {
-    if (readVectorIndexInfo(db)?.table !== table) db.exec(`DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${words}`);
+    if (readVectorIndexInfo(db)?.table !== table)
+      db.exec(`DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${words}`);
     throw error;
   }
   db.pragma('wal_checkpoint(TRUNCATE)');

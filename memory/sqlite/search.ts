@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { supportsLateInteraction, type Embedder, type LateInteractionEmbedder } from '../embedders/types.js';
+import { type Embedder, type LateInteractionEmbedder, supportsLateInteraction } from '../embedders/types.js';
 import type { QueryPlan } from '../retrieval/query.js';
-import { DEFAULT_WEIGHTS, scoreCandidates, type Candidate, type RankWeights } from '../retrieval/rank.js';
+import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, scoreCandidates } from '../retrieval/rank.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
-import { type MemoryRow } from './rows.js';
 import { matchExpression } from './fts-terms.js';
+import { type MemoryRow } from './rows.js';
 import { sessionNeighbours } from './sessions.js';
 import type { VectorIndex } from './vector-index.js';
 import { readWordIds } from './vectors.js';
@@ -38,7 +38,11 @@ export interface SearchDepth {
   rerank: number;
 }
 
-export const searchDepth = (k: number): SearchDepth => ({ text: Math.max(60, 2 * k), vector: Math.max(25, k), rerank: Math.max(60, 2 * k) });
+export const searchDepth = (k: number): SearchDepth => ({
+  text: Math.max(60, 2 * k),
+  vector: Math.max(25, k),
+  rerank: Math.max(60, 2 * k),
+});
 
 /** Row columns a search reads for every candidate (provenance is looked up for the results only). */
 const SEARCH_COLUMNS =
@@ -51,17 +55,19 @@ type Prepare = (sql: string) => Database.Statement;
 type Entry = Candidate & { row: MemoryRow };
 
 /** BM25 and KNN candidates of one namespace, fused, re-ranked with word-level similarity and context, cut to k. */
-export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Array<{ row: MemoryRow; score: number; parts: ScoreParts }> {
+export function searchNamespace(
+  prepare: Prepare,
+  search: NamespaceSearch,
+): Array<{ row: MemoryRow; score: number; parts: ScoreParts }> {
   const depth = { ...searchDepth(search.k), ...search.depth };
   const weights = { ...DEFAULT_WEIGHTS, ...search.weights };
   const found = new Map<number, Partial<Candidate>>();
 
   const match = matchExpression(search.namespaceId, search.plan.terms);
   if (match) {
-    const textHits = prepare('SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?').all(
-      match,
-      depth.text,
-    ) as Array<{ id: number; bm25: number }>;
+    const textHits = prepare(
+      'SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
+    ).all(match, depth.text) as Array<{ id: number; bm25: number }>;
     textHits.forEach((hit, index) => found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 }));
   }
   if (weights.vector > 0 || weights.lateInteraction > 0) {
@@ -73,12 +79,14 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
 
   const kinds = search.kinds ? new Set(search.kinds) : undefined;
   const lateInteraction = supportsLateInteraction(search.embedder) ? search.embedder : undefined;
-  const queryWords = lateInteraction && weights.lateInteraction > 0 ? new QueryWords(lateInteraction, search.plan) : undefined;
+  const queryWords =
+    lateInteraction && weights.lateInteraction > 0 ? new QueryWords(lateInteraction, search.plan) : undefined;
   const entries = new Map<number, Entry>();
   // An embedder with word vectors rebuilds a memory's vector from its stored word ids faster than sqlite-vec can
   // look one up by rowid.
   const cosineOf = (row: MemoryRow): number | undefined => {
-    const vector = lateInteraction && row.word_ids ? lateInteraction.embedWordIds(readWordIds(row.word_ids)) : undefined;
+    const vector =
+      lateInteraction && row.word_ids ? lateInteraction.embedWordIds(readWordIds(row.word_ids)) : undefined;
     if (!vector) return undefined;
     let dot = 0;
     for (let i = 0; i < vector.length; i++) dot += vector[i]! * search.queryVector[i]!;
@@ -86,10 +94,9 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
   };
   const load = (ids: readonly number[]): Entry[] => {
     // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom filter.
-    const rows = prepare(`SELECT ${SEARCH_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`).all(
-      JSON.stringify(ids),
-      search.namespaceId,
-    ) as MemoryRow[];
+    const rows = prepare(
+      `SELECT ${SEARCH_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`,
+    ).all(JSON.stringify(ids), search.namespaceId) as MemoryRow[];
     const loaded: Entry[] = [];
     for (const row of rows) {
       if (kinds && !kinds.has(row.kind)) continue;
@@ -102,11 +109,17 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
     return loaded;
   };
   const rerank = (list: readonly Entry[]): void => {
-    if (queryWords) for (const entry of list) entry.lateInteraction ??= queryWords.maxSim(entry.row.word_ids ? readWordIds(entry.row.word_ids) : entry.text);
+    if (queryWords)
+      for (const entry of list)
+        entry.lateInteraction ??= queryWords.maxSim(entry.row.word_ids ? readWordIds(entry.row.word_ids) : entry.text);
   };
 
   // Stage 1: BM25 + cosine (late interaction's weight on cosine) picks who gets re-ranked.
-  const firstStage = scoreCandidates(load([...found.keys()]), search.plan, search.now, { ...weights, lateInteraction: 0, vector: weights.vector + weights.lateInteraction });
+  const firstStage = scoreCandidates(load([...found.keys()]), search.plan, search.now, {
+    ...weights,
+    lateInteraction: 0,
+    vector: weights.vector + weights.lateInteraction,
+  });
   const shortlist = firstStage
     .sort((a, b) => b.score - a.score)
     .slice(0, depth.rerank)
@@ -116,14 +129,23 @@ export function searchNamespace(prepare: Prepare, search: NamespaceSearch): Arra
   if (weights.context > 0 && scored.length > 0) {
     // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
     // their session neighbours in, and every turn gains a share of its best neighbour's own score.
-    const neighbours = sessionNeighbours(prepare, search.namespaceId, shortlist.map((entry) => entry.id));
+    const neighbours = sessionNeighbours(
+      prepare,
+      search.namespaceId,
+      shortlist.map((entry) => entry.id),
+    );
     const anchors = [...scored].sort((a, b) => b.score - a.score).slice(0, CONTEXT_ANCHORS);
-    const missing = [...new Set(anchors.flatMap((entry) => neighbours.get(entry.candidate.id) ?? []))].filter((id) => !entries.has(id));
+    const missing = [...new Set(anchors.flatMap((entry) => neighbours.get(entry.candidate.id) ?? []))].filter(
+      (id) => !entries.has(id),
+    );
     const added = missing.length > 0 ? load(missing) : [];
     rerank(added);
     // A pulled-in turn's only scored neighbours are the shortlisted turns that pulled it in.
     for (const entry of added) {
-      neighbours.set(entry.id, shortlist.filter((anchor) => neighbours.get(anchor.id)?.includes(entry.id)).map((anchor) => anchor.id));
+      neighbours.set(
+        entry.id,
+        shortlist.filter((anchor) => neighbours.get(anchor.id)?.includes(entry.id)).map((anchor) => anchor.id),
+      );
     }
     scored = scoreCandidates([...shortlist, ...added], search.plan, search.now, weights);
     const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));

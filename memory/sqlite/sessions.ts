@@ -7,7 +7,11 @@ type Prepare = (sql: string) => Database.Statement;
 // (namespace_id, session, at, id) index instead of scanning the session.
 
 /** The previous and next episode of each given episode in its session. */
-export function sessionNeighbours(prepare: Prepare, namespaceId: number, ids: readonly number[]): Map<number, number[]> {
+export function sessionNeighbours(
+  prepare: Prepare,
+  namespaceId: number,
+  ids: readonly number[],
+): Map<number, number[]> {
   const rows = prepare(
     `SELECT a.id AS id,
        (SELECT p.id FROM memories p WHERE p.namespace_id = a.namespace_id AND p.session = a.session
@@ -20,7 +24,12 @@ export function sessionNeighbours(prepare: Prepare, namespaceId: number, ids: re
 }
 
 /** Up to `radius` turns before and after each given episode in its session, oldest first. */
-export function neighbourRows(prepare: Prepare, namespaceId: number, ids: readonly number[], radius: number): Map<number, MemoryRow[]> {
+export function neighbourRows(
+  prepare: Prepare,
+  namespaceId: number,
+  ids: readonly number[],
+  radius: number,
+): Map<number, MemoryRow[]> {
   const result = new Map<number, MemoryRow[]>();
   const anchor = prepare("SELECT session, at FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'");
   const before = prepare(

@@ -2,21 +2,60 @@ import type Database from 'better-sqlite3';
 import { embedInBatches } from '../embedders/batch.js';
 import type { Embedder } from '../embedders/types.js';
 import { InputError, StoreError } from '../errors.js';
-import { ruleQueryGenerator, type QueryGenerator } from '../retrieval/query.js';
-import { describeScope, personaScope, type UserScope, type EpisodeInput, type FactChange, type FactKind, type Memory, type MemoryKind, type Scope, type SearchHit } from '../types.js';
-import { MAX_ROLE, validateFactKind, validateK, validateOptionalString, validateScope, validateText, validateTime } from '../validate.js';
-import { openWith, statementCache, type OpenDatabaseOptions } from './database.js';
-import { ID_MATCHES, idParameters, MEMORY_COLUMNS, memoryId, parseMemoryId, toMemory, type MemoryRow } from './rows.js';
-import { searchNamespace } from './search.js';
-import { deleteMemories, deleteNamespace, deleteRecommenderRows, deleteThreads, checkpointKey, checkpointNamespace } from './forget.js';
+import { type QueryGenerator, ruleQueryGenerator } from '../retrieval/query.js';
+import {
+  describeScope,
+  type EpisodeInput,
+  type FactChange,
+  type FactKind,
+  type Memory,
+  type MemoryKind,
+  personaScope,
+  type Scope,
+  type SearchHit,
+  type UserScope,
+} from '../types.js';
+import {
+  MAX_ROLE,
+  validateFactKind,
+  validateK,
+  validateOptionalString,
+  validateScope,
+  validateText,
+  validateTime,
+} from '../validate.js';
+import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
+import {
+  checkpointKey,
+  checkpointNamespace,
+  deleteMemories,
+  deleteNamespace,
+  deleteRecommenderRows,
+  deleteThreads,
+} from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
+import { ID_MATCHES, idParameters, MEMORY_COLUMNS, type MemoryRow, memoryId, parseMemoryId, toMemory } from './rows.js';
+import { searchNamespace } from './search.js';
 import { neighbourRows } from './sessions.js';
+import type {
+  AddEpisodesOptions,
+  ForgetResult,
+  SearchOptions,
+  SqliteMemoryStoreOptions,
+  TurnWriteOptions,
+} from './store-options.js';
 import { VectorIndex } from './vector-index.js';
-import type { AddEpisodesOptions, ForgetResult, SearchOptions, SqliteMemoryStoreOptions, TurnWriteOptions } from './store-options.js';
-import { bindEmbedder, embedderMismatch, readVectorIndexInfo, wordIdBytes, type VectorIndexInfo } from './vectors.js';
+import { bindEmbedder, embedderMismatch, readVectorIndexInfo, type VectorIndexInfo, wordIdBytes } from './vectors.js';
 
-export type { AddEpisodesOptions, ForgetResult, ProgressListener, SearchOptions, SqliteMemoryStoreOptions, TurnWriteOptions } from './store-options.js';
+export type {
+  AddEpisodesOptions,
+  ForgetResult,
+  ProgressListener,
+  SearchOptions,
+  SqliteMemoryStoreOptions,
+  TurnWriteOptions,
+} from './store-options.js';
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
@@ -59,7 +98,11 @@ export class SqliteMemoryStore {
 
   /** The embedder writes and searches use. */
   get embedder(): Embedder {
-    if (!this.configuredEmbedder) throw new StoreError('store_failed', 'this memory store was opened without an embedder; it can only list, export and forget');
+    if (!this.configuredEmbedder)
+      throw new StoreError(
+        'store_failed',
+        'this memory store was opened without an embedder; it can only list, export and forget',
+      );
     return this.configuredEmbedder;
   }
 
@@ -78,10 +121,16 @@ export class SqliteMemoryStore {
    * follows it, or refuses to go on when the new one is another embedder's.
    */
   private currentVectors(): VectorIndex | undefined {
-    const table = this.prepare("SELECT value FROM meta WHERE key = 'vectors.table'").pluck().get() as string | undefined;
+    const table = this.prepare("SELECT value FROM meta WHERE key = 'vectors.table'").pluck().get() as
+      | string
+      | undefined;
     if (table === this.vectors?.info.table) return this.vectors;
     const info = readVectorIndexInfo(this.db);
-    if (info && this.configuredEmbedder && (info.embedderId !== this.configuredEmbedder.id || info.dims !== this.configuredEmbedder.dims)) {
+    if (
+      info &&
+      this.configuredEmbedder &&
+      (info.embedderId !== this.configuredEmbedder.id || info.dims !== this.configuredEmbedder.dims)
+    ) {
       throw embedderMismatch(info, `${this.configuredEmbedder.id} (${this.configuredEmbedder.dims} dims)`);
     }
     this.vectors = info && new VectorIndex(this.db, this.prepare, info);
@@ -91,7 +140,8 @@ export class SqliteMemoryStore {
   /** The vector index of the configured embedder (writes and searches need both). */
   private get boundVectors(): VectorIndex {
     const vectors = this.currentVectors();
-    if (!vectors || this.embedder.id !== vectors.info.embedderId) throw new StoreError('store_failed', 'no vector index for the configured embedder');
+    if (!vectors || this.embedder.id !== vectors.info.embedderId)
+      throw new StoreError('store_failed', 'no vector index for the configured embedder');
     return vectors;
   }
 
@@ -99,7 +149,11 @@ export class SqliteMemoryStore {
    * Appends turns to a scope's episodic memory in one transaction: all are stored, or none.
    * @returns the stored turns (without those skipped by `skipKnownSourceIds`), in order.
    */
-  async addEpisodes(scope: Scope, inputs: readonly EpisodeInput[], options: AddEpisodesOptions = {}): Promise<Memory[]> {
+  async addEpisodes(
+    scope: Scope,
+    inputs: readonly EpisodeInput[],
+    options: AddEpisodesOptions = {},
+  ): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
     const validated = inputs.map((input, index) => {
@@ -115,32 +169,51 @@ export class SqliteMemoryStore {
     // Known turns are dropped before embedding, and checked again under the write lock: another process may have
     // stored them meanwhile, and a repeated id within `inputs` is known once its first turn is in.
     const known = (namespaceId: number | undefined, sourceId: string | null): boolean =>
-      options.skipKnownSourceIds === true && sourceId !== null && namespaceId !== undefined && this.hasSourceId(namespaceId, sourceId);
+      options.skipKnownSourceIds === true &&
+      sourceId !== null &&
+      namespaceId !== undefined &&
+      this.hasSourceId(namespaceId, sourceId);
     const before = this.namespaceId(scope, false);
     const rows = validated.filter((row) => !known(before, row.sourceId));
-    const vectors = await embedInBatches(this.embedder, rows.map((row) => row.text), options);
+    const vectors = await embedInBatches(
+      this.embedder,
+      rows.map((row) => row.text),
+      options,
+    );
     const insert = this.prepare(
       `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
        VALUES (?, ?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
     );
     const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
-    const stored = this.db.transaction(() => {
-      if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
-      const namespaceId = this.namespaceId(scope, true)!;
-      const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
-      let next = reserveIds(this.prepare, 'memories', rows.length);
-      const index = this.boundVectors;
-      rows.forEach((row, position) => {
-        if (known(namespaceId, row.sourceId)) return;
-        const id = next++;
-        insert.run(id, namespaceId, row.text, row.role, row.session, row.at, row.sourceId, now.getTime(), wordIdBytes(this.embedder, row.text));
-        index.insert(id, namespaceId, vectors[position]!);
-        indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
-        stored.push({ id, row });
-      });
-      index.maintain(namespaceId);
-      return stored;
-    }).immediate();
+    const stored = this.db
+      .transaction(() => {
+        if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
+        const namespaceId = this.namespaceId(scope, true)!;
+        const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
+        let next = reserveIds(this.prepare, 'memories', rows.length);
+        const index = this.boundVectors;
+        rows.forEach((row, position) => {
+          if (known(namespaceId, row.sourceId)) return;
+          const id = next++;
+          insert.run(
+            id,
+            namespaceId,
+            row.text,
+            row.role,
+            row.session,
+            row.at,
+            row.sourceId,
+            now.getTime(),
+            wordIdBytes(this.embedder, row.text),
+          );
+          index.insert(id, namespaceId, vectors[position]!);
+          indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
+          stored.push({ id, row });
+        });
+        index.maintain(namespaceId);
+        return stored;
+      })
+      .immediate();
     return stored.map(
       ({ id, row }): Memory => ({
         id: memoryId('episode', id),
@@ -189,30 +262,41 @@ export class SqliteMemoryStore {
       `INSERT OR IGNORE INTO fact_sources (fact_id, episode_id)
        SELECT ?, id FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'`,
     );
-    const written = this.db.transaction(() => {
-      if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
-      const namespaceId = this.namespaceId(scope, true)!;
-      const ids: number[] = [];
-      let vectorIndex = 0;
-      let next = reserveIds(this.prepare, 'memories', texts.length);
-      for (const item of prepared) {
-        const { change } = item;
-        const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
-        if (change.op === 'invalidate') {
-          close.run(item.at, closed!);
-          continue;
+    const written = this.db
+      .transaction(() => {
+        if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
+        const namespaceId = this.namespaceId(scope, true)!;
+        const ids: number[] = [];
+        let vectorIndex = 0;
+        let next = reserveIds(this.prepare, 'memories', texts.length);
+        for (const item of prepared) {
+          const { change } = item;
+          const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
+          if (change.op === 'invalidate') {
+            close.run(item.at, closed!);
+            continue;
+          }
+          const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
+          const id = next++;
+          insert.run(
+            id,
+            namespaceId,
+            fact.kind,
+            fact.text,
+            fact.validFrom,
+            closed ?? null,
+            now.getTime(),
+            wordIdBytes(this.embedder, fact.text),
+          );
+          this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
+          indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
+          for (const episode of fact.provenance) link.run(id, episode, namespaceId);
+          if (closed !== undefined) close.run(fact.validFrom, closed);
+          ids.push(id);
         }
-        const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
-        const id = next++;
-        insert.run(id, namespaceId, fact.kind, fact.text, fact.validFrom, closed ?? null, now.getTime(), wordIdBytes(this.embedder, fact.text));
-        this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
-        indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
-        for (const episode of fact.provenance) link.run(id, episode, namespaceId);
-        if (closed !== undefined) close.run(fact.validFrom, closed);
-        ids.push(id);
-      }
-      return ids;
-    }).immediate();
+        return ids;
+      })
+      .immediate();
     return written.map((id) => this.get(scope, memoryId('fact', id))!);
   }
 
@@ -220,9 +304,10 @@ export class SqliteMemoryStore {
   get(scope: Scope, id: string): Memory | undefined {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return undefined;
-    const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${ID_MATCHES} AND m.namespace_id = ?`).get(...idParameters(parseMemoryId(id)), namespaceId) as
-      | MemoryRow
-      | undefined;
+    const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${ID_MATCHES} AND m.namespace_id = ?`).get(
+      ...idParameters(parseMemoryId(id)),
+      namespaceId,
+    ) as MemoryRow | undefined;
     return row ? toMemory(row, scope) : undefined;
   }
 
@@ -274,7 +359,11 @@ export class SqliteMemoryStore {
     const now = this.clock();
     const plan =
       options.plan ??
-      (await this.queryGenerator({ text: query, now, ...(options.conversation ? { history: options.conversation } : {}) }));
+      (await this.queryGenerator({
+        text: query,
+        now,
+        ...(options.conversation ? { history: options.conversation } : {}),
+      }));
     const [queryVector] = await this.embedder.embed([plan.embedText], options.signal ? { signal: options.signal } : {});
     const hits: SearchHit[] = [];
     for (const scope of scopes) {
@@ -294,7 +383,14 @@ export class SqliteMemoryStore {
         depth: options.depth,
       });
       const weight = SCOPE_WEIGHT[scope.kind];
-      const context = options.context ? neighbourRows(this.prepare, namespaceId, found.map((hit) => hit.row.id), options.context) : undefined;
+      const context = options.context
+        ? neighbourRows(
+            this.prepare,
+            namespaceId,
+            found.map((hit) => hit.row.id),
+            options.context,
+          )
+        : undefined;
       for (const hit of found) {
         hits.push({
           memory: toMemory(hit.row, scope),
@@ -316,20 +412,27 @@ export class SqliteMemoryStore {
     validateScope(scope);
     const parsed = id === undefined ? undefined : parseMemoryId(id);
     const namespaceId = this.namespaceId(scope, false);
-    if (namespaceId === undefined && id !== undefined) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
-    const removed = this.db.transaction(() => {
-      // A user may have ratings and no memories yet.
-      if (namespaceId === undefined) return { deleted: 0, ratings: scope.kind === 'user' ? deleteRecommenderRows(this.prepare, scope.id) : 0 };
-      const ids =
-        parsed === undefined
-          ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
-          : (this.prepare(`SELECT id FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).pluck().all(...idParameters(parsed), namespaceId) as number[]);
-      if (id !== undefined && ids.length === 0) throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
-      const vectors = this.currentVectors();
-      deleteMemories(this.prepare, vectors, ids);
-      const ratings = id === undefined ? deleteNamespace(this.prepare, vectors, namespaceId, scope) : 0;
-      return { deleted: ids.length, ratings };
-    }).immediate();
+    if (namespaceId === undefined && id !== undefined)
+      throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
+    const removed = this.db
+      .transaction(() => {
+        // A user may have ratings and no memories yet.
+        if (namespaceId === undefined)
+          return { deleted: 0, ratings: scope.kind === 'user' ? deleteRecommenderRows(this.prepare, scope.id) : 0 };
+        const ids =
+          parsed === undefined
+            ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
+            : (this.prepare(`SELECT id FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`)
+                .pluck()
+                .all(...idParameters(parsed), namespaceId) as number[]);
+        if (id !== undefined && ids.length === 0)
+          throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
+        const vectors = this.currentVectors();
+        deleteMemories(this.prepare, vectors, ids);
+        const ratings = id === undefined ? deleteNamespace(this.prepare, vectors, namespaceId, scope) : 0;
+        return { deleted: ids.length, ratings };
+      })
+      .immediate();
     return { ...removed, flushed: this.checkpoint() };
   }
 
@@ -338,7 +441,8 @@ export class SqliteMemoryStore {
     validateScope(user);
     if (persona === null) {
       const namespaceId = this.namespaceId(user, false);
-      if (namespaceId !== undefined) this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
+      if (namespaceId !== undefined)
+        this.prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
       return;
     }
     validateScope(personaScope(persona));
@@ -353,9 +457,9 @@ export class SqliteMemoryStore {
   personaOf(user: UserScope): { persona: string; assignedBy: 'hand' | 'auto' } | undefined {
     const namespaceId = this.namespaceId(validateScope(user), false);
     if (namespaceId === undefined) return undefined;
-    const row = this.prepare('SELECT persona, assigned_by FROM persona_members WHERE user_namespace_id = ?').get(namespaceId) as
-      | { persona: string; assigned_by: 'hand' | 'auto' }
-      | undefined;
+    const row = this.prepare('SELECT persona, assigned_by FROM persona_members WHERE user_namespace_id = ?').get(
+      namespaceId,
+    ) as { persona: string; assigned_by: 'hand' | 'auto' } | undefined;
     return row && { persona: row.persona, assignedBy: row.assigned_by };
   }
 
@@ -392,7 +496,10 @@ export class SqliteMemoryStore {
 
   /** Every scope that holds memories. */
   scopes(kind?: Scope['kind']): Scope[] {
-    const rows = this.prepare('SELECT kind, key FROM namespaces WHERE ? IS NULL OR kind = ? ORDER BY kind, key').all(kind ?? null, kind ?? null) as Array<{
+    const rows = this.prepare('SELECT kind, key FROM namespaces WHERE ? IS NULL OR kind = ? ORDER BY kind, key').all(
+      kind ?? null,
+      kind ?? null,
+    ) as Array<{
       kind: Scope['kind'];
       key: string;
     }>;
@@ -417,16 +524,22 @@ export class SqliteMemoryStore {
   }
 
   private hasSourceId(namespaceId: number, sourceId: string): boolean {
-    return this.prepare('SELECT 1 FROM memories WHERE namespace_id = ? AND source_id = ?').get(namespaceId, sourceId) !== undefined;
+    return (
+      this.prepare('SELECT 1 FROM memories WHERE namespace_id = ? AND source_id = ?').get(namespaceId, sourceId) !==
+      undefined
+    );
   }
 
   private requireFact(scope: Scope, namespaceId: number, id: string): number {
     const parsed = parseMemoryId(id);
-    const row = this.prepare(`SELECT valid_to FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).get(...idParameters(parsed), namespaceId) as
-      | { valid_to: number | null }
-      | undefined;
-    if (!row || parsed.kind !== 'fact') throw new InputError(`no fact ${id} for ${describeScope(scope)}`, { code: 'not_found' });
-    if (row.valid_to !== null) throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
+    const row = this.prepare(`SELECT valid_to FROM memories WHERE ${ID_MATCHES} AND namespace_id = ?`).get(
+      ...idParameters(parsed),
+      namespaceId,
+    ) as { valid_to: number | null } | undefined;
+    if (!row || parsed.kind !== 'fact')
+      throw new InputError(`no fact ${id} for ${describeScope(scope)}`, { code: 'not_found' });
+    if (row.valid_to !== null)
+      throw new InputError(`fact ${id} is no longer current; change the fact that replaced it`);
     return parsed.row;
   }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { vectorBytes, type VectorIndexInfo } from './vectors.js';
+import { type VectorIndexInfo, vectorBytes } from './vectors.js';
 
 /**
  * A namespace's vectors in sqlite-vec, with an inverted-file (IVF) layer for big namespaces.
@@ -50,7 +50,10 @@ export class VectorIndex {
 
   /** Zeroes a vector (vec0 only flags deleted rows) and deletes it. */
   remove(id: number): void {
-    this.prepare(`UPDATE ${this.info.table} SET embedding = ? WHERE rowid = ?`).run(vectorBytes(new Float32Array(this.info.dims)), BigInt(id));
+    this.prepare(`UPDATE ${this.info.table} SET embedding = ? WHERE rowid = ?`).run(
+      vectorBytes(new Float32Array(this.info.dims)),
+      BigInt(id),
+    );
     this.prepare(`DELETE FROM ${this.info.table} WHERE rowid = ?`).run(BigInt(id));
   }
 
@@ -64,9 +67,12 @@ export class VectorIndex {
   nearest(namespaceId: number, query: Float32Array, k: number): Array<{ id: number; cosine: number }> {
     const cells = this.cellsOf(namespaceId);
     const keys = cells
-      ? [0, ...nearest(cells.centroids, query, Math.max(1, Math.ceil(cells.centroids.length * PROBED_SHARE))).map((cell) => cell + 1)].map(
-          (cell) => namespaceId * CELL_SLOTS + cell,
-        )
+      ? [
+          0,
+          ...nearest(cells.centroids, query, Math.max(1, Math.ceil(cells.centroids.length * PROBED_SHARE))).map(
+            (cell) => cell + 1,
+          ),
+        ].map((cell) => namespaceId * CELL_SLOTS + cell)
       : [namespaceId * CELL_SLOTS];
     const knn = this.prepare(
       `SELECT rowid AS id, distance FROM ${this.info.table} WHERE embedding MATCH ? AND k = ? AND cell_key = CAST(? AS INTEGER)`,
@@ -92,7 +98,9 @@ export class VectorIndex {
    * 50,000 vectors.
    */
   maintain(namespaceId: number): void {
-    const count = this.prepare('SELECT count(*) FROM memories WHERE namespace_id = ?').pluck().get(namespaceId) as number;
+    const count = this.prepare('SELECT count(*) FROM memories WHERE namespace_id = ?')
+      .pluck()
+      .get(namespaceId) as number;
     const cells = this.cellsOf(namespaceId);
     if (count < IVF_MIN_VECTORS || (cells && count < cells.trainedAt * RETRAIN_GROWTH)) return;
     this.train(namespaceId);
@@ -101,9 +109,14 @@ export class VectorIndex {
   /** (Re)clusters a namespace's vectors and moves each to its cell's partition. */
   train(namespaceId: number): void {
     const cells = this.cellsOf(namespaceId);
-    const keys = [namespaceId * CELL_SLOTS, ...(cells ? cells.centroids.map((_, cell) => namespaceId * CELL_SLOTS + cell + 1) : [])];
+    const keys = [
+      namespaceId * CELL_SLOTS,
+      ...(cells ? cells.centroids.map((_, cell) => namespaceId * CELL_SLOTS + cell + 1) : []),
+    ];
     const rows: Array<{ id: number; vector: Float32Array }> = [];
-    const scan = this.prepare(`SELECT rowid AS id, embedding FROM ${this.info.table} WHERE cell_key = CAST(? AS INTEGER)`);
+    const scan = this.prepare(
+      `SELECT rowid AS id, embedding FROM ${this.info.table} WHERE cell_key = CAST(? AS INTEGER)`,
+    );
     for (const key of keys) {
       for (const row of scan.all(key) as Array<{ id: number; embedding: Buffer }>) {
         const copy = new Uint8Array(row.embedding);
@@ -113,9 +126,18 @@ export class VectorIndex {
     // About sqrt(n)/20 cells, a power of two: ~2,500-10,000 vectors each. Fewer, larger cells mean fewer KNN queries
     // per search, and each sqlite-vec query has a fixed cost.
     const cellCount = Math.min(CELL_SLOTS - 1, 2 ** Math.round(Math.log2(Math.max(8, Math.sqrt(rows.length) / 20))));
-    const centroids = sphericalKMeans(sample(rows.map((row) => row.vector), TRAINING_SAMPLE), cellCount, this.info.dims);
+    const centroids = sphericalKMeans(
+      sample(
+        rows.map((row) => row.vector),
+        TRAINING_SAMPLE,
+      ),
+      cellCount,
+      this.info.dims,
+    );
     this.prepare('DELETE FROM vector_cells WHERE namespace_id = ?').run(namespaceId);
-    const saveCell = this.prepare('INSERT INTO vector_cells (namespace_id, cell, centroid, trained_at) VALUES (?, ?, ?, ?)');
+    const saveCell = this.prepare(
+      'INSERT INTO vector_cells (namespace_id, cell, centroid, trained_at) VALUES (?, ?, ?, ?)',
+    );
     centroids.forEach((centroid, cell) => saveCell.run(namespaceId, cell, vectorBytes(centroid), rows.length));
     this.cells.set(namespaceId, { centroids, trainedAt: rows.length });
     const remove = this.prepare(`DELETE FROM ${this.info.table} WHERE rowid = ?`);
@@ -128,14 +150,19 @@ export class VectorIndex {
   private cellsOf(namespaceId: number): Cells | null {
     let cells = this.cells.get(namespaceId);
     if (cells === undefined) {
-      const rows = this.prepare('SELECT centroid, trained_at FROM vector_cells WHERE namespace_id = ? ORDER BY cell').all(namespaceId) as Array<{
+      const rows = this.prepare(
+        'SELECT centroid, trained_at FROM vector_cells WHERE namespace_id = ? ORDER BY cell',
+      ).all(namespaceId) as Array<{
         centroid: Buffer;
         trained_at: number;
       }>;
       cells =
         rows.length === 0
           ? null
-          : { centroids: rows.map((row) => new Float32Array(new Uint8Array(row.centroid).buffer)), trainedAt: rows[0]!.trained_at };
+          : {
+              centroids: rows.map((row) => new Float32Array(new Uint8Array(row.centroid).buffer)),
+              trainedAt: rows[0]!.trained_at,
+            };
       this.cells.set(namespaceId, cells);
     }
     return cells;
@@ -188,7 +215,9 @@ function sample<T>(items: readonly T[], size: number): T[] {
 export function sphericalKMeans(vectors: readonly Float32Array[], cells: number, dims: number): Float32Array[] {
   const count = Math.min(cells, vectors.length);
   // Spread the initial centroids over the sample deterministically.
-  let centroids = Array.from({ length: count }, (_, index) => Float32Array.from(vectors[Math.floor((index * vectors.length) / count)]!));
+  let centroids = Array.from({ length: count }, (_, index) =>
+    Float32Array.from(vectors[Math.floor((index * vectors.length) / count)]!),
+  );
   const assignment = new Int32Array(vectors.length);
   for (let iteration = 0; iteration < KMEANS_ITERATIONS; iteration++) {
     vectors.forEach((vector, index) => (assignment[index] = closest(centroids, vector)));

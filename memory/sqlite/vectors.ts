@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { supportsLateInteraction, type Embedder } from '../embedders/types.js';
+import { type Embedder, supportsLateInteraction } from '../embedders/types.js';
 import { StoreError } from '../errors.js';
 
 /** The embedder a database's vectors were built with, as recorded in `meta`. */
@@ -14,7 +14,10 @@ const getMeta = (db: Database.Database, key: string): string | undefined =>
   (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 
 const setMeta = (db: Database.Database, key: string, value: string): void => {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    key,
+    value,
+  );
 };
 
 export function readVectorIndexInfo(db: Database.Database): VectorIndexInfo | undefined {
@@ -29,7 +32,9 @@ export function createVectorTable(db: Database.Database, table: string, dims: nu
   if (!/^memory_vectors_\d+$/.test(table)) throw new Error(`bad vector table name ${table}`);
   // Partitioned by namespace (and, for big namespaces, by cell: see vector-index.ts), so a user's KNN never scans
   // another user's vectors. Vectors are unit length, so L2 orders like cosine and is sqlite-vec's cheaper distance.
-  db.exec(`CREATE VIRTUAL TABLE ${table} USING vec0 (cell_key INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=l2)`);
+  db.exec(
+    `CREATE VIRTUAL TABLE ${table} USING vec0 (cell_key INTEGER PARTITION KEY, embedding FLOAT[${dims}] distance_metric=l2)`,
+  );
 }
 
 /** The error for a file whose vectors another embedder built. */
@@ -55,19 +60,21 @@ export function checkEmbedderId(db: Database.Database, embedderId: string): void
  * and refuses a file built by another embedder (its vectors would be meaningless to this one).
  */
 export function bindEmbedder(db: Database.Database, embedder: Embedder): VectorIndexInfo {
-  return db.transaction((): VectorIndexInfo => {
-    const existing = readVectorIndexInfo(db);
-    if (existing) {
-      if (existing.embedderId !== embedder.id || existing.dims !== embedder.dims) {
-        throw embedderMismatch(existing, `${embedder.id} (${embedder.dims} dims)`);
+  return db
+    .transaction((): VectorIndexInfo => {
+      const existing = readVectorIndexInfo(db);
+      if (existing) {
+        if (existing.embedderId !== embedder.id || existing.dims !== embedder.dims) {
+          throw embedderMismatch(existing, `${embedder.id} (${embedder.dims} dims)`);
+        }
+        return existing;
       }
-      return existing;
-    }
-    const info: VectorIndexInfo = { embedderId: embedder.id, dims: embedder.dims, table: 'memory_vectors_1' };
-    createVectorTable(db, info.table, info.dims);
-    recordVectorIndex(db, info);
-    return info;
-  }).immediate();
+      const info: VectorIndexInfo = { embedderId: embedder.id, dims: embedder.dims, table: 'memory_vectors_1' };
+      createVectorTable(db, info.table, info.dims);
+      recordVectorIndex(db, info);
+      return info;
+    })
+    .immediate();
 }
 
 export function recordVectorIndex(db: Database.Database, info: VectorIndexInfo): void {
@@ -77,7 +84,8 @@ export function recordVectorIndex(db: Database.Database, info: VectorIndexInfo):
 }
 
 /** Float32 vector as the bytes sqlite-vec expects. */
-export const vectorBytes = (vector: Float32Array): Buffer => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+export const vectorBytes = (vector: Float32Array): Buffer =>
+  Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 
 /** The embedder's word ids of `text` as stored in `memories.word_ids`, or null when it has no word vectors. */
 export function wordIdBytes(embedder: Embedder, text: string): Buffer | null {

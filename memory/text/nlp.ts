@@ -1,5 +1,5 @@
-import winkNLP from 'wink-nlp';
 import model from 'wink-eng-lite-web-model';
+import winkNLP from 'wink-nlp';
 
 /** One token of a text as mnemo's retrieval sees it. */
 export interface Token {
@@ -54,7 +54,10 @@ export function analyze(text: string): { tokens: Token[]; temporal: TemporalEnti
       stop: stops[index] ?? false,
     })),
     temporal: details
-      .filter((entity): entity is TemporalEntity => entity.type === 'DATE' || entity.type === 'TIME' || entity.type === 'DURATION')
+      .filter(
+        (entity): entity is TemporalEntity =>
+          entity.type === 'DATE' || entity.type === 'TIME' || entity.type === 'DURATION',
+      )
       .map((entity) => ({ value: entity.value, type: entity.type })),
   };
 }

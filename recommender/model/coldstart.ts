@@ -1,4 +1,4 @@
-import { groupRatings, selectRatings, type RatingData } from './data.js';
+import { groupRatings, type RatingData, selectRatings } from './data.js';
 import { createRandom, shuffle } from './random.js';
 
 /** Options of {@link backoffWeight}. */
@@ -41,7 +41,9 @@ export function coldStartSplit(data: RatingData, options: ColdStartOptions = {})
   const keep = options.keep ?? 5;
   const random = createRandom(options.seed ?? 42);
   const byUser = groupRatings(data, 'user');
-  const candidates = Array.from({ length: data.userCount }, (_, user) => user).filter((user) => byUser.offsets[user + 1]! - byUser.offsets[user]! > keep);
+  const candidates = Array.from({ length: data.userCount }, (_, user) => user).filter(
+    (user) => byUser.offsets[user + 1]! - byUser.offsets[user]! > keep,
+  );
   shuffle(candidates, random);
   const cold = new Set(candidates.slice(0, Math.round(candidates.length * (options.share ?? 0.2))));
   const perUser = new Map<number, number[]>();
@@ -55,7 +57,10 @@ export function coldStartSplit(data: RatingData, options: ColdStartOptions = {})
   const test: number[] = [];
   for (const [user, indices] of perUser) {
     indices.sort((a, b) => data.times[a]! - data.times[b]! || a - b);
-    firstRatings.set(user, indices.slice(0, keep).map((index) => ({ item: data.items[index]!, stars: data.stars[index]! })));
+    firstRatings.set(
+      user,
+      indices.slice(0, keep).map((index) => ({ item: data.items[index]!, stars: data.stars[index]! })),
+    );
     test.push(...indices.slice(keep));
   }
   return { warm: selectRatings(data, warm), firstRatings, test: selectRatings(data, test) };

@@ -36,7 +36,10 @@ export class EaseModel {
 
   /** How much each of the user's items contributed to `item`'s score, for explanations. */
   contributions(items: ArrayLike<number>, item: number): Array<{ item: number; weight: number }> {
-    return Array.from({ length: items.length }, (_, index) => ({ item: items[index]!, weight: this.weights[items[index]! * this.itemCount + item]! }));
+    return Array.from({ length: items.length }, (_, index) => ({
+      item: items[index]!,
+      weight: this.weights[items[index]! * this.itemCount + item]!,
+    }));
   }
 }
 
@@ -58,7 +61,8 @@ export function trainEase(byUser: SparseRows, itemCount: number, options: EaseOp
   const weights = new Float32Array(itemCount * itemCount);
   for (let row = 0; row < itemCount; row++) {
     for (let column = 0; column < itemCount; column++) {
-      if (row !== column) weights[row * itemCount + column] = -gram[row * itemCount + column]! / gram[column * itemCount + column]!;
+      if (row !== column)
+        weights[row * itemCount + column] = -gram[row * itemCount + column]! / gram[column * itemCount + column]!;
     }
   }
   return new EaseModel(itemCount, weights);
@@ -79,7 +83,9 @@ export interface RecencyOptions {
 export function recencyWeights(times: ArrayLike<number>, options: RecencyOptions = {}): Float64Array {
   const boost = options.boost ?? 5;
   const horizon = options.horizon ?? 10;
-  const order = Array.from({ length: times.length }, (_, index) => index).sort((a, b) => times[b]! - times[a]! || b - a);
+  const order = Array.from({ length: times.length }, (_, index) => index).sort(
+    (a, b) => times[b]! - times[a]! || b - a,
+  );
   const weights = new Float64Array(times.length);
   order.forEach((index, age) => {
     weights[index] = 1 + boost * Math.exp(-age / horizon);

@@ -1,7 +1,13 @@
-import { clampStars, groupRatings, selectRatings, type RatingData, type SparseRows } from './data.js';
-import { fitBiases, trainFactorization, type Biases, type FactorizationModel, type FactorizationOptions } from './factorization.js';
+import { clampStars, groupRatings, type RatingData, type SparseRows, selectRatings } from './data.js';
+import {
+  type Biases,
+  type FactorizationModel,
+  type FactorizationOptions,
+  fitBiases,
+  trainFactorization,
+} from './factorization.js';
 import { ridgeRegression } from './linear.js';
-import { trainItemNeighbours, type ItemNeighbourModel, type NeighbourOptions } from './neighbours.js';
+import { type ItemNeighbourModel, type NeighbourOptions, trainItemNeighbours } from './neighbours.js';
 import { createRandom, shuffle } from './random.js';
 
 /** What the blend sees of one (user, item) pair. */
@@ -75,7 +81,11 @@ export class RatingEnsemble {
     const start = this.byUser.offsets[user]!;
     const end = this.byUser.offsets[user + 1]!;
     const neighbours = this.neighbours.predictFrom(
-      { items: this.byUser.columns.subarray(start, end), stars: this.byUser.values.subarray(start, end), bias: this.biases.userBias[user]! },
+      {
+        items: this.byUser.columns.subarray(start, end),
+        stars: this.byUser.values.subarray(start, end),
+        bias: this.biases.userBias[user]!,
+      },
       item,
     );
     return {
@@ -97,9 +107,16 @@ export class RatingEnsemble {
   }
 }
 
-function trainComponents(data: RatingData, options: EnsembleOptions): { biases: Biases; factorization: FactorizationModel; neighbours: ItemNeighbourModel } {
+function trainComponents(
+  data: RatingData,
+  options: EnsembleOptions,
+): { biases: Biases; factorization: FactorizationModel; neighbours: ItemNeighbourModel } {
   const biases = fitBiases(data);
-  return { biases, factorization: trainFactorization(data, options.factorization), neighbours: trainItemNeighbours(data, biases, options.neighbours) };
+  return {
+    biases,
+    factorization: trainFactorization(data, options.factorization),
+    neighbours: trainItemNeighbours(data, biases, options.neighbours),
+  };
 }
 
 /**
@@ -108,13 +125,22 @@ function trainComponents(data: RatingData, options: EnsembleOptions): { biases: 
  */
 export function trainEnsemble(data: RatingData, options: EnsembleOptions = {}): RatingEnsemble {
   const random = createRandom(options.seed ?? 11);
-  const order = shuffle(Int32Array.from({ length: data.stars.length }, (_, index) => index), random);
+  const order = shuffle(
+    Int32Array.from({ length: data.stars.length }, (_, index) => index),
+    random,
+  );
   const cut = Math.floor(order.length * (1 - (options.blendShare ?? 0.1)));
   const fitting = selectRatings(data, order.subarray(0, cut));
   const heldOut = selectRatings(data, order.subarray(cut));
   options.onProgress?.(0, 2);
   const first = trainComponents(fitting, options);
-  const probe = new RatingEnsemble(fitting, first.biases, first.factorization, first.neighbours, new Float64Array(BLEND_FEATURES));
+  const probe = new RatingEnsemble(
+    fitting,
+    first.biases,
+    first.factorization,
+    first.neighbours,
+    new Float64Array(BLEND_FEATURES),
+  );
   const features = new Float64Array(heldOut.stars.length * BLEND_FEATURES);
   const targets = new Float64Array(heldOut.stars.length);
   for (let index = 0; index < heldOut.stars.length; index++) {

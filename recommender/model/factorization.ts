@@ -39,7 +39,8 @@ function fitBiasSide(
     sums[row]! += data.stars[index]! - mean - other.bias[other.rows[index]!]!;
     counts[row]!++;
   }
-  for (let row = 0; row < fitted.bias.length; row++) fitted.bias[row] = sums[row]! / (fitted.regularization + counts[row]!);
+  for (let row = 0; row < fitted.bias.length; row++)
+    fitted.bias[row] = sums[row]! / (fitted.regularization + counts[row]!);
 }
 
 /** Fits μ + b_u + b_i by alternating least squares (Koren 2010's baseline predictor). */
@@ -50,8 +51,18 @@ export function fitBiases(data: RatingData, options: BiasOptions = {}): Biases {
   const userBias = new Float32Array(data.userCount);
   const itemBias = new Float32Array(data.itemCount);
   for (let iteration = 0; iteration < (options.iterations ?? 10); iteration++) {
-    fitBiasSide(data, mean, { rows: data.items, bias: itemBias, regularization: itemRegularization }, { rows: data.users, bias: userBias });
-    fitBiasSide(data, mean, { rows: data.users, bias: userBias, regularization: userRegularization }, { rows: data.items, bias: itemBias });
+    fitBiasSide(
+      data,
+      mean,
+      { rows: data.items, bias: itemBias, regularization: itemRegularization },
+      { rows: data.users, bias: userBias },
+    );
+    fitBiasSide(
+      data,
+      mean,
+      { rows: data.users, bias: userBias, regularization: userRegularization },
+      { rows: data.items, bias: itemBias },
+    );
   }
   return { mean, userBias, itemBias };
 }
@@ -150,7 +161,10 @@ export class FactorizationModel {
 
   /** The vector of a known user. */
   userVector(user: number): UserVector {
-    return { bias: this.userBias[user]!, factors: this.userVectors.slice(user * this.factors, (user + 1) * this.factors) };
+    return {
+      bias: this.userBias[user]!,
+      factors: this.userVectors.slice(user * this.factors, (user + 1) * this.factors),
+    };
   }
 
   /**
@@ -218,8 +232,13 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
   const itemBias = new Float32Array(data.itemCount);
   const userFactors = new Float32Array(data.userCount * factors).map(() => random.gaussian() * scale);
   const itemFactors = new Float32Array(data.itemCount * factors).map(() => random.gaussian() * scale);
-  const implicitFactors = implicit ? new Float32Array(data.itemCount * factors).map(() => random.gaussian() * scale) : null;
-  const userOrder = shuffle(Int32Array.from({ length: data.userCount }, (_, index) => index), random);
+  const implicitFactors = implicit
+    ? new Float32Array(data.itemCount * factors).map(() => random.gaussian() * scale)
+    : null;
+  const userOrder = shuffle(
+    Int32Array.from({ length: data.userCount }, (_, index) => index),
+    random,
+  );
   const effective = new Float64Array(factors);
   const implicitGradient = new Float64Array(factors);
   let learningRate = options.learningRate ?? 0.007;
@@ -237,7 +256,8 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
       // the usual fast SVD++ schedule (exact per-rating updates cost |N(u)| times more).
       for (let k = 0; k < factors; k++) {
         let sum = 0;
-        if (implicitFactors) for (let index = start; index < end; index++) sum += implicitFactors[byUser.columns[index]! * factors + k]!;
+        if (implicitFactors)
+          for (let index = start; index < end; index++) sum += implicitFactors[byUser.columns[index]! * factors + k]!;
         effective[k] = norm * sum;
       }
       implicitGradient.fill(0);
@@ -247,7 +267,8 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
         const item = byUser.columns[index]!;
         const itemOffset = item * factors;
         let dot = 0;
-        for (let k = 0; k < factors; k++) dot += itemFactors[itemOffset + k]! * (userFactors[userOffset + k]! + effective[k]!);
+        for (let k = 0; k < factors; k++)
+          dot += itemFactors[itemOffset + k]! * (userFactors[userOffset + k]! + effective[k]!);
         const error = byUser.values[index]! - (mean + userBias[user]! + itemBias[item]! + dot);
         userBias[user]! += biasLearningRate * (error - biasRegularization * userBias[user]!);
         itemBias[item]! += biasLearningRate * (error - biasRegularization * itemBias[item]!);
@@ -255,7 +276,8 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
           const userValue = userFactors[userOffset + k]!;
           const itemValue = itemFactors[itemOffset + k]!;
           userFactors[userOffset + k] = userValue + learningRate * (error * itemValue - regularization * userValue);
-          itemFactors[itemOffset + k] = itemValue + learningRate * (error * (userValue + effective[k]!) - regularization * itemValue);
+          itemFactors[itemOffset + k] =
+            itemValue + learningRate * (error * (userValue + effective[k]!) - regularization * itemValue);
           implicitGradient[k]! += error * itemValue;
         }
       }
@@ -264,7 +286,8 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
           const itemOffset = byUser.columns[index]! * factors;
           for (let k = 0; k < factors; k++) {
             const value = implicitFactors[itemOffset + k]!;
-            implicitFactors[itemOffset + k] = value + learningRate * (norm * implicitGradient[k]! - regularization * value);
+            implicitFactors[itemOffset + k] =
+              value + learningRate * (norm * implicitGradient[k]! - regularization * value);
           }
         }
       }
@@ -280,7 +303,8 @@ export function trainFactorization(data: RatingData, options: FactorizationOptio
     const norm = end > start ? 1 / Math.sqrt(end - start) : 0;
     for (let k = 0; k < factors; k++) {
       let sum = 0;
-      if (implicitFactors) for (let index = start; index < end; index++) sum += implicitFactors[byUser.columns[index]! * factors + k]!;
+      if (implicitFactors)
+        for (let index = start; index < end; index++) sum += implicitFactors[byUser.columns[index]! * factors + k]!;
       userVectors[user * factors + k] = userFactors[user * factors + k]! + norm * sum;
     }
   }

@@ -26,8 +26,25 @@ export interface MovielensUser {
 
 /** The genre columns of u.item, in order (u.genre). */
 export const MOVIELENS_GENRES = [
-  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy',
-  'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
 ] as const;
 
 /**
@@ -37,12 +54,17 @@ export const MOVIELENS_GENRES = [
 function numberedLines(directory: string, file: string): string[][] {
   const rows: string[][] = [];
   const problems: string[] = [];
-  readFileSync(join(directory, file), 'latin1').split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    const fields = line.split('|');
-    if (fields[0] !== String(rows.length + 1)) problems.push(`line ${index + 1}: id "${fields[0]}" where ${rows.length + 1} was expected (ids count up from 1)`);
-    rows.push(fields);
-  });
+  readFileSync(join(directory, file), 'latin1')
+    .split('\n')
+    .forEach((line, index) => {
+      if (line.trim() === '') return;
+      const fields = line.split('|');
+      if (fields[0] !== String(rows.length + 1))
+        problems.push(
+          `line ${index + 1}: id "${fields[0]}" where ${rows.length + 1} was expected (ids count up from 1)`,
+        );
+      rows.push(fields);
+    });
   if (problems.length > 0) throw badLinesError(file, problems);
   return rows;
 }
@@ -54,7 +76,15 @@ export function readMovielensItems(directory: string): MovielensItem[] {
     const title = fields[1] ?? '';
     const year = /\((\d{4})\)\s*$/.exec(title)?.[1] ?? /(\d{4})$/.exec(fields[2] ?? '')?.[1];
     const genres = MOVIELENS_GENRES.filter((_, genre) => fields[5 + genre] === '1');
-    return { index: id - 1, id, title, year: year ? Number(year) : null, releaseDate: fields[2] ?? '', url: fields[4] ?? '', genres };
+    return {
+      index: id - 1,
+      id,
+      title,
+      year: year ? Number(year) : null,
+      releaseDate: fields[2] ?? '',
+      url: fields[4] ?? '',
+      genres,
+    };
   });
 }
 
@@ -86,14 +116,24 @@ export function readMovielensRatings(path: string, counts: { userCount: number; 
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
     const fields = line.replace(/\r$/, '').split('\t');
-    const [user, item, stars, time] = [whole(fields[0], 1, counts.userCount), whole(fields[1], 1, counts.itemCount), whole(fields[2], 1, 5), whole(fields[3], 0, Number.MAX_SAFE_INTEGER)];
+    const [user, item, stars, time] = [
+      whole(fields[0], 1, counts.userCount),
+      whole(fields[1], 1, counts.itemCount),
+      whole(fields[2], 1, 5),
+      whole(fields[3], 0, Number.MAX_SAFE_INTEGER),
+    ];
     const problem =
-      fields.length !== 4 ? `expected 4 tab-separated fields (user, item, stars, time), found ${fields.length}`
-      : user === undefined ? `user "${fields[0]}" is not a user id of u.user (1 to ${counts.userCount})`
-      : item === undefined ? `item "${fields[1]}" is not a movie id of u.item (1 to ${counts.itemCount})`
-      : stars === undefined ? `stars must be a whole number from 1 to 5, not "${fields[2]}"`
-      : time === undefined ? `time must be unix seconds, not "${fields[3]}"`
-      : undefined;
+      fields.length !== 4
+        ? `expected 4 tab-separated fields (user, item, stars, time), found ${fields.length}`
+        : user === undefined
+          ? `user "${fields[0]}" is not a user id of u.user (1 to ${counts.userCount})`
+          : item === undefined
+            ? `item "${fields[1]}" is not a movie id of u.item (1 to ${counts.itemCount})`
+            : stars === undefined
+              ? `stars must be a whole number from 1 to 5, not "${fields[2]}"`
+              : time === undefined
+                ? `time must be unix seconds, not "${fields[3]}"`
+                : undefined;
     if (problem) problems.push(`line ${index + 1}: ${problem}`);
     else rows.push({ user: user! - 1, item: item! - 1, stars: stars!, time: time! * 1000 });
   });

@@ -30,7 +30,10 @@ export class ItemNeighbourModel {
    * Prediction from a user's ratings (`items`/`stars`) and bias; also returns the rated items that weighed most, for
    * explanations.
    */
-  predictFrom(ratings: { items: ArrayLike<number>; stars: ArrayLike<number>; bias: number }, item: number): { stars: number; raw: number; support: number; top: Array<{ item: number; weight: number }> } {
+  predictFrom(
+    ratings: { items: ArrayLike<number>; stars: ArrayLike<number>; bias: number },
+    item: number,
+  ): { stars: number; raw: number; support: number; top: Array<{ item: number; weight: number }> } {
     const itemCount = this.itemCount;
     const baselineOf = (other: number): number => this.biases.mean + ratings.bias + this.biases.itemBias[other]!;
     const candidates: Array<{ item: number; similarity: number; residual: number }> = [];
@@ -54,13 +57,19 @@ export class ItemNeighbourModel {
       stars: clampStars(raw),
       raw,
       support: total,
-      top: used.slice(0, 5).map((candidate) => ({ item: candidate.item, weight: candidate.similarity * candidate.residual })),
+      top: used
+        .slice(0, 5)
+        .map((candidate) => ({ item: candidate.item, weight: candidate.similarity * candidate.residual })),
     };
   }
 }
 
 /** Computes the shrunk Pearson-baseline similarities of every item pair in one pass over each user's ratings. */
-export function trainItemNeighbours(data: RatingData, biases: Biases, options: NeighbourOptions = {}): ItemNeighbourModel {
+export function trainItemNeighbours(
+  data: RatingData,
+  biases: Biases,
+  options: NeighbourOptions = {},
+): ItemNeighbourModel {
   const shrinkage = options.shrinkage ?? 100;
   const itemCount = data.itemCount;
   const byUser: SparseRows = groupRatings(data, 'user');
@@ -72,7 +81,8 @@ export function trainItemNeighbours(data: RatingData, biases: Biases, options: N
     const start = byUser.offsets[user]!;
     const end = byUser.offsets[user + 1]!;
     for (let index = start; index < end; index++) {
-      residuals[index - start] = byUser.values[index]! - biases.mean - biases.userBias[user]! - biases.itemBias[byUser.columns[index]!]!;
+      residuals[index - start] =
+        byUser.values[index]! - biases.mean - biases.userBias[user]! - biases.itemBias[byUser.columns[index]!]!;
     }
     for (let a = start; a < end; a++) {
       const itemA = byUser.columns[a]!;

@@ -65,7 +65,8 @@ export class PersonaModel {
     let sum = 0;
     for (let persona = 0; persona < this.count; persona++) {
       const weight = weights[persona]!;
-      if (weight !== 0) sum += weight * (this.personaBias[persona]! + this.itemOffsets[persona * this.itemCount + item]!);
+      if (weight !== 0)
+        sum += weight * (this.personaBias[persona]! + this.itemOffsets[persona * this.itemCount + item]!);
     }
     return this.mean + this.itemBias[item]! + sum;
   }
@@ -75,7 +76,11 @@ export class PersonaModel {
    * P(demographics | persona), likelihood of each rating ~ N(persona prediction, 1), and of each stated taste as of
    * one rating of the typical item of its kind.
    */
-  assign(ratings: readonly ItemRating[], demographics?: Demographics, stated: readonly StatedTaste[] = []): Float64Array {
+  assign(
+    ratings: readonly ItemRating[],
+    demographics?: Demographics,
+    stated: readonly StatedTaste[] = [],
+  ): Float64Array {
     const logits = new Float64Array(this.count);
     const total = this.sizes.reduce((sum, size) => sum + size, 0);
     for (let persona = 0; persona < this.count; persona++) {
@@ -150,7 +155,9 @@ export function fitPersonas(data: RatingData, model: FactorizationModel, options
   const random = createRandom(options.seed ?? 5);
   const byUser = groupRatings(data, 'user');
   const ratingsOf = (user: number): number => byUser.offsets[user + 1]! - byUser.offsets[user]!;
-  const eligible = Array.from({ length: data.userCount }, (_, user) => user).filter((user) => ratingsOf(user) >= (options.minimumRatings ?? 10));
+  const eligible = Array.from({ length: data.userCount }, (_, user) => user).filter(
+    (user) => ratingsOf(user) >= (options.minimumRatings ?? 10),
+  );
   // Direction of taste, not its strength: heavy raters have longer vectors but the same kind of taste.
   const points = new Float64Array(data.userCount * dims);
   for (let user = 0; user < data.userCount; user++) {
@@ -169,7 +176,9 @@ export function fitPersonas(data: RatingData, model: FactorizationModel, options
   const first = eligible[random.integer(eligible.length)] ?? 0;
   centroids.set(points.subarray(first * dims, (first + 1) * dims), 0);
   for (let cluster = 1; cluster < count; cluster++) {
-    const weights = eligible.map((user) => Math.min(...Array.from({ length: cluster }, (_, other) => distance(user, centroids, other))));
+    const weights = eligible.map((user) =>
+      Math.min(...Array.from({ length: cluster }, (_, other) => distance(user, centroids, other))),
+    );
     let target = random.next() * weights.reduce((sum, weight) => sum + weight, 0);
     let chosen = eligible[eligible.length - 1] ?? 0;
     for (let index = 0; index < eligible.length; index++) {
@@ -205,11 +214,18 @@ export function fitPersonas(data: RatingData, model: FactorizationModel, options
       for (let k = 0; k < dims; k++) centroids[cluster * dims + k] = sums[cluster * dims + k]! / sizes[cluster]!;
     }
   }
-  for (let user = 0; user < data.userCount; user++) if (ratingsOf(user) > 0 && assignments[user] === -1) assignments[user] = nearest(user);
+  for (let user = 0; user < data.userCount; user++)
+    if (ratingsOf(user) > 0 && assignments[user] === -1) assignments[user] = nearest(user);
   return summarisePersonas(data, model, assignments, count, options);
 }
 
-function summarisePersonas(data: RatingData, model: FactorizationModel, assignments: Int32Array, count: number, options: PersonaOptions): PersonaModel {
+function summarisePersonas(
+  data: RatingData,
+  model: FactorizationModel,
+  assignments: Int32Array,
+  count: number,
+  options: PersonaOptions,
+): PersonaModel {
   const itemCount = data.itemCount;
   const sizes = new Int32Array(count);
   const personaBias = new Float32Array(count);
@@ -227,14 +243,27 @@ function summarisePersonas(data: RatingData, model: FactorizationModel, assignme
     const persona = assignments[user]!;
     if (persona < 0) continue;
     const item = data.items[index]!;
-    residualSums[persona * itemCount + item]! += data.stars[index]! - model.mean - model.userBias[user]! - model.itemBias[item]!;
+    residualSums[persona * itemCount + item]! +=
+      data.stars[index]! - model.mean - model.userBias[user]! - model.itemBias[item]!;
     residualCounts[persona * itemCount + item]!++;
   }
   const shrinkage = options.offsetShrinkage ?? 10;
   const itemOffsets = new Float32Array(count * itemCount);
-  for (let cell = 0; cell < itemOffsets.length; cell++) itemOffsets[cell] = residualSums[cell]! / (residualCounts[cell]! + shrinkage);
+  for (let cell = 0; cell < itemOffsets.length; cell++)
+    itemOffsets[cell] = residualSums[cell]! / (residualCounts[cell]! + shrinkage);
   const demographicLikelihood = demographicTables(options.demographics ?? [], assignments, sizes);
-  return new PersonaModel(count, itemCount, model.mean, model.itemBias, personaBias, itemOffsets, sizes, residualCounts, demographicLikelihood, assignments);
+  return new PersonaModel(
+    count,
+    itemCount,
+    model.mean,
+    model.itemBias,
+    personaBias,
+    itemOffsets,
+    sizes,
+    residualCounts,
+    demographicLikelihood,
+    assignments,
+  );
 }
 
 /**
@@ -242,7 +271,11 @@ function summarisePersonas(data: RatingData, model: FactorizationModel, assignme
  * {@link MINIMUM_AGGREGATE} of them hold is left out (it would single them out, and outlive their forgetting in the
  * stored model); it counts as one shared "other" value in the smoothing.
  */
-function demographicTables(demographics: ReadonlyArray<Demographics | undefined>, assignments: Int32Array, sizes: Int32Array): Record<string, Record<string, number[]>> {
+function demographicTables(
+  demographics: ReadonlyArray<Demographics | undefined>,
+  assignments: Int32Array,
+  sizes: Int32Array,
+): Record<string, Record<string, number[]>> {
   const counts = new Map<string, Map<string, number[]>>();
   demographics.forEach((facts, user) => {
     const persona = assignments[user] ?? -1;
@@ -255,11 +288,14 @@ function demographicTables(demographics: ReadonlyArray<Demographics | undefined>
   });
   const tables: Record<string, Record<string, number[]>> = {};
   for (const [attribute, values] of counts) {
-    const kept = [...values].filter(([, perPersona]) => perPersona.reduce((sum, seen) => sum + seen, 0) >= MINIMUM_AGGREGATE);
+    const kept = [...values].filter(
+      ([, perPersona]) => perPersona.reduce((sum, seen) => sum + seen, 0) >= MINIMUM_AGGREGATE,
+    );
     if (kept.length === 0) continue;
     const table: Record<string, number[]> = {};
     // Laplace smoothing: a value never seen in a persona is unlikely there, not impossible.
-    for (const [value, perPersona] of kept) table[value] = perPersona.map((seen, persona) => Math.log((seen + 1) / (sizes[persona]! + kept.length + 1)));
+    for (const [value, perPersona] of kept)
+      table[value] = perPersona.map((seen, persona) => Math.log((seen + 1) / (sizes[persona]! + kept.length + 1)));
     tables[attribute] = table;
   }
   return tables;

@@ -1,4 +1,4 @@
-import { recencyWeights, type EaseModel } from './ease.js';
+import { type EaseModel, recencyWeights } from './ease.js';
 import type { PersonaModel } from './personas.js';
 
 /** What {@link rankingScores} reads of a trained model. */

@@ -1,4 +1,4 @@
-import { groupRatings, selectRatings, type RatingData } from './data.js';
+import { groupRatings, type RatingData, selectRatings } from './data.js';
 import { hitAndGain, rankOf } from './metrics.js';
 import { createRandom } from './random.js';
 
@@ -65,7 +65,8 @@ export function evaluateTopk(
     const positive = split.heldOut[user]!;
     if (positive < 0) continue;
     seen.fill(0);
-    for (let index = byUserAll.offsets[user]!; index < byUserAll.offsets[user + 1]!; index++) seen[byUserAll.columns[index]!] = 1;
+    for (let index = byUserAll.offsets[user]!; index < byUserAll.offsets[user + 1]!; index++)
+      seen[byUserAll.columns[index]!] = 1;
     const sampled: number[] = [positive];
     const chosen = new Set<number>();
     while (sampled.length <= negatives && chosen.size + 0 < itemCount) {

@@ -3,12 +3,18 @@ import type { Embedder } from '../../memory/embedders/types.js';
 import { InputError } from '../../memory/errors.js';
 import type { RankWeights } from '../../memory/retrieval/rank.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { tokenize, isContentToken } from '../../memory/text/nlp.js';
-import { userScope, type EpisodeInput } from '../../memory/types.js';
+import { isContentToken, tokenize } from '../../memory/text/nlp.js';
+import { type EpisodeInput, userScope } from '../../memory/types.js';
 import { latencySummary, mean } from './stats.js';
 
 /** LoCoMo's question categories, by the ids used in locomo10.json. */
-export const LOCOMO_CATEGORIES: Record<number, string> = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop', 5: 'adversarial' };
+export const LOCOMO_CATEGORIES: Record<number, string> = {
+  1: 'multi-hop',
+  2: 'temporal',
+  3: 'open-domain',
+  4: 'single-hop',
+  5: 'adversarial',
+};
 const CUTOFFS = [5, 10, 25] as const;
 
 interface LocomoTurn {
@@ -100,9 +106,12 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
   try {
     samples = JSON.parse(readFileSync(options.dataPath, 'utf8')) as LocomoSample[];
   } catch (error) {
-    throw new InputError(`cannot read LoCoMo data at ${options.dataPath}: ${(error as Error).message}`, { cause: error });
+    throw new InputError(`cannot read LoCoMo data at ${options.dataPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (!Array.isArray(samples)) throw new InputError(`${options.dataPath} is not LoCoMo's locomo10.json (expected a JSON array)`);
+  if (!Array.isArray(samples))
+    throw new InputError(`${options.dataPath} is not LoCoMo's locomo10.json (expected a JSON array)`);
   samples = samples.slice(0, options.limit ?? samples.length);
 
   // Relative dates in questions ("last month") are read from the end of each conversation, as its speakers would.
@@ -130,9 +139,19 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
         latencies.push(performance.now() - started);
         const ranked = hits.map((hit) => hit.memory.sourceId);
         hybrid.push({ category: qa.category, recalls: CUTOFFS.map((k) => recall(ranked, evidence, k)) });
-        tokensTop10.push(hits.slice(0, 10).reduce((sum, hit) => sum + tokenize(hit.memory.text).filter(isContentToken).length, 0));
+        tokensTop10.push(
+          hits.slice(0, 10).reduce((sum, hit) => sum + tokenize(hit.memory.text).filter(isContentToken).length, 0),
+        );
         const plain = await store.search([scope], qa.question, { k: 25, weights: BM25_ONLY });
-        baseline.push(CUTOFFS.map((k) => recall(plain.map((hit) => hit.memory.sourceId), evidence, k)));
+        baseline.push(
+          CUTOFFS.map((k) =>
+            recall(
+              plain.map((hit) => hit.memory.sourceId),
+              evidence,
+              k,
+            ),
+          ),
+        );
       }
     }
   } finally {
@@ -148,7 +167,10 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
   const byCategory: LocomoReport['byCategory'] = {};
   for (const [id, name] of Object.entries(LOCOMO_CATEGORIES)) {
     const rows = hybrid.filter((row) => row.category === Number(id)).map((row) => row.recalls);
-    if (rows.length > 0) byCategory[id] = { ...figures(rows), questions: rows.length, ...({ name } as object) } as RecallFigures & { questions: number };
+    if (rows.length > 0)
+      byCategory[id] = { ...figures(rows), questions: rows.length, ...({ name } as object) } as RecallFigures & {
+        questions: number;
+      };
   }
   return {
     ...figures(hybrid.map((row) => row.recalls)),

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
+import { openDatabase } from '../../memory/sqlite/database.js';
+import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
 import { clampStars } from '../../recommender/model/data.js';
 import { trainEnsemble } from '../../recommender/model/ensemble.js';
 import { fitBiases, predictBias, trainFactorization } from '../../recommender/model/factorization.js';
-import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
 import { errorMetrics, hitAndGain } from '../../recommender/model/metrics.js';
-import { readMovielens, readMovielensRatings, type MovielensData } from '../../recommender/model/movielens.js';
+import { type MovielensData, readMovielens, readMovielensRatings } from '../../recommender/model/movielens.js';
 import { fitPersonas } from '../../recommender/model/personas.js';
-import { evaluateTopk, leaveLastOut, type LeaveOneOut, type TopkFigures } from '../../recommender/model/topk.js';
+import { evaluateTopk, type LeaveOneOut, leaveLastOut, type TopkFigures } from '../../recommender/model/topk.js';
 import { movielensDemographics, storeMovielens } from '../../recommender/movielens.js';
 import { DIVERSITY, RecommenderService } from '../../recommender/service.js';
-import { openDatabase } from '../../memory/sqlite/database.js';
 import { latencySummary, mean } from './stats.js';
 
 /** Options of {@link runMovielensBench}. */
@@ -69,7 +69,13 @@ export interface MovielensReport {
    * the training part; `served` is recommend() itself.
    */
   topk: TopkFigures & { mostPop: TopkFigures; served: ServedTopkFigures; trainSeconds: number; users: number };
-  coldStart: { users: number; testRatings: number; user: { rmse: number }; persona: { rmse: number }; global: { rmse: number } };
+  coldStart: {
+    users: number;
+    testRatings: number;
+    user: { rmse: number };
+    persona: { rmse: number };
+    global: { rmse: number };
+  };
 }
 
 const round = (value: number): number => Math.round(value * 10_000) / 10_000;
@@ -134,9 +140,16 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
   const personas = fitPersonas(cold.warm, model, { demographics });
   step('cold start: trained');
   const levels = { user: [] as number[], persona: [] as number[], global: [] as number[] };
-  const perUser = new Map<number, { vector: ReturnType<typeof model.foldIn>; weights: Float64Array; evidence: number }>();
+  const perUser = new Map<
+    number,
+    { vector: ReturnType<typeof model.foldIn>; weights: Float64Array; evidence: number }
+  >();
   for (const [user, first] of cold.firstRatings) {
-    perUser.set(user, { vector: model.foldIn(first), weights: personas.assign(first, demographics[user]), evidence: first.length });
+    perUser.set(user, {
+      vector: model.foldIn(first),
+      weights: personas.assign(first, demographics[user]),
+      evidence: first.length,
+    });
   }
   for (let index = 0; index < cold.test.stars.length; index++) {
     const entry = perUser.get(cold.test.users[index]!)!;
@@ -153,7 +166,9 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
     sampled: { hr10: round(figures.sampled.hr10), ndcg10: round(figures.sampled.ndcg10) },
     full: { hr10: round(figures.full.hr10), ndcg10: round(figures.full.ndcg10) },
   });
-  const coldRmse = (values: number[]): { rmse: number } => ({ rmse: round(errorMetrics(values, cold.test.stars).rmse) });
+  const coldRmse = (values: number[]): { rmse: number } => ({
+    rmse: round(errorMetrics(values, cold.test.stars).rmse),
+  });
   return {
     rating: {
       rmse: averaged((fold) => fold.rmse),
@@ -170,7 +185,10 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
       })),
       trainSeconds: round(foldFigures.reduce((sum, fold) => sum + fold.trainSeconds, 0)),
       baselines: {
-        globalMean: { rmse: averaged((fold) => fold.baselines.globalMean.rmse), mae: averaged((fold) => fold.baselines.globalMean.mae) },
+        globalMean: {
+          rmse: averaged((fold) => fold.baselines.globalMean.rmse),
+          mae: averaged((fold) => fold.baselines.globalMean.mae),
+        },
         bias: { rmse: averaged((fold) => fold.baselines.bias.rmse), mae: averaged((fold) => fold.baselines.bias.mae) },
       },
       serving,
@@ -178,7 +196,10 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
     topk: {
       ...roundTopk(served.topk),
       mostPop: roundTopk(mostPop),
-      served: { ...served.served, full: { hr10: round(served.served.full.hr10), ndcg10: round(served.served.full.ndcg10) } },
+      served: {
+        ...served.served,
+        full: { hr10: round(served.served.full.hr10), ndcg10: round(served.served.full.ndcg10) },
+      },
       trainSeconds: round(served.trainSeconds),
       users: split.heldOut.filter((item) => item >= 0).length,
     },
@@ -192,7 +213,12 @@ export async function runMovielensBench(options: MovielensBenchOptions): Promise
   };
 }
 
-async function servingFold(dataPath: string, movielens: MovielensData, fold: number, step: (phase: string) => void): Promise<ServingFigures> {
+async function servingFold(
+  dataPath: string,
+  movielens: MovielensData,
+  fold: number,
+  step: (phase: string) => void,
+): Promise<ServingFigures> {
   const test = readMovielensRatings(join(dataPath, `u${fold}.test`), COUNTS);
   const db = openDatabase(':memory:');
   try {
@@ -206,12 +232,20 @@ async function servingFold(dataPath: string, movielens: MovielensData, fold: num
     const latencies: number[] = [];
     for (let index = 0; index < test.stars.length; index++) {
       const before = performance.now();
-      predicted[index] = (await service.predict(`ml${test.users[index]! + 1}`, `ml${test.items[index]! + 1}`)).predicted;
+      predicted[index] = (
+        await service.predict(`ml${test.users[index]! + 1}`, `ml${test.items[index]! + 1}`)
+      ).predicted;
       latencies.push(performance.now() - before);
     }
     step(`serving: u${fold}.test predicted`);
     const { rmse, mae } = errorMetrics(predicted, test.stars);
-    return { fold, rmse: round(rmse), mae: round(mae), trainSeconds: round(trainSeconds), predictLatencyMs: latencySummary(latencies) };
+    return {
+      fold,
+      rmse: round(rmse),
+      mae: round(mae),
+      trainSeconds: round(trainSeconds),
+      predictLatencyMs: latencySummary(latencies),
+    };
   } finally {
     db.close();
   }
@@ -236,14 +270,18 @@ async function servedTopk(
     const trainSeconds = (performance.now() - started) / 1000;
     step('top-k: mnemo train on the leave-last-out training part');
     const tagsOf = new Map(service.storage.items().map((item) => [Number(item.id.slice(2)) - 1, item.tags]));
-    const distinctTags = (items: readonly number[]): number => new Set(items.flatMap((item) => tagsOf.get(item) ?? [])).size;
+    const distinctTags = (items: readonly number[]): number =>
+      new Set(items.flatMap((item) => tagsOf.get(item) ?? [])).size;
     let rankedTags = 0;
     const topk = evaluateTopk(split, movielens.ratings, (user, trainItems) => {
       const { items, scores } = service.scoreCatalog(`ml${user + 1}`);
       const byIndex = new Float64Array(ITEMS).fill(-Infinity);
       items.forEach((item, position) => (byIndex[Number(item.id.slice(2)) - 1] = scores[position]!));
       const rated = new Set(trainItems);
-      const top = Array.from({ length: ITEMS }, (_, item) => item).filter((item) => !rated.has(item)).sort((a, b) => byIndex[b]! - byIndex[a]!).slice(0, 10);
+      const top = Array.from({ length: ITEMS }, (_, item) => item)
+        .filter((item) => !rated.has(item))
+        .sort((a, b) => byIndex[b]! - byIndex[a]!)
+        .slice(0, 10);
       rankedTags += distinctTags(top);
       return byIndex;
     });
@@ -269,7 +307,16 @@ async function servedTopk(
     step('top-k: recommend() served');
     const count = Math.max(1, users);
     const tagsPerList = { ranked: round(rankedTags / count), served: round(servedTags / count) };
-    return { topk, served: { full: { hr10: hits / count, ndcg10: gains / count }, diversity: DIVERSITY, tagsPerList, recommendLatencyMs: latencySummary(latencies) }, trainSeconds };
+    return {
+      topk,
+      served: {
+        full: { hr10: hits / count, ndcg10: gains / count },
+        diversity: DIVERSITY,
+        tagsPerList,
+        recommendLatencyMs: latencySummary(latencies),
+      },
+      trainSeconds,
+    };
   } finally {
     db.close();
   }

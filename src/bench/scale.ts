@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Embedder } from '../../memory/embedders/types.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { userScope, type EpisodeInput } from '../../memory/types.js';
+import { type EpisodeInput, userScope } from '../../memory/types.js';
 import { latencySummary } from './stats.js';
 
 export interface ScaleReport {
@@ -88,7 +88,10 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
     while (remainingUser > 0 || remainingOthers > 0) {
       const takeUser = remainingUser > 0 && (remainingOthers === 0 || next() < userEpisodes / total);
       const count = Math.min(BATCH, takeUser ? remainingUser : remainingOthers);
-      plan.push({ user: takeUser ? 'measured-user' : `user-${other++ % Math.max(1, Math.ceil((total - userEpisodes) / 1000))}`, count });
+      plan.push({
+        user: takeUser ? 'measured-user' : `user-${other++ % Math.max(1, Math.ceil((total - userEpisodes) / 1000))}`,
+        count,
+      });
       if (takeUser) remainingUser -= count;
       else remainingOthers -= count;
     }
@@ -113,7 +116,10 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
 
     const latencies: number[] = [];
     for (let i = 0; i < queries; i++) {
-      const words = Array.from({ length: 2 + Math.floor(next() * 5) }, () => vocabulary[Math.floor(Math.pow(next(), 1.5) * vocabulary.length)]!);
+      const words = Array.from(
+        { length: 2 + Math.floor(next() * 5) },
+        () => vocabulary[Math.floor(Math.pow(next(), 1.5) * vocabulary.length)]!,
+      );
       const query = `what did I say about ${words.join(' ')}?`;
       const began = performance.now();
       await store.search([userScope('measured-user')], query, { k: 10 });

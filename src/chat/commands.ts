@@ -6,13 +6,16 @@ import { validateScope } from '../../memory/validate.js';
 import type { RecommenderService } from '../../recommender/service.js';
 import { NOTHING_LEFT } from '../../recommender/types.js';
 import { forgotten, formatMemory, memoryJson } from '../cli/format.js';
-import { exportDocument } from '../export.js';
 import { NO_MODEL_HELP } from '../config.js';
 import { MnemoError, oneLine } from '../errors.js';
+import { exportDocument } from '../export.js';
 import { compact, type TranscriptLine } from './transcript.js';
 
 /** What the slash commands need of the memory store (a `SqliteMemoryStore`). */
-export type ChatMemory = Pick<SqliteMemoryStore, 'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db' | 'addEpisodes'>;
+export type ChatMemory = Pick<
+  SqliteMemoryStore,
+  'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db' | 'addEpisodes'
+>;
 /** What the slash commands need of the recommender (a `RecommenderService`). */
 export type ChatRecommender = Pick<RecommenderService, 'recommend' | 'rate' | 'persona' | 'resolveItem'>;
 
@@ -69,7 +72,9 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'store a fact about you',
     async run(argument, context) {
       if (!argument) return usageError('/remember TEXT');
-      const [stored] = await context.memory.changeFacts(userScope(context.userId), [{ op: 'add', fact: { text: argument } }]);
+      const [stored] = await context.memory.changeFacts(userScope(context.userId), [
+        { op: 'add', fact: { text: argument } },
+      ]);
       return { lines: [{ kind: 'memory', text: `remembered: ${compact(stored!.text)} (${stored!.id})` }] };
     },
   },
@@ -87,10 +92,15 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'delete one memory, or everything about you',
     run(argument, context) {
       // Forgetting everything cannot be undone, so a bare /forget only explains; `all` is the confirmation.
-      if (!argument) return lines(`/forget ID deletes one memory (ids in /memories); /forget all deletes everything stored about ${context.userId}`);
+      if (!argument)
+        return lines(
+          `/forget ID deletes one memory (ids in /memories); /forget all deletes everything stored about ${context.userId}`,
+        );
       if (/\s/.test(argument)) return usageError('/forget ID | /forget all');
       if (argument.toLowerCase() === 'all') {
-        return lines(`forgot ${context.userId}: ${forgotten(context.memory.forget(userScope(context.userId)))} deleted`);
+        return lines(
+          `forgot ${context.userId}: ${forgotten(context.memory.forget(userScope(context.userId)))} deleted`,
+        );
       }
       context.memory.forget(userScope(context.userId), argument);
       return lines(`forgot ${argument}`);
@@ -110,11 +120,15 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: '/recommend [WHAT]',
     summary: 'items you may like, each with why',
     async run(argument, context) {
-      const found = await context.recommender.recommend(context.userId, { k: 5, ...(argument ? { query: argument } : {}) });
+      const found = await context.recommender.recommend(context.userId, {
+        k: 5,
+        ...(argument ? { query: argument } : {}),
+      });
       if (found.length === 0) return lines(NOTHING_LEFT);
       return lines(
         ...found.map(
-          (entry, index) => `${index + 1}. ${entry.title} (${entry.itemId}) ${entry.predicted.toFixed(1)}★${entry.why[0] ? ` — ${compact(entry.why[0].text, 80)}` : ''}`,
+          (entry, index) =>
+            `${index + 1}. ${entry.title} (${entry.itemId}) ${entry.predicted.toFixed(1)}★${entry.why[0] ? ` — ${compact(entry.why[0].text, 80)}` : ''}`,
         ),
       );
     },
@@ -125,7 +139,8 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     async run(argument, context) {
       const match = /^(.+?)\s+(\S+)$/.exec(argument);
       const stars = Number(match?.[2]);
-      if (!match || !Number.isInteger(stars) || stars < 1 || stars > 5) return usageError('/rate ITEM STARS (ITEM an id or title, STARS 1 to 5)');
+      if (!match || !Number.isInteger(stars) || stars < 1 || stars > 5)
+        return usageError('/rate ITEM STARS (ITEM an id or title, STARS 1 to 5)');
       const item = context.recommender.resolveItem(match[1]!);
       await context.recommender.rate(context.userId, item.id, stars);
       return lines(`rated ${item.title} (${item.id}) ${stars}/5`);
@@ -136,7 +151,10 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'your taste group and what it likes',
     run(_argument, context) {
       const report = context.recommender.persona(context.userId);
-      const likes = report.likes.slice(0, 5).map((like) => like.title).join(', ');
+      const likes = report.likes
+        .slice(0, 5)
+        .map((like) => like.title)
+        .join(', ');
       return lines(
         `${context.userId}: ${report.persona}, predictions at ${report.level} level (${report.ratings} ratings, ${report.statements} stated preferences)`,
         ...(likes ? [`${report.persona} likes: ${likes}`] : []),
@@ -218,7 +236,10 @@ export interface KeepUnansweredOptions {
  * @example
  * append(await keepUnanswered('I moved to Porto', { memory, userId: 'ada', threadId }));
  */
-export async function keepUnanswered(text: string, { memory, userId, threadId }: KeepUnansweredOptions): Promise<TranscriptLine[]> {
+export async function keepUnanswered(
+  text: string,
+  { memory, userId, threadId }: KeepUnansweredOptions,
+): Promise<TranscriptLine[]> {
   try {
     await memory.addEpisodes(userScope(userId), [{ text, role: 'user', session: threadId }]);
     return [{ kind: 'error', text: `message kept in memory; ${NO_MODEL_HELP}` }];

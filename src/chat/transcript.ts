@@ -50,8 +50,13 @@ function factLine(fact: FactWrite): TranscriptLine {
 export function eventLines(event: AgentEvent): TranscriptLine[] {
   switch (event.type) {
     case 'memory-recalled': {
-      const memories = [...event.memories, ...event.profile.filter((fact) => !event.memories.some((memory) => memory.id === fact.id))];
-      return memories.length === 0 ? [] : [{ kind: 'memory', text: `recalled ${memories.length}: ${listed(memories)}` }];
+      const memories = [
+        ...event.memories,
+        ...event.profile.filter((fact) => !event.memories.some((memory) => memory.id === fact.id)),
+      ];
+      return memories.length === 0
+        ? []
+        : [{ kind: 'memory', text: `recalled ${memories.length}: ${listed(memories)}` }];
     }
     case 'memory-written':
       // Every turn is stored as episodes; saying so each time would be noise. Fact changes are what a user wants to see.
@@ -77,6 +82,9 @@ export function turnSummary(event: Extract<AgentEvent, { type: 'turn-end' }>): T
 
 /** `1.4 s, 812→64 tokens` */
 export function formatTurnSummary(summary: TurnSummary): string {
-  const seconds = summary.latencyMs >= 10_000 ? Math.round(summary.latencyMs / 1000).toString() : (summary.latencyMs / 1000).toFixed(1);
+  const seconds =
+    summary.latencyMs >= 10_000
+      ? Math.round(summary.latencyMs / 1000).toString()
+      : (summary.latencyMs / 1000).toFixed(1);
   return `${seconds} s, ${summary.inputTokens}→${summary.outputTokens} tokens`;
 }

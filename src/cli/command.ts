@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { globalScope, personaScope, userScope, type Scope } from '../../memory/types.js';
+import { globalScope, personaScope, type Scope, userScope } from '../../memory/types.js';
 import { validateScope, validateText } from '../../memory/validate.js';
 import type { MnemoConfig } from '../config.js';
 import { InputError, UsageError } from '../errors.js';
@@ -73,7 +73,11 @@ export function integerFlag(context: CommandContext, name: string, fallback: num
 export const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies OptionSpecs;
 export const USER_OPTION = { user: { type: 'string', short: 'u' } } as const satisfies OptionSpecs;
 /** Whose memory a command reads or writes: a user, a persona or the global scope (see {@link scopeFlag}). */
-export const SCOPE_OPTIONS = { ...USER_OPTION, persona: { type: 'string' }, global: { type: 'boolean' } } as const satisfies OptionSpecs;
+export const SCOPE_OPTIONS = {
+  ...USER_OPTION,
+  persona: { type: 'string' },
+  global: { type: 'boolean' },
+} as const satisfies OptionSpecs;
 
 /** {@link SCOPE_OPTIONS} in a usage line. */
 export const SCOPE_USAGE = '(--user U | --persona NAME | --global)';

@@ -1,21 +1,29 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { loadConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
 import { openMemoryStore } from '../providers.js';
+import { type Command, type CommandContext, checkScopeIds } from './command.js';
 import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
 import { chatCommand } from './commands/chat.js';
 import { ingestCommand } from './commands/ingest.js';
 import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from './commands/memories.js';
+import {
+  catalogCommand,
+  importCommand,
+  personaCommand,
+  predictCommand,
+  rateCommand,
+  recommendCommand,
+  trainCommand,
+} from './commands/recommender.js';
 import { reindexCommand } from './commands/reindex.js';
-import { catalogCommand, importCommand, personaCommand, predictCommand, rateCommand, recommendCommand, trainCommand } from './commands/recommender.js';
 import { searchCommand } from './commands/search.js';
 import { slackCommand } from './commands/slack.js';
-import { checkScopeIds, type Command, type CommandContext } from './command.js';
-import { progressBar, type CliIo } from './io.js';
+import { type CliIo, progressBar } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
   chatCommand,
@@ -45,7 +53,9 @@ const BUSY_MESSAGE = 'the database is busy (another mnemo process is writing); t
 
 /** SQLite's SQLITE_BUSY (and its variants), also when wrapped in a StoreError. */
 const isBusy = (error: unknown): boolean =>
-  [error, (error as { cause?: unknown })?.cause].some((candidate) => String((candidate as { code?: unknown })?.code).startsWith('SQLITE_BUSY'));
+  [error, (error as { cause?: unknown })?.cause].some((candidate) =>
+    String((candidate as { code?: unknown })?.code).startsWith('SQLITE_BUSY'),
+  );
 
 /**
  * Joins a string option and a negative number after it (`--k -3` → `--k=-3`): node's parseArgs calls that value
@@ -57,7 +67,9 @@ function joinNegativeValues(args: readonly string[], options: NonNullable<ParseA
     const arg = args[index]!;
     const next = args[index + 1];
     if (arg === '--') return [...joined, ...args.slice(index)];
-    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((key) => arg === `-${options[key]!.short}`);
+    const name = arg.startsWith('--')
+      ? arg.slice(2)
+      : Object.keys(options).find((key) => arg === `-${options[key]!.short}`);
     if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
       joined.push(`--${name}=${next}`);
       index++;
@@ -131,7 +143,12 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
     try {
       const options = { ...GLOBAL_OPTIONS, ...command.options };
-      parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true }) as typeof parsed;
+      parsed = parseArgs({
+        args: joinNegativeValues(args, options),
+        options,
+        allowPositionals: true,
+        strict: true,
+      }) as typeof parsed;
     } catch (error) {
       throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
     }
@@ -148,7 +165,10 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
       );
     }
     checkScopeIds(parsed.values);
-    const config = loadConfig({ env: io.env, ...(typeof parsed.values.db === 'string' ? { db: parsed.values.db } : {}) });
+    const config = loadConfig({
+      env: io.env,
+      ...(typeof parsed.values.db === 'string' ? { db: parsed.values.db } : {}),
+    });
     checkDatabasePath(parsed.values.db, io.env, config.db);
     const context: CommandContext = {
       values: parsed.values,
@@ -160,7 +180,10 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
         if (!embedder) return SqliteMemoryStore.open(config.db, lock);
         const bar = progressBar(io, 'preparing word vectors (first run only)');
         try {
-          return await openMemoryStore(config.db, config.embedder, { ...lock, onProgress: ({ done, total }) => bar.update(done, total) });
+          return await openMemoryStore(config.db, config.embedder, {
+            ...lock,
+            onProgress: ({ done, total }) => bar.update(done, total),
+          });
         } finally {
           bar.finish();
         }
@@ -168,7 +191,8 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     };
     return (await command.run(context)) ?? 0;
   } catch (error) {
-    const say = (message: string): void => void io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${message}\n`);
+    const say = (message: string): void =>
+      void io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${message}\n`);
     if (error instanceof UsageError) {
       say(error.message);
       return 2;

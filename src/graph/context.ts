@@ -18,7 +18,12 @@ export const TurnContextSchema = Annotation.Root({
 export type TurnContext = typeof TurnContextSchema.State;
 
 /** Internal progress a node reports; the agent folds it into `turn-end`. */
-export type StageReport = { readonly type: 'stage'; readonly stage: 'recall' | 'model' | 'tools' | 'writeBack'; readonly ms: number; readonly usage?: TokenUsage };
+export type StageReport = {
+  readonly type: 'stage';
+  readonly stage: 'recall' | 'model' | 'tools' | 'writeBack';
+  readonly ms: number;
+  readonly usage?: TokenUsage;
+};
 
 /** What nodes write to the custom stream. */
 export type NodeEmission = AgentEvent | StageReport;

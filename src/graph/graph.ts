@@ -1,15 +1,15 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
+import { type BaseCheckpointSaver, END, START, StateGraph } from '@langchain/langgraph';
 import type { QueryGenerator } from '../../memory/retrieval/query.js';
 import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import type { ToolDefinition, ToolServices } from '../../tools/types.js';
+import { TurnContextSchema } from './context.js';
 import { createConverseNode } from './nodes/converse.js';
 import { createRecallNode } from './nodes/recall.js';
 import { createToolsNode } from './nodes/tools.js';
 import { createWriteBackNode } from './nodes/write-back.js';
 import { afterConverse } from './routes.js';
 import { AgentState } from './state.js';
-import { TurnContextSchema } from './context.js';
 
 /** Everything the graph's nodes use, injected (no module-level model, no process.env). */
 export interface AgentGraphDependencies {

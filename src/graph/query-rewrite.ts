@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
-import { ruleQueryGenerator, type QueryGenerator } from '../../memory/retrieval/query.js';
+import { type QueryGenerator, ruleQueryGenerator } from '../../memory/retrieval/query.js';
 import { messageText } from './nodes/recall.js';
 import { tokenUsage } from './usage.js';
 
@@ -15,7 +15,7 @@ export function llmQueryGenerator(model: BaseChatModel): QueryGenerator {
     try {
       const answer = await model.invoke([
         new SystemMessage(
-          'Rewrite the last message of this conversation as one standalone search query for the person\'s memory. Resolve pronouns and references from the earlier messages. Answer with the query only.',
+          "Rewrite the last message of this conversation as one standalone search query for the person's memory. Resolve pronouns and references from the earlier messages. Answer with the query only.",
         ),
         new HumanMessage(JSON.stringify({ earlier: input.history, last: input.text })),
       ]);

@@ -22,12 +22,15 @@ describe('threads and personas', () => {
     await agent.chat('my secret word is quetzalcoatlfjord', { userId: 'ada', threadId: 'one' });
     await agent.chat('again: quetzalcoatlfjord', { userId: 'ada', threadId: 'two' });
     await agent.chat('hello there', { userId: 'bob', threadId: 'one' });
-    const threads = () => memory.db.prepare('SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id').pluck().all() as string[];
+    const threads = () =>
+      memory.db.prepare('SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id').pluck().all() as string[];
     expect(threads()).toHaveLength(3);
 
     memory.forget(userScope('ada'));
     expect(threads()).toHaveLength(1);
-    const bytes = ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
+    const bytes = ['', '-wal'].map((suffix) =>
+      existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0),
+    );
     for (const file of bytes) expect(file.includes(Buffer.from('quetzalcoatlfjord'))).toBe(false);
     // Bob's thread is untouched and continues.
     const bobThread = await agent.chat('still there?', { userId: 'bob', threadId: 'one' });
@@ -53,7 +56,9 @@ describe('threads and personas', () => {
     expect(turn.written.facts).toEqual([]);
     expect(memory.list(userScope('ada'), { history: true })).toEqual([]);
     expect(memory.db.prepare('SELECT count(*) FROM checkpoints').pluck().get()).toBe(0);
-    const bytes = ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
+    const bytes = ['', '-wal'].map((suffix) =>
+      existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0),
+    );
     for (const file of bytes) expect(file.includes(Buffer.from('snarkleberry'))).toBe(false);
 
     // The next user gets fresh ids: nothing the forgotten user's thread key or memory ids named comes back to life.
@@ -67,12 +72,20 @@ describe('threads and personas', () => {
     const model = fakeModel()
       .respond(() => {
         memory.forget(userScope('ada'));
-        return new AIMessage({ content: '', tool_calls: [{ id: 'c1', name: 'remember', args: { text: 'secret word is snarkleberry' } }] });
+        return new AIMessage({
+          content: '',
+          tool_calls: [{ id: 'c1', name: 'remember', args: { text: 'secret word is snarkleberry' } }],
+        });
       })
       .respond(new AIMessage('ok'))
       .respond(noFacts());
-    const turn = await createAgent({ store: memory, model }).chat('remember my secret word snarkleberry', { userId: 'ada', threadId: 't' });
-    expect(turn.toolCalls).toEqual([expect.objectContaining({ isError: true, result: expect.stringMatching(/forgotten/) })]);
+    const turn = await createAgent({ store: memory, model }).chat('remember my secret word snarkleberry', {
+      userId: 'ada',
+      threadId: 't',
+    });
+    expect(turn.toolCalls).toEqual([
+      expect.objectContaining({ isError: true, result: expect.stringMatching(/forgotten/) }),
+    ]);
     expect(memory.list(userScope('ada'), { history: true })).toEqual([]);
     memory.close();
   });
@@ -88,20 +101,33 @@ describe('threads and personas', () => {
       });
     const agent = createAgent({ store: memory, model, tools: [] });
     const reading = (async () => {
-      for await (const event of agent.stream('I like tea', { userId: 'ada', threadId: 't', signal: controller.signal })) {
+      for await (const event of agent.stream('I like tea', {
+        userId: 'ada',
+        threadId: 't',
+        signal: controller.signal,
+      })) {
         // A slow surface: the events behind this one are still queued when the turn is cancelled.
         if (event.type === 'memory-recalled') await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
     await expect(reading).rejects.toThrow();
-    expect(memory.list(userScope('ada'), { history: true }).map((entry) => `${entry.role}: ${entry.text}`).sort()).toEqual(['assistant: sure thing', 'user: I like tea']);
+    expect(
+      memory
+        .list(userScope('ada'), { history: true })
+        .map((entry) => `${entry.role}: ${entry.text}`)
+        .sort(),
+    ).toEqual(['assistant: sure thing', 'user: I like tea']);
     memory.close();
   });
 
-  it('recall merges user, persona and global memory, the user\'s first, and a new user is carried by the persona', async () => {
+  it("recall merges user, persona and global memory, the user's first, and a new user is carried by the persona", async () => {
     const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
-    await memory.changeFacts(personaScope('night-owls'), [{ op: 'add', fact: { text: 'night owls enjoy late movie screenings', kind: 'preference' } }]);
-    await memory.changeFacts(globalScope, [{ op: 'add', fact: { text: 'movie screenings run until midnight on fridays' } }]);
+    await memory.changeFacts(personaScope('night-owls'), [
+      { op: 'add', fact: { text: 'night owls enjoy late movie screenings', kind: 'preference' } },
+    ]);
+    await memory.changeFacts(globalScope, [
+      { op: 'add', fact: { text: 'movie screenings run until midnight on fridays' } },
+    ]);
     memory.setPersona(userScope('newbie'), 'night-owls');
     expect(memory.personaOf(userScope('newbie'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
     const model = fakeModel().respond(new AIMessage('How about the 11pm screening?')).respond(noFacts());

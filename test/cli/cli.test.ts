@@ -59,11 +59,15 @@ describe('mnemo CLI', () => {
     }
   });
 
-  it('says every command\'s default database and where the word-vector cache is', async () => {
+  it("says every command's default database and where the word-vector cache is", async () => {
     const env = cliEnvironment();
-    expect((await mnemo(env, ['--help'])).stdout).toMatch(/XDG_DATA_HOME +the data directory .*\n.*in cache\/, the word-vector cache/);
+    expect((await mnemo(env, ['--help'])).stdout).toMatch(
+      /XDG_DATA_HOME +the data directory .*\n.*in cache\/, the word-vector cache/,
+    );
     for (const name of ['ingest', 'search', 'remember', 'memories', 'forget', 'export', 'reindex']) {
-      expect((await mnemo(env, [name, '--help'])).stdout, name).toContain('(default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,');
+      expect((await mnemo(env, [name, '--help'])).stdout, name).toContain(
+        '(default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,',
+      );
     }
   });
 
@@ -71,7 +75,10 @@ describe('mnemo CLI', () => {
     const env = cliEnvironment();
     const missing = join(env.HOME!, 'no', 'such', 'dir');
     const flag = await mnemo(env, ['memories', '--user', 'ada', '--db', join(missing, 'x.db')]);
-    expect(flag).toMatchObject({ code: 2, stderr: `mnemo memories: --db ${join(missing, 'x.db')}: directory ${missing} does not exist\n` });
+    expect(flag).toMatchObject({
+      code: 2,
+      stderr: `mnemo memories: --db ${join(missing, 'x.db')}: directory ${missing} does not exist\n`,
+    });
     const variable = await mnemo({ ...env, MNEMO_DB: join(missing, 'x.db') }, ['memories', '--user', 'ada']);
     expect(variable.code).toBe(1);
     expect(variable.stderr).toMatch(/^mnemo memories: MNEMO_DB .*: directory .* does not exist\n$/);
@@ -93,7 +100,14 @@ describe('mnemo CLI', () => {
     expect(found.code).toBe(0);
     const hits = JSON.parse(found.stdout) as Array<Record<string, unknown>>;
     expect(hits).toHaveLength(2);
-    expect(hits[0]).toMatchObject({ kind: 'episode', text: turns[0]!.text, role: 'user', session: 's1', source: { id: 'msg-1' }, at: '2024-03-01T10:00:00.000Z' });
+    expect(hits[0]).toMatchObject({
+      kind: 'episode',
+      text: turns[0]!.text,
+      role: 'user',
+      session: 's1',
+      source: { id: 'msg-1' },
+      at: '2024-03-01T10:00:00.000Z',
+    });
     expect(typeof hits[0]!.id).toBe('string');
     expect(typeof hits[0]!.score).toBe('number');
 
@@ -123,8 +137,19 @@ describe('mnemo CLI', () => {
 
   it('remembers, supersedes, lists, exports and forgets', async () => {
     const env = cliEnvironment();
-    const first = JSON.parse((await mnemo(env, ['remember', '--user', 'ada', '--kind', 'profile', '--json', 'lives in Lisbon'])).stdout);
-    const second = await mnemo(env, ['remember', '--user', 'ada', '--kind', 'profile', '--supersedes', first.id, 'lives in Porto']);
+    const first = JSON.parse(
+      (await mnemo(env, ['remember', '--user', 'ada', '--kind', 'profile', '--json', 'lives in Lisbon'])).stdout,
+    );
+    const second = await mnemo(env, [
+      'remember',
+      '--user',
+      'ada',
+      '--kind',
+      'profile',
+      '--supersedes',
+      first.id,
+      'lives in Porto',
+    ]);
     expect(second.code).toBe(0);
     const current = JSON.parse((await mnemo(env, ['memories', '--user', 'ada', '--json'])).stdout);
     expect(current.map((memory: { text: string }) => memory.text)).toEqual(['lives in Porto']);
@@ -143,7 +168,10 @@ describe('mnemo CLI', () => {
 
   it('the installed binary exits 2 with one line, never a stack trace', () => {
     const binary = join(import.meta.dirname, '../../dist/bin/mnemo.js');
-    const result = spawnSync(process.execPath, [binary, 'search', '--user', 'ada', '--k', '0', 'x'], { env: { ...process.env, ...cliEnvironment() }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [binary, 'search', '--user', 'ada', '--k', '0', 'x'], {
+      env: { ...process.env, ...cliEnvironment() },
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('mnemo search: --k must be an integer from 1 to 1000, not "0"\n');
     const help = spawnSync(process.execPath, [binary, '--help'], { encoding: 'utf8' });

@@ -19,7 +19,9 @@ function file(env: NodeJS.ProcessEnv, name: string, content: string): string {
 }
 
 const texts = async (env: NodeJS.ProcessEnv, user: string): Promise<string[]> =>
-  (JSON.parse((await mnemo(env, ['memories', '--user', user, '--all', '--json'])).stdout) as Array<{ text: string }>).map((memory) => memory.text).sort();
+  (JSON.parse((await mnemo(env, ['memories', '--user', user, '--all', '--json'])).stdout) as Array<{ text: string }>)
+    .map((memory) => memory.text)
+    .sort();
 
 describe('mnemo ingest', () => {
   it('reports every bad line in one pass, whatever is wrong with it', async () => {
@@ -52,28 +54,48 @@ describe('mnemo ingest', () => {
     const leap = file(env, 'leap.jsonl', line({ text: 'leap day', at: '2024-02-29T12:00:00Z' }));
     expect((await mnemo(env, ['ingest', '--user', 'ada', leap])).code).toBe(0);
     const impossible = file(env, 'impossible.jsonl', line({ text: 'no such day', at: '2023-02-29T12:00:00Z' }));
-    expect((await mnemo(env, ['ingest', '--user', 'ada', impossible])).stderr).toMatch(/line 1: "at" must be an ISO-8601 date that exists/);
-    const [stored] = JSON.parse((await mnemo(env, ['memories', '--user', 'ada', '--all', '--json'])).stdout) as Array<{ at: string }>;
+    expect((await mnemo(env, ['ingest', '--user', 'ada', impossible])).stderr).toMatch(
+      /line 1: "at" must be an ISO-8601 date that exists/,
+    );
+    const [stored] = JSON.parse((await mnemo(env, ['memories', '--user', 'ada', '--all', '--json'])).stdout) as Array<{
+      at: string;
+    }>;
     expect(stored!.at).toBe('2024-02-29T12:00:00.000Z');
   });
 
   it('reads a file that starts with a UTF-8 byte-order mark', async () => {
     const env = cliEnvironment();
     const bom = file(env, 'bom.jsonl', `\uFEFF${line({ text: 'written on Windows' })}`);
-    expect(await mnemo(env, ['ingest', '--user', 'ada', bom])).toMatchObject({ code: 0, stdout: 'ingested 1 episode for ada\n' });
+    expect(await mnemo(env, ['ingest', '--user', 'ada', bom])).toMatchObject({
+      code: 0,
+      stdout: 'ingested 1 episode for ada\n',
+    });
   });
 
   it('ingests an empty file as zero turns', async () => {
     const env = cliEnvironment();
-    expect(await mnemo(env, ['ingest', '--user', 'ada', file(env, 'empty.jsonl', '')])).toMatchObject({ code: 0, stdout: 'ingested 0 episodes for ada\n', stderr: '' });
-    expect(await mnemo(env, ['ingest', '--user', 'ada', '-'], '\n\n')).toMatchObject({ code: 0, stdout: 'ingested 0 episodes for ada\n' });
+    expect(await mnemo(env, ['ingest', '--user', 'ada', file(env, 'empty.jsonl', '')])).toMatchObject({
+      code: 0,
+      stdout: 'ingested 0 episodes for ada\n',
+      stderr: '',
+    });
+    expect(await mnemo(env, ['ingest', '--user', 'ada', '-'], '\n\n')).toMatchObject({
+      code: 0,
+      stdout: 'ingested 0 episodes for ada\n',
+    });
   });
 
   it('skips lines whose id the user already has, so ingesting a file twice stores it once', async () => {
     const env = cliEnvironment();
-    const turns = file(env, 'turns.jsonl', line({ text: 'one', id: 'm1' }) + line({ text: 'two', id: 2 }) + line({ text: 'no id' }));
+    const turns = file(
+      env,
+      'turns.jsonl',
+      line({ text: 'one', id: 'm1' }) + line({ text: 'two', id: 2 }) + line({ text: 'no id' }),
+    );
     expect((await mnemo(env, ['ingest', '--user', 'ada', turns])).stdout).toBe('ingested 3 episodes for ada\n');
-    expect((await mnemo(env, ['ingest', '--user', 'ada', turns])).stdout).toBe('ingested 1 episode for ada (2 already stored, skipped)\n');
+    expect((await mnemo(env, ['ingest', '--user', 'ada', turns])).stdout).toBe(
+      'ingested 1 episode for ada (2 already stored, skipped)\n',
+    );
     expect(await texts(env, 'ada')).toEqual(['no id', 'no id', 'one', 'two']);
     // Ids are per user: another user's turn with the same id is stored.
     expect((await mnemo(env, ['ingest', '--user', 'bob', turns])).stdout).toBe('ingested 3 episodes for bob\n');
@@ -87,7 +109,10 @@ describe('mnemo ingest', () => {
     // Longer than the default 5 s busy timeout: ingest waits, an ordinary write gives up.
     const released = holdWriteLock(env.MNEMO_DB!, 6_500);
     await released.locked;
-    expect(await mnemo(env, ['ingest', '--user', 'ada', turns])).toMatchObject({ code: 0, stdout: 'ingested 1 episode for ada\n' });
+    expect(await mnemo(env, ['ingest', '--user', 'ada', turns])).toMatchObject({
+      code: 0,
+      stdout: 'ingested 1 episode for ada\n',
+    });
     await released.exited;
 
     const held = holdWriteLock(env.MNEMO_DB!, 60_000);
@@ -104,10 +129,16 @@ describe('mnemo ingest', () => {
 });
 
 /** Another process that takes the database's write lock and keeps it for `milliseconds`. */
-function holdWriteLock(path: string, milliseconds: number): { locked: Promise<void>; exited: Promise<void>; kill(): void } {
+function holdWriteLock(
+  path: string,
+  milliseconds: number,
+): { locked: Promise<void>; exited: Promise<void>; kill(): void } {
   const script = `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE'); console.log('locked');
     setTimeout(() => { db.exec('COMMIT'); db.close(); }, ${milliseconds});`;
-  const child = spawn(process.execPath, ['-e', script, path], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script, path], {
+    cwd: join(import.meta.dirname, '../..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return {
     locked: new Promise((resolve, reject) => {
       child.on('error', reject);

@@ -1,10 +1,10 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 
@@ -28,7 +28,11 @@ beforeAll(async () => {
         JSON.stringify({
           object: 'list',
           model: 'test-embed',
-          data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: Buffer.from(vector.buffer).toString('base64') })),
+          data: vectors.map((vector, index) => ({
+            object: 'embedding',
+            index,
+            embedding: Buffer.from(vector.buffer).toString('base64'),
+          })),
         }),
       );
     });
@@ -45,20 +49,34 @@ describe('switching embedders', () => {
     writeFileSync(file, '{"text":"I keep bees on the roof"}\n{"text":"the hive swarmed in June"}\n');
     expect((await mnemo(env, ['ingest', '--user', 'ada', file])).code).toBe(0);
     const catalog = join(env.HOME!, 'items.jsonl');
-    writeFileSync(catalog, '{"id":"m1","title":"The Bee Movie","tags":["Animation"]}\n{"id":"m2","title":"Swarm","tags":["Horror"]}\n');
+    writeFileSync(
+      catalog,
+      '{"id":"m1","title":"The Bee Movie","tags":["Animation"]}\n{"id":"m2","title":"Swarm","tags":["Horror"]}\n',
+    );
     expect((await mnemo(env, ['catalog', 'import', catalog])).code).toBe(0);
 
-    const openai = { ...env, MNEMO_EMBEDDER: 'openai', OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_EMBEDDING_MODEL: 'test-embed' };
+    const openai = {
+      ...env,
+      MNEMO_EMBEDDER: 'openai',
+      OPENAI_BASE_URL: baseURL,
+      OPENAI_API_KEY: 'sk-test',
+      MNEMO_EMBEDDING_MODEL: 'test-embed',
+    };
     const refused = await mnemo(openai, ['search', '--user', 'ada', 'bees']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/indexed with embedder glove-sg-100d-sif@1.*mnemo reindex/);
 
     const reindexed = await mnemo(openai, ['reindex']);
-    expect(reindexed).toMatchObject({ code: 0, stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed; re-embedded 2 catalog items\n' });
+    expect(reindexed).toMatchObject({
+      code: 0,
+      stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed; re-embedded 2 catalog items\n',
+    });
     const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
     expect(store.db.prepare('SELECT DISTINCT embedder FROM rec_items').pluck().all()).toEqual(['openai:test-embed']);
     store.close();
-    const found = JSON.parse((await mnemo(openai, ['search', '--user', 'ada', '--json', 'bees roof'])).stdout) as Array<{ text: string }>;
+    const found = JSON.parse(
+      (await mnemo(openai, ['search', '--user', 'ada', '--json', 'bees roof'])).stdout,
+    ) as Array<{ text: string }>;
     expect(found[0]!.text).toBe('I keep bees on the roof');
     expect(requests.every((line) => line.startsWith('POST /v1/embeddings Bearer sk-test'))).toBe(true);
 
@@ -72,10 +90,15 @@ describe('switching embedders', () => {
     expect((await mnemo(env, ['remember', '--user', 'ada', 'keeps bees'])).code).toBe(0);
     const before = requests.length;
     const openai = { ...env, MNEMO_EMBEDDER: 'openai', OPENAI_BASE_URL: baseURL, MNEMO_EMBEDDING_MODEL: 'test-embed' };
-    for (const argv of [['search', '--user', 'ada', 'bees'], ['remember', '--user', 'ada', 'keeps wasps']]) {
+    for (const argv of [
+      ['search', '--user', 'ada', 'bees'],
+      ['remember', '--user', 'ada', 'keeps wasps'],
+    ]) {
       const refused = await mnemo(openai, argv);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/^mnemo \w+: this database was indexed with embedder glove-sg-100d-sif@1 .*mnemo reindex.*\n$/);
+      expect(refused.stderr).toMatch(
+        /^mnemo \w+: this database was indexed with embedder glove-sg-100d-sif@1 .*mnemo reindex.*\n$/,
+      );
     }
     expect(requests.length).toBe(before);
   });

@@ -15,7 +15,11 @@ export function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
 }
 
 /** Runs one mnemo command line in-process and captures what it printed. */
-export async function mnemo(env: NodeJS.ProcessEnv, argv: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function mnemo(
+  env: NodeJS.ProcessEnv,
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {

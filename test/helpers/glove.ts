@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GLOVE_CACHE_FORMAT_VERSION } from '../../memory/embedders/glove-cache.js';
 import { GloveEmbedder } from '../../memory/embedders/glove.js';
+import { GLOVE_CACHE_FORMAT_VERSION } from '../../memory/embedders/glove-cache.js';
 
 /**
  * One real word-vector cache for the whole test run (building it takes ~5 s). Test files in parallel workers may
@@ -9,4 +9,5 @@ import { GloveEmbedder } from '../../memory/embedders/glove.js';
  */
 export const SHARED_GLOVE_CACHE_DIR = join(tmpdir(), `mnemo-test-glove-v${GLOVE_CACHE_FORMAT_VERSION}`);
 
-export const sharedGloveEmbedder = (): Promise<GloveEmbedder> => GloveEmbedder.load({ cacheDir: SHARED_GLOVE_CACHE_DIR });
+export const sharedGloveEmbedder = (): Promise<GloveEmbedder> =>
+  GloveEmbedder.load({ cacheDir: SHARED_GLOVE_CACHE_DIR });

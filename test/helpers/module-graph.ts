@@ -33,10 +33,12 @@ export function packageModuleGraph(packageRoot: string): ModuleGraph {
   // Breadth-first, so the chain kept for each file is a shortest one.
   const parent = new Map<string, string | undefined>();
   const externals = new Map<string, string[]>();
-  const chain = (file: string | undefined): string[] => (file === undefined ? [] : [...chain(parent.get(file)), relative(packageRoot, file)]);
+  const chain = (file: string | undefined): string[] =>
+    file === undefined ? [] : [...chain(parent.get(file)), relative(packageRoot, file)];
   const queue: string[] = [];
   for (const file of entries.values()) {
-    if (!existsSync(file)) throw new Error(`${relative(packageRoot, file)} does not exist; run \`npm run build\` first`);
+    if (!existsSync(file))
+      throw new Error(`${relative(packageRoot, file)} does not exist; run \`npm run build\` first`);
     if (parent.has(file)) continue;
     parent.set(file, undefined);
     queue.push(file);
@@ -50,7 +52,8 @@ export function packageModuleGraph(packageRoot: string): ModuleGraph {
         continue;
       }
       const target = resolve(dirname(file), specifier);
-      if (!existsSync(target) || !statSync(target).isFile()) throw new Error(`${relative(packageRoot, file)}:${line} imports '${specifier}', which names no file`);
+      if (!existsSync(target) || !statSync(target).isFile())
+        throw new Error(`${relative(packageRoot, file)}:${line} imports '${specifier}', which names no file`);
       if (parent.has(target)) continue;
       parent.set(target, file);
       queue.push(target);
@@ -61,7 +64,10 @@ export function packageModuleGraph(packageRoot: string): ModuleGraph {
 
 /** The package a bare specifier belongs to: `react` for `react/jsx-runtime`, `@slack/bolt` for `@slack/bolt/dist/x`. */
 export function packageName(specifier: string): string {
-  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  return specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 }
 
 /** `exports` as subpath → target; a bare string or a top-level conditions object is the `"."` entry. */

@@ -1,11 +1,11 @@
-import { AIMessageChunk, HumanMessage, SystemMessage, type BaseMessageChunk } from '@langchain/core/messages';
+import { AIMessageChunk, type BaseMessageChunk, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { embedText, startOpenAIServer, type OpenAIServer } from './openai-server.js';
+import { embedText, type OpenAIServer, startOpenAIServer } from './openai-server.js';
 
 let server: OpenAIServer;
 
@@ -18,10 +18,18 @@ afterEach(async () => {
 });
 
 function chatModel(fields: { maxRetries?: number } = {}): ChatOpenAI {
-  return new ChatOpenAI({ model: 'test-model', apiKey: 'sk-test', configuration: { baseURL: server.baseURL }, maxRetries: 2, ...fields });
+  return new ChatOpenAI({
+    model: 'test-model',
+    apiKey: 'sk-test',
+    configuration: { baseURL: server.baseURL },
+    maxRetries: 2,
+    ...fields,
+  });
 }
 
-async function collect(stream: AsyncIterable<BaseMessageChunk>): Promise<{ chunks: BaseMessageChunk[]; message: AIMessageChunk }> {
+async function collect(
+  stream: AsyncIterable<BaseMessageChunk>,
+): Promise<{ chunks: BaseMessageChunk[]; message: AIMessageChunk }> {
   const chunks: BaseMessageChunk[] = [];
   let message = new AIMessageChunk({ content: '' });
   for await (const chunk of stream) {
@@ -34,7 +42,10 @@ async function collect(stream: AsyncIterable<BaseMessageChunk>): Promise<{ chunk
 const rememberTool = tool(async () => 'ok', {
   name: 'remember',
   description: 'Stores a fact about the user.',
-  schema: z.object({ fact: z.string().describe('The fact, in one sentence.'), importance: z.number().describe('0 to 1.') }),
+  schema: z.object({
+    fact: z.string().describe('The fact, in one sentence.'),
+    importance: z.number().describe('0 to 1.'),
+  }),
 });
 
 describe('startOpenAIServer with ChatOpenAI', () => {
@@ -82,9 +93,13 @@ describe('startOpenAIServer with ChatOpenAI', () => {
     const invoked = await model.invoke('I like green tea.');
     const { message: streamed } = await collect(await model.stream('I hate coffee.'));
 
-    expect(invoked.tool_calls).toEqual([{ name: 'remember', args: { fact: 'Likes green tea.', importance: 0.8 }, id: 'call_tea', type: 'tool_call' }]);
+    expect(invoked.tool_calls).toEqual([
+      { name: 'remember', args: { fact: 'Likes green tea.', importance: 0.8 }, id: 'call_tea', type: 'tool_call' },
+    ]);
     expect(invoked.response_metadata.finish_reason).toBe('tool_calls');
-    expect(streamed.tool_calls).toMatchObject([{ name: 'remember', args: { fact: 'Hates coffee.', importance: 0.5 }, id: 'call_1' }]);
+    expect(streamed.tool_calls).toMatchObject([
+      { name: 'remember', args: { fact: 'Hates coffee.', importance: 0.5 }, id: 'call_1' },
+    ]);
     expect(server.requests[0]?.body.tools).toEqual([
       {
         type: 'function',
@@ -119,9 +134,17 @@ describe('startOpenAIServer with ChatOpenAI', () => {
   });
 
   it('retries quickly when the SDK itself retries, honouring retry-after-ms', async () => {
-    server.respond({ status: 429, body: { error: { message: 'Slow down', type: 'requests', code: 'rate_limit_exceeded' } } }, { text: 'Fine now.' });
+    server.respond(
+      { status: 429, body: { error: { message: 'Slow down', type: 'requests', code: 'rate_limit_exceeded' } } },
+      { text: 'Fine now.' },
+    );
     // configuration.maxRetries reaches the SDK per request; the server's retry-after-ms: 1 keeps it fast.
-    const model = new ChatOpenAI({ model: 'test-model', apiKey: 'sk-test', maxRetries: 0, configuration: { baseURL: server.baseURL, maxRetries: 1 } });
+    const model = new ChatOpenAI({
+      model: 'test-model',
+      apiKey: 'sk-test',
+      maxRetries: 0,
+      configuration: { baseURL: server.baseURL, maxRetries: 1 },
+    });
 
     const reply = await model.invoke('hello');
 
@@ -132,13 +155,21 @@ describe('startOpenAIServer with ChatOpenAI', () => {
   });
 
   it('fails with the scripted error body when the status is not retryable', async () => {
-    server.respond({ status: 400, body: { error: { message: 'Bad prompt', type: 'invalid_request_error', code: null } } });
+    server.respond({
+      status: 400,
+      body: { error: { message: 'Bad prompt', type: 'invalid_request_error', code: null } },
+    });
     await expect(chatModel().invoke('hello')).rejects.toThrow(/Bad prompt/);
     expect(server.chatRequests()).toHaveLength(1);
   });
 
   it('gives every completion a unique id', async () => {
-    server.respond({ text: 'one' }, { text: 'two' }, { toolCalls: [{ name: 'remember', arguments: { fact: 'x', importance: 1 } }] }, { text: 'four' });
+    server.respond(
+      { text: 'one' },
+      { text: 'two' },
+      { toolCalls: [{ name: 'remember', arguments: { fact: 'x', importance: 1 } }] },
+      { text: 'four' },
+    );
     const model = chatModel();
 
     const first = await model.invoke('1');
@@ -156,20 +187,29 @@ describe('startOpenAIServer with ChatOpenAI', () => {
     const model = chatModel();
 
     expect((await model.invoke('extract')).content).toBe('{"not": json');
-    expect((await model.invoke([new SystemMessage('sys'), new HumanMessage('first'), new HumanMessage('Echo me')])).content).toBe('echo: Echo me');
+    expect(
+      (await model.invoke([new SystemMessage('sys'), new HumanMessage('first'), new HumanMessage('Echo me')])).content,
+    ).toBe('echo: Echo me');
     expect(server.pendingReplies()).toBe(0);
   });
 
   it('answers by function, e.g. recognising a structured-output extraction call', async () => {
     server.respond((request) =>
-      request.body.response_format?.type === 'json_schema' ? { text: JSON.stringify({ facts: ['likes tea'] }) } : { text: 'chat reply' },
+      request.body.response_format?.type === 'json_schema'
+        ? { text: JSON.stringify({ facts: ['likes tea'] }) }
+        : { text: 'chat reply' },
     );
-    const extractor = chatModel().withStructuredOutput(z.object({ facts: z.array(z.string()) }), { name: 'extract_facts' });
+    const extractor = chatModel().withStructuredOutput(z.object({ facts: z.array(z.string()) }), {
+      name: 'extract_facts',
+    });
 
     const extracted = await extractor.invoke('I like tea.');
 
     expect(extracted).toEqual({ facts: ['likes tea'] });
-    expect(server.requests[0]?.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'extract_facts', strict: true } });
+    expect(server.requests[0]?.body.response_format).toMatchObject({
+      type: 'json_schema',
+      json_schema: { name: 'extract_facts', strict: true },
+    });
   });
 
   it('reports garbage where structured output was expected as a client error', async () => {
@@ -189,7 +229,10 @@ describe('startOpenAIServer with ChatOpenAI', () => {
     const config = { configurable: { thread_id: 't1' } };
 
     const streamed: string[] = [];
-    for await (const [chunk] of await graph.stream({ messages: [new HumanMessage('hi')] }, { ...config, streamMode: 'messages' })) {
+    for await (const [chunk] of await graph.stream(
+      { messages: [new HumanMessage('hi')] },
+      { ...config, streamMode: 'messages' },
+    )) {
       if (typeof chunk.content === 'string' && chunk.content !== '') streamed.push(chunk.content);
     }
     const state = await graph.invoke({ messages: [new HumanMessage('again')] }, config);
@@ -198,9 +241,18 @@ describe('startOpenAIServer with ChatOpenAI', () => {
     expect(server.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(streamed.length).toBeGreaterThan(1);
     expect(streamed.join('')).toBe('Hello there, friend.');
-    expect(state.messages.map((message) => message.content)).toEqual(['hi', 'Hello there, friend.', 'again', 'Second answer.']);
+    expect(state.messages.map((message) => message.content)).toEqual([
+      'hi',
+      'Hello there, friend.',
+      'again',
+      'Second answer.',
+    ]);
     // The second request carried the whole conversation so far.
-    expect(server.requests[1]?.body.messages?.map((message) => message.content)).toEqual(['hi', 'Hello there, friend.', 'again']);
+    expect(server.requests[1]?.body.messages?.map((message) => message.content)).toEqual([
+      'hi',
+      'Hello there, friend.',
+      'again',
+    ]);
   });
 
   it('closes promptly even while a request is still waiting for its reply', async () => {
@@ -217,12 +269,20 @@ describe('startOpenAIServer with ChatOpenAI', () => {
 
 describe('startOpenAIServer embeddings', () => {
   it('serves base64 vectors that OpenAIEmbeddings decodes to the deterministic embedding', async () => {
-    const embeddings = new OpenAIEmbeddings({ model: 'test-embedding', apiKey: 'sk-test', configuration: { baseURL: server.baseURL } });
+    const embeddings = new OpenAIEmbeddings({
+      model: 'test-embedding',
+      apiKey: 'sk-test',
+      configuration: { baseURL: server.baseURL },
+    });
 
     const [tea, teaAgain, coffee] = await embeddings.embedDocuments(['Green tea', 'green TEA!', 'black coffee']);
     const query = await embeddings.embedQuery('green tea');
 
-    expect(server.requests[0]?.body).toMatchObject({ model: 'test-embedding', encoding_format: 'base64', input: ['Green tea', 'green TEA!', 'black coffee'] });
+    expect(server.requests[0]?.body).toMatchObject({
+      model: 'test-embedding',
+      encoding_format: 'base64',
+      input: ['Green tea', 'green TEA!', 'black coffee'],
+    });
     expect(tea).toHaveLength(16);
     expect(Math.hypot(...(tea ?? []))).toBeCloseTo(1, 5);
     expect(teaAgain).toEqual(tea);
@@ -234,7 +294,12 @@ describe('startOpenAIServer embeddings', () => {
   it('serves float arrays when asked, honouring the dimensions field', async () => {
     const client = new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL });
 
-    const response = await client.embeddings.create({ model: 'test-embedding', input: 'hello world', encoding_format: 'float', dimensions: 8 });
+    const response = await client.embeddings.create({
+      model: 'test-embedding',
+      input: 'hello world',
+      encoding_format: 'float',
+      dimensions: 8,
+    });
 
     expect(response.data[0]?.embedding).toEqual(embedText('hello world', 8));
     expect(response.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });

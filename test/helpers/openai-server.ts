@@ -15,10 +15,19 @@ import type { AddressInfo } from 'node:net';
 /** The JSON body of a request, loosely typed: the fields tests look at most, anything else as `unknown`. */
 export interface RequestBody {
   readonly model?: string;
-  readonly messages?: ReadonlyArray<{ role: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string; [key: string]: unknown }>;
+  readonly messages?: ReadonlyArray<{
+    role: string;
+    content?: unknown;
+    tool_calls?: unknown;
+    tool_call_id?: string;
+    [key: string]: unknown;
+  }>;
   readonly stream?: boolean;
   readonly stream_options?: { include_usage?: boolean };
-  readonly tools?: ReadonlyArray<{ type: string; function?: { name: string; description?: string; parameters?: unknown; strict?: boolean } }>;
+  readonly tools?: ReadonlyArray<{
+    type: string;
+    function?: { name: string; description?: string; parameters?: unknown; strict?: boolean };
+  }>;
   readonly tool_choice?: unknown;
   readonly response_format?: { type: string; json_schema?: { name: string; schema?: unknown; strict?: boolean } };
   readonly input?: unknown;
@@ -55,7 +64,11 @@ export interface ScriptedUsage {
 /** A fixed answer to one chat completion request. */
 export type StaticReply =
   /** Assistant text, streamed in a few chunks when the request streams. */
-  | { readonly text: string; readonly finishReason?: 'stop' | 'length' | 'content_filter'; readonly usage?: ScriptedUsage }
+  | {
+      readonly text: string;
+      readonly finishReason?: 'stop' | 'length' | 'content_filter';
+      readonly usage?: ScriptedUsage;
+    }
   /** Assistant tool calls, optionally with text before them. */
   | { readonly toolCalls: readonly ScriptedToolCall[]; readonly text?: string; readonly usage?: ScriptedUsage }
   /** An HTTP error; `body` defaults to an OpenAI-shaped `{ error: { message, type, code } }`. */
@@ -111,28 +124,42 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   const nextToolCallId = (): string => `call_${++toolCallSequence}`;
 
   const server = createServer((request, response) => {
-    void readBody(request).then(async (text) => {
-      const recorded: RecordedRequest = {
-        method: request.method ?? 'GET',
-        path: (request.url ?? '/').split('?')[0] ?? '/',
-        headers: request.headers,
-        body: parseJsonObject(text),
-      };
-      requests.push(recorded);
-      if (recorded.method === 'POST' && recorded.path === '/v1/chat/completions') {
-        const scripted = queue.shift() ?? fallback;
-        const reply = typeof scripted === 'function' ? await scripted(recorded) : scripted;
-        answerChat(response, options.ignoresStreaming ? { ...recorded.body, stream: false } : recorded.body, reply, nextToolCallId);
-      } else if (recorded.method === 'POST' && recorded.path === '/v1/embeddings') {
-        answerEmbeddings(response, recorded.body, embeddingDims);
-      } else {
-        sendJson(response, 404, { error: { message: `No route for ${recorded.method} ${recorded.path}`, type: 'invalid_request_error', code: null } });
-      }
-    }).catch((error: unknown) => {
-      // A throwing scripted function is a bug in the test: surface it to the client as a 500 it can report.
-      if (!response.headersSent) sendJson(response, 500, { error: { message: String(error), type: 'server_error', code: null } });
-      else response.destroy();
-    });
+    void readBody(request)
+      .then(async (text) => {
+        const recorded: RecordedRequest = {
+          method: request.method ?? 'GET',
+          path: (request.url ?? '/').split('?')[0] ?? '/',
+          headers: request.headers,
+          body: parseJsonObject(text),
+        };
+        requests.push(recorded);
+        if (recorded.method === 'POST' && recorded.path === '/v1/chat/completions') {
+          const scripted = queue.shift() ?? fallback;
+          const reply = typeof scripted === 'function' ? await scripted(recorded) : scripted;
+          answerChat(
+            response,
+            options.ignoresStreaming ? { ...recorded.body, stream: false } : recorded.body,
+            reply,
+            nextToolCallId,
+          );
+        } else if (recorded.method === 'POST' && recorded.path === '/v1/embeddings') {
+          answerEmbeddings(response, recorded.body, embeddingDims);
+        } else {
+          sendJson(response, 404, {
+            error: {
+              message: `No route for ${recorded.method} ${recorded.path}`,
+              type: 'invalid_request_error',
+              code: null,
+            },
+          });
+        }
+      })
+      .catch((error: unknown) => {
+        // A throwing scripted function is a bug in the test: surface it to the client as a 500 it can report.
+        if (!response.headersSent)
+          sendJson(response, 500, { error: { message: String(error), type: 'server_error', code: null } });
+        else response.destroy();
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -169,7 +196,9 @@ export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : ''))
+    .map((part: unknown) =>
+      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : '',
+    )
     .join('');
 }
 
@@ -195,9 +224,16 @@ function nextCompletionId(): string {
   return `chatcmpl-test-${++completionSequence}`;
 }
 
-function answerChat(response: ServerResponse, body: RequestBody, reply: StaticReply, nextToolCallId: () => string): void {
+function answerChat(
+  response: ServerResponse,
+  body: RequestBody,
+  reply: StaticReply,
+  nextToolCallId: () => string,
+): void {
   if ('status' in reply) {
-    const errorBody = reply.body ?? { error: { message: `Scripted error ${reply.status}`, type: 'server_error', code: null } };
+    const errorBody = reply.body ?? {
+      error: { message: `Scripted error ${reply.status}`, type: 'server_error', code: null },
+    };
     // retry-after-ms is honoured by the openai SDK's own retries (LangChain turns those off and uses its own backoff).
     sendJson(response, reply.status, errorBody, { 'retry-after-ms': '1', ...reply.headers });
     return;
@@ -207,24 +243,44 @@ function answerChat(response: ServerResponse, body: RequestBody, reply: StaticRe
   const model = body.model ?? 'test-model';
   if ('stallAfter' in reply) {
     response.writeHead(200, { 'content-type': body.stream === true ? 'text/event-stream' : 'application/json' });
-    const delta = { index: 0, delta: { role: 'assistant', content: reply.stallAfter }, logprobs: null, finish_reason: null };
-    response.write(body.stream === true ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [delta] })}\n\n` : `{"id":"${id}","choices":[`);
+    const delta = {
+      index: 0,
+      delta: { role: 'assistant', content: reply.stallAfter },
+      logprobs: null,
+      finish_reason: null,
+    };
+    response.write(
+      body.stream === true
+        ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [delta] })}\n\n`
+        : `{"id":"${id}","choices":[`,
+    );
     return;
   }
   const text = 'raw' in reply ? reply.raw : reply.text;
-  const toolCalls = 'toolCalls' in reply
-    ? reply.toolCalls.map((call) => ({
-        id: call.id ?? nextToolCallId(),
-        name: call.name,
-        arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
-      }))
-    : [];
-  const finishReason = toolCalls.length > 0 ? 'tool_calls' : 'text' in reply && 'finishReason' in reply ? reply.finishReason ?? 'stop' : 'stop';
+  const toolCalls =
+    'toolCalls' in reply
+      ? reply.toolCalls.map((call) => ({
+          id: call.id ?? nextToolCallId(),
+          name: call.name,
+          arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+        }))
+      : [];
+  const finishReason =
+    toolCalls.length > 0
+      ? 'tool_calls'
+      : 'text' in reply && 'finishReason' in reply
+        ? (reply.finishReason ?? 'stop')
+        : 'stop';
   const completionText = (text ?? '') + toolCalls.map((call) => `${call.name} ${call.arguments}`).join(' ');
   const promptText = (body.messages ?? []).map((message) => contentText(message.content)).join(' ');
   const promptTokens = 'usage' in reply && reply.usage ? reply.usage.prompt_tokens : words(promptText).length;
-  const completionTokens = 'usage' in reply && reply.usage ? reply.usage.completion_tokens : words(completionText).length;
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const completionTokens =
+    'usage' in reply && reply.usage ? reply.usage.completion_tokens : words(completionText).length;
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 
   if (body.stream !== true) {
     const message = {
@@ -232,17 +288,33 @@ function answerChat(response: ServerResponse, body: RequestBody, reply: StaticRe
       content: text ?? null,
       refusal: null,
       ...(toolCalls.length > 0 && {
-        tool_calls: toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+        tool_calls: toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        })),
       }),
     };
-    sendJson(response, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }], usage });
+    sendJson(response, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+      usage,
+    });
     return;
   }
 
   const includeUsage = body.stream_options?.include_usage === true;
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...(includeUsage && { usage: null }), ...extra })}\n\n`;
-  const delta = (fields: Record<string, unknown>, finish: string | null = null): unknown => ({ index: 0, delta: fields, logprobs: null, finish_reason: finish });
+  const delta = (fields: Record<string, unknown>, finish: string | null = null): unknown => ({
+    index: 0,
+    delta: fields,
+    logprobs: null,
+    finish_reason: finish,
+  });
 
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   // The first delta carries the role: LangChain builds an AIMessageChunk only for role 'assistant'.
@@ -251,7 +323,11 @@ function answerChat(response: ServerResponse, body: RequestBody, reply: StaticRe
   for (const piece of pieces) response.write(chunk([delta({ content: piece })]));
   toolCalls.forEach((call, index) => {
     // As OpenAI does: id and name first, then the arguments in fragments the client must concatenate.
-    response.write(chunk([delta({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] })]));
+    response.write(
+      chunk([
+        delta({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }),
+      ]),
+    );
     const middle = Math.ceil(call.arguments.length / 2);
     for (const fragment of [call.arguments.slice(0, middle), call.arguments.slice(middle)]) {
       if (fragment) response.write(chunk([delta({ tool_calls: [{ index, function: { arguments: fragment } }] })]));
@@ -263,14 +339,29 @@ function answerChat(response: ServerResponse, body: RequestBody, reply: StaticRe
 }
 
 function answerEmbeddings(response: ServerResponse, body: RequestBody, defaultDims: number): void {
-  const inputs = Array.isArray(body.input) && body.input.every((item) => typeof item === 'string') ? (body.input as string[]) : [String(body.input ?? '')];
-  const dims = typeof body.dimensions === 'number' && Number.isInteger(body.dimensions) && body.dimensions > 0 ? body.dimensions : defaultDims;
+  const inputs =
+    Array.isArray(body.input) && body.input.every((item) => typeof item === 'string')
+      ? (body.input as string[])
+      : [String(body.input ?? '')];
+  const dims =
+    typeof body.dimensions === 'number' && Number.isInteger(body.dimensions) && body.dimensions > 0
+      ? body.dimensions
+      : defaultDims;
   const data = inputs.map((input, index) => {
     const vector = embedText(input, dims);
-    return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? float32Base64(vector) : vector };
+    return {
+      object: 'embedding',
+      index,
+      embedding: body.encoding_format === 'base64' ? float32Base64(vector) : vector,
+    };
   });
   const tokens = inputs.reduce((total, input) => total + words(input).length, 0);
-  sendJson(response, 200, { object: 'list', data, model: body.model ?? 'test-embedding', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  sendJson(response, 200, {
+    object: 'list',
+    data,
+    model: body.model ?? 'test-embedding',
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }
 
 /** Little-endian float32 bytes, base64-encoded: what the OpenAI API returns for `encoding_format: 'base64'`. */
@@ -318,7 +409,12 @@ function parseJsonObject(text: string): RequestBody {
   }
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }

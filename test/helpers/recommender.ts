@@ -5,7 +5,10 @@ import { RecommenderService } from '../../recommender/service.js';
 import type { Item, Rating } from '../../recommender/types.js';
 
 /** A recommender over an in-memory store, with `data` stored and a model trained on it. */
-export function trainedService(data: { items: Item[]; ratings: Rating[] }, train: { factors: number; personas: number }): { service: RecommenderService; memory: SqliteMemoryStore } {
+export function trainedService(
+  data: { items: Item[]; ratings: Rating[] },
+  train: { factors: number; personas: number },
+): { service: RecommenderService; memory: SqliteMemoryStore } {
   const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
   const service = new RecommenderService({ db: memory.db, memory });
   service.storage.upsertItems(data.items);
@@ -16,7 +19,8 @@ export function trainedService(data: { items: Item[]; ratings: Rating[] }, train
 
 export const GENRES = ['Horror', 'Comedy', 'Drama', 'Musical', 'Sci-Fi', 'Western'];
 /** Indices into GENRES of what generated user `user` likes. */
-export const likedGenres = (user: number): Set<number> => new Set([2 * Math.floor((user % 6) / 2), 2 * Math.floor((user % 6) / 2) + 1]);
+export const likedGenres = (user: number): Set<number> =>
+  new Set([2 * Math.floor((user % 6) / 2), 2 * Math.floor((user % 6) / 2) + 1]);
 
 /**
  * 60 items in 6 genres (item `m<i>` has genre i mod 6); 40 users `u<n>` in three taste groups who each like two genres
@@ -39,7 +43,13 @@ export function generated(): { items: Item[]; ratings: Rating[] } {
     for (const item of items) {
       const genre = Number(item.id.slice(1)) % 6;
       if (random.next() > (liked.has(genre) ? 0.6 : 0.15)) continue;
-      ratings.push({ userId: `u${user}`, itemId: item.id, stars: liked.has(genre) ? 5 : 2, at: new Date(1_700_000_000_000 + ratings.length), source: 'explicit' });
+      ratings.push({
+        userId: `u${user}`,
+        itemId: item.id,
+        stars: liked.has(genre) ? 5 : 2,
+        at: new Date(1_700_000_000_000 + ratings.length),
+        source: 'explicit',
+      });
     }
   }
   return { items, ratings };

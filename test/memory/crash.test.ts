@@ -9,9 +9,13 @@ import { tempDir } from '../helpers/tmp.js';
 describe('crash safety', () => {
   it('a process killed with SIGKILL mid-ingest leaves a file with every committed ingest intact', async () => {
     const path = join(tempDir(), 'crash.db');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/ingest-until-killed.ts'), path], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, '../fixtures/ingest-until-killed.ts'), path],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let committed = -1;
     await new Promise<void>((resolve, reject) => {
       child.on('error', reject);

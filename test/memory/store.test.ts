@@ -1,13 +1,12 @@
-import { readFileSync, existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { InputError, StoreError } from '../../memory/errors.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { globalScope, personaScope, userScope } from '../../memory/types.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const embedder = () => new FakeEmbedder({ dims: 64 });
 const memoryStore = () => SqliteMemoryStore.open(':memory:', { embedder: embedder() });
@@ -18,7 +17,13 @@ describe('SqliteMemoryStore episodes', () => {
   it('stores turns with role, time, session and source id, and finds them', async () => {
     const store = memoryStore();
     const [first] = await store.addEpisodes(ada, [
-      { text: 'I adopted a greyhound called Pixel', role: 'user', at: '2024-03-01T10:00:00Z', session: 's1', sourceId: 'msg-1' },
+      {
+        text: 'I adopted a greyhound called Pixel',
+        role: 'user',
+        at: '2024-03-01T10:00:00Z',
+        session: 's1',
+        sourceId: 'msg-1',
+      },
       { text: 'What a lovely name!', role: 'assistant', at: '2024-03-01T10:00:05Z', session: 's1' },
     ]);
     expect(first).toMatchObject({ kind: 'episode', role: 'user', session: 's1', sourceId: 'msg-1' });
@@ -33,21 +38,32 @@ describe('SqliteMemoryStore episodes', () => {
   it('attaches neighbouring turns of the same session as context', async () => {
     const store = memoryStore();
     await store.addEpisodes(ada, [
-      { text: 'Which colour did you pick for the kitchen?', role: 'assistant', session: 's1', at: '2024-01-01T00:00:00Z' },
+      {
+        text: 'Which colour did you pick for the kitchen?',
+        role: 'assistant',
+        session: 's1',
+        at: '2024-01-01T00:00:00Z',
+      },
       { text: 'Terracotta, finally', session: 's1', at: '2024-01-01T00:00:01Z' },
       { text: 'Nice choice', role: 'assistant', session: 's1', at: '2024-01-01T00:00:02Z' },
       { text: 'Terracotta pots in the garden', session: 's2', at: '2024-02-01T00:00:00Z' },
     ]);
     const hits = await store.search([ada], 'terracotta', { context: 1 });
     const kitchen = hits.find((hit) => hit.memory.text === 'Terracotta, finally')!;
-    expect(kitchen.context.map((turn) => turn.text)).toEqual(['Which colour did you pick for the kitchen?', 'Nice choice']);
+    expect(kitchen.context.map((turn) => turn.text)).toEqual([
+      'Which colour did you pick for the kitchen?',
+      'Nice choice',
+    ]);
     const garden = hits.find((hit) => hit.memory.session === 's2')!;
     expect(garden.context).toEqual([]);
     store.close();
   });
 
   it('ranks memories in the period the query names above others', async () => {
-    const store = SqliteMemoryStore.open(':memory:', { embedder: embedder(), clock: () => new Date('2024-06-15T12:00:00Z') });
+    const store = SqliteMemoryStore.open(':memory:', {
+      embedder: embedder(),
+      clock: () => new Date('2024-06-15T12:00:00Z'),
+    });
     await store.addEpisodes(ada, [
       { text: 'went hiking in the mountains', at: '2023-08-10T10:00:00Z' },
       { text: 'went hiking by the lake', at: '2024-05-10T10:00:00Z' },
@@ -60,9 +76,13 @@ describe('SqliteMemoryStore episodes', () => {
 
   it('validates input before writing anything', async () => {
     const store = memoryStore();
-    await expect(store.addEpisodes(ada, [{ text: 'fine' }, { text: '  ' }])).rejects.toThrow(/text \(item 2\) must be a non-empty string/);
+    await expect(store.addEpisodes(ada, [{ text: 'fine' }, { text: '  ' }])).rejects.toThrow(
+      /text \(item 2\) must be a non-empty string/,
+    );
     await expect(store.addEpisodes(ada, [{ text: 'fine', at: 'yesterday-ish' }])).rejects.toThrow(InputError);
-    await expect(store.addEpisodes(userScope(''), [{ text: 'x' }])).rejects.toThrow(/user id must be a non-empty string/);
+    await expect(store.addEpisodes(userScope(''), [{ text: 'x' }])).rejects.toThrow(
+      /user id must be a non-empty string/,
+    );
     await expect(store.addEpisodes(userScope('x'.repeat(201)), [{ text: 'x' }])).rejects.toThrow(/longer than 200/);
     await expect(store.search([ada], 'q', { k: 0 })).rejects.toThrow(/k must be an integer/);
     expect(store.list(ada, { history: true })).toEqual([]);
@@ -74,9 +94,15 @@ describe('SqliteMemoryStore facts', () => {
   it('a superseding fact wins in search while history keeps both', async () => {
     const store = memoryStore();
     const [episode] = await store.addEpisodes(ada, [{ text: 'I just moved to Porto from Lisbon' }]);
-    const [old] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'lives in Lisbon', kind: 'profile', validFrom: '2020-01-01T00:00:00Z' } }]);
+    const [old] = await store.changeFacts(ada, [
+      { op: 'add', fact: { text: 'lives in Lisbon', kind: 'profile', validFrom: '2020-01-01T00:00:00Z' } },
+    ]);
     const [current] = await store.changeFacts(ada, [
-      { op: 'supersede', id: old!.id, fact: { text: 'lives in Porto', kind: 'profile', provenance: [episode!.id], validFrom: '2024-05-01T00:00:00Z' } },
+      {
+        op: 'supersede',
+        id: old!.id,
+        fact: { text: 'lives in Porto', kind: 'profile', provenance: [episode!.id], validFrom: '2024-05-01T00:00:00Z' },
+      },
     ]);
     expect(current).toMatchObject({ supersedes: old!.id, provenance: [episode!.id], validTo: null });
 
@@ -89,7 +115,9 @@ describe('SqliteMemoryStore facts', () => {
     const withHistory = await store.search([ada], 'lives in', { kinds: ['profile'], history: true });
     expect(withHistory).toHaveLength(2);
 
-    await expect(store.changeFacts(ada, [{ op: 'supersede', id: old!.id, fact: { text: 'lives in Faro' } }])).rejects.toThrow(/no longer current/);
+    await expect(
+      store.changeFacts(ada, [{ op: 'supersede', id: old!.id, fact: { text: 'lives in Faro' } }]),
+    ).rejects.toThrow(/no longer current/);
     store.close();
   });
 
@@ -100,17 +128,21 @@ describe('SqliteMemoryStore facts', () => {
     expect(store.list(ada)).toEqual([]);
     expect(store.list(ada, { history: true })[0]!.validTo).not.toBeNull();
     await expect(store.changeFacts(ada, [{ op: 'invalidate', id: 'f999' }])).rejects.toThrow(/no fact f999/);
-    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', kind: 'opinion' as never } }])).rejects.toThrow(/kind must be one of/);
+    await expect(
+      store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', kind: 'opinion' as never } }]),
+    ).rejects.toThrow(/kind must be one of/);
   });
 
   it('merges user, persona and global scopes with the user first', async () => {
     const store = memoryStore();
-    await store.changeFacts(personaScope('jazz-fans'), [{ op: 'add', fact: { text: 'enjoys jazz concerts', kind: 'preference' } }]);
+    await store.changeFacts(personaScope('jazz-fans'), [
+      { op: 'add', fact: { text: 'enjoys jazz concerts', kind: 'preference' } },
+    ]);
     await store.changeFacts(globalScope, [{ op: 'add', fact: { text: 'jazz concerts happen on fridays' } }]);
     await store.changeFacts(ada, [{ op: 'add', fact: { text: 'hates jazz concerts', kind: 'preference' } }]);
     const hits = await store.search([ada, personaScope('jazz-fans'), globalScope], 'jazz concerts');
     expect(hits.map((hit) => hit.memory.scope.kind)).toEqual(['user', 'persona', 'global']);
-    expect((await store.search([bob], 'jazz concerts'))).toEqual([]);
+    expect(await store.search([bob], 'jazz concerts')).toEqual([]);
   });
 });
 
@@ -126,8 +158,12 @@ describe('SqliteMemoryStore ids and input', () => {
     expect(() => store.get(ada, row(fact!.id))).toThrow(/not a memory id/);
     expect(() => store.forget(ada, asEpisode)).toThrow(/^no memory e\d+ for user ada@example.com$/);
     expect(() => store.forget(ada, ` ${fact!.id}`)).toThrow(/not a memory id/);
-    await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(/no fact f\d+ for user ada@example.com/);
-    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(/is a fact, not an episode/);
+    await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(
+      /no fact f\d+ for user ada@example.com/,
+    );
+    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(
+      /is a fact, not an episode/,
+    );
     expect(store.list(ada, { history: true })).toHaveLength(2);
     expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1, ratings: 0, flushed: true });
     store.close();
@@ -135,7 +171,9 @@ describe('SqliteMemoryStore ids and input', () => {
 
   it('never gives a new memory or user the id of a deleted one', async () => {
     const store = memoryStore();
-    const [old] = await store.addEpisodes(ada, [{ text: 'first' }, { text: 'newest, then forgotten' }]).then((stored) => stored.slice(-1));
+    const [old] = await store
+      .addEpisodes(ada, [{ text: 'first' }, { text: 'newest, then forgotten' }])
+      .then((stored) => stored.slice(-1));
     const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'a fact, then forgotten' } }]);
     store.forget(ada, fact!.id);
     store.forget(ada, old!.id);
@@ -151,11 +189,17 @@ describe('SqliteMemoryStore ids and input', () => {
 
   it('refuses user ids with surrounding whitespace and dates that do not exist', async () => {
     const store = memoryStore();
-    await expect(store.addEpisodes(userScope(' ada'), [{ text: 'x' }])).rejects.toThrow(/^user id must not start or end with whitespace$/);
+    await expect(store.addEpisodes(userScope(' ada'), [{ text: 'x' }])).rejects.toThrow(
+      /^user id must not start or end with whitespace$/,
+    );
     expect(() => store.list(userScope('ada\t'))).toThrow(/must not start or end with whitespace/);
-    await expect(store.addEpisodes(ada, [{ text: 'x', at: '2024-02-30T00:00:00Z' }])).rejects.toThrow(/at is not a valid date: "2024-02-30T00:00:00Z"/);
+    await expect(store.addEpisodes(ada, [{ text: 'x', at: '2024-02-30T00:00:00Z' }])).rejects.toThrow(
+      /at is not a valid date: "2024-02-30T00:00:00Z"/,
+    );
     await expect(store.addEpisodes(ada, [{ text: 'x', at: '2023-02-29' }])).rejects.toThrow(InputError);
-    await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', validFrom: '2024-04-31T10:00:00+02:00' } }])).rejects.toThrow(/validFrom is not a valid date/);
+    await expect(
+      store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', validFrom: '2024-04-31T10:00:00+02:00' } }]),
+    ).rejects.toThrow(/validFrom is not a valid date/);
     const [leap] = await store.addEpisodes(ada, [{ text: 'leap day', at: '2024-02-29T23:30:00-05:00' }]);
     expect(leap!.at.toISOString()).toBe('2024-03-01T04:30:00.000Z');
     store.close();
@@ -163,10 +207,23 @@ describe('SqliteMemoryStore ids and input', () => {
 
   it('skips turns whose source id the scope already holds, when asked', async () => {
     const store = memoryStore();
-    const turns = [{ text: 'one', sourceId: 'm1' }, { text: 'two', sourceId: 'm2' }, { text: 'no id' }, { text: 'one again', sourceId: 'm1' }];
-    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['one', 'two', 'no id']);
-    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['no id']);
-    expect((await store.addEpisodes(bob, turns.slice(0, 1), { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual(['one']);
+    const turns = [
+      { text: 'one', sourceId: 'm1' },
+      { text: 'two', sourceId: 'm2' },
+      { text: 'no id' },
+      { text: 'one again', sourceId: 'm1' },
+    ];
+    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual([
+      'one',
+      'two',
+      'no id',
+    ]);
+    expect((await store.addEpisodes(ada, turns, { skipKnownSourceIds: true })).map((turn) => turn.text)).toEqual([
+      'no id',
+    ]);
+    expect(
+      (await store.addEpisodes(bob, turns.slice(0, 1), { skipKnownSourceIds: true })).map((turn) => turn.text),
+    ).toEqual(['one']);
     // Without the option every turn is appended, as before.
     expect(await store.addEpisodes(ada, turns)).toHaveLength(4);
     store.close();
@@ -174,7 +231,7 @@ describe('SqliteMemoryStore ids and input', () => {
 });
 
 describe('SqliteMemoryStore isolation', () => {
-  it('never returns another user\'s rows under randomized operations', async () => {
+  it("never returns another user's rows under randomized operations", async () => {
     const store = memoryStore();
     const users = Array.from({ length: 12 }, (_, index) => userScope(`user-${index}`));
     let seed = 7;
@@ -188,7 +245,9 @@ describe('SqliteMemoryStore isolation', () => {
         const [episode] = await store.addEpisodes(user, [{ text: `shared words pizza garden ${id} note ${step}` }]);
         owned.get(id)!.add(episode!.id);
       } else if (roll < 0.7) {
-        const [fact] = await store.changeFacts(user, [{ op: 'add', fact: { text: `shared fact pizza ${id} ${step}` } }]);
+        const [fact] = await store.changeFacts(user, [
+          { op: 'add', fact: { text: `shared fact pizza ${id} ${step}` } },
+        ]);
         owned.get(id)!.add(fact!.id);
       } else if (roll < 0.8 && owned.get(id)!.size > 0) {
         const victim = [...owned.get(id)!][0]!;
@@ -196,14 +255,18 @@ describe('SqliteMemoryStore isolation', () => {
         owned.get(id)!.delete(victim);
       } else if (roll < 0.85) {
         // Another user's id must look like "not found" rather than deleting it.
-        const other = users.find((candidate) => candidate !== user && owned.get((candidate as { id: string }).id)!.size > 0);
-        if (other) expect(() => store.forget(user, [...owned.get((other as { id: string }).id)!][0]!)).toThrow(/no memory/);
+        const other = users.find(
+          (candidate) => candidate !== user && owned.get((candidate as { id: string }).id)!.size > 0,
+        );
+        if (other)
+          expect(() => store.forget(user, [...owned.get((other as { id: string }).id)!][0]!)).toThrow(/no memory/);
       } else {
         const hits = await store.search([user], 'shared words pizza garden', { k: 50 });
         for (const hit of hits) expect(owned.get(id)!.has(hit.memory.id)).toBe(true);
         const listed = store.list(user, { history: true });
         expect(new Set(listed.map((memory) => memory.id))).toEqual(owned.get(id));
-        for (const memory of listed) expect(store.get(users.find((candidate) => candidate !== user)!, memory.id)).toBeUndefined();
+        for (const memory of listed)
+          expect(store.get(users.find((candidate) => candidate !== user)!, memory.id)).toBeUndefined();
       }
     }
     store.close();
@@ -224,22 +287,37 @@ describe('SqliteMemoryStore files', () => {
     const path = join(directory(), 'm.db');
     const store = SqliteMemoryStore.open(path, { embedder: embedder() });
     const secrets = ['zanzibarquokka', 'plumbobcitadel', 'xylophonemarmalade'];
-    const episodes = Array.from({ length: 400 }, (_, index) => ({ text: `turn ${index} about ${secrets[index % 3]} and the weather`, session: `s${index % 7}` }));
+    const episodes = Array.from({ length: 400 }, (_, index) => ({
+      text: `turn ${index} about ${secrets[index % 3]} and the weather`,
+      session: `s${index % 7}`,
+    }));
     const [episode] = await store.addEpisodes(ada, episodes);
-    await store.changeFacts(ada, [{ op: 'add', fact: { text: `loves ${secrets[0]} ice cream`, provenance: [episode!.id] } }]);
+    await store.changeFacts(ada, [
+      { op: 'add', fact: { text: `loves ${secrets[0]} ice cream`, provenance: [episode!.id] } },
+    ]);
     await store.addEpisodes(bob, [{ text: 'bob keeps his own memories about the weather' }]);
     const contains = (needle: string) =>
-      ['', '-wal'].some((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)));
+      ['', '-wal'].some(
+        (suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(Buffer.from(needle)),
+      );
     expect(contains(secrets[0]!)).toBe(true);
 
     expect(store.forget(ada).deleted).toBe(401);
-    for (const secret of [...secrets, 'ada@example.com']) expect(contains(secret), secret + ' main:' + readFileSync(path).includes(Buffer.from(secret)) + ' fts rows:' + store.db.prepare('select count(*) from memories_fts').pluck().get()).toBe(false);
+    for (const secret of [...secrets, 'ada@example.com'])
+      expect(
+        contains(secret),
+        secret +
+          ' main:' +
+          readFileSync(path).includes(Buffer.from(secret)) +
+          ' fts rows:' +
+          store.db.prepare('select count(*) from memories_fts').pluck().get(),
+      ).toBe(false);
     expect(store.list(ada, { history: true })).toEqual([]);
     expect((await store.search([bob], 'weather')).length).toBe(1);
     store.close();
   });
 
-  it('says when another process\'s open read keeps the deleted text in the write-ahead log, and forgetting again clears it', async () => {
+  it("says when another process's open read keeps the deleted text in the write-ahead log, and forgetting again clears it", async () => {
     const path = join(directory(), 'm.db');
     const store = SqliteMemoryStore.open(path, { embedder: embedder(), busyTimeoutMs: 50 });
     await store.addEpisodes(bob, [{ text: 'bob filler' }]);
@@ -253,7 +331,8 @@ describe('SqliteMemoryStore files', () => {
     reader.prepare('COMMIT').run();
     reader.close();
     expect(store.forget(ada)).toEqual({ deleted: 0, ratings: 0, flushed: true });
-    for (const suffix of ['', '-wal']) expect(readFileSync(path + suffix).includes(Buffer.from('walsecretsplendid'))).toBe(false);
+    for (const suffix of ['', '-wal'])
+      expect(readFileSync(path + suffix).includes(Buffer.from('walsecretsplendid'))).toBe(false);
     store.close();
   });
 });

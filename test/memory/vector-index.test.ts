@@ -42,7 +42,8 @@ describe('vector index', () => {
     };
     const vectors = [point(1, 0.01), point(1, -0.01), point(0.01, 1), point(-0.01, 1)];
     const centroids = sphericalKMeans(vectors, 2, 2);
-    const cellOf = (vector: Float32Array) => (centroids[0]![0]! * vector[0]! + centroids[0]![1]! * vector[1]! > 0.9 ? 0 : 1);
+    const cellOf = (vector: Float32Array) =>
+      centroids[0]![0]! * vector[0]! + centroids[0]![1]! * vector[1]! > 0.9 ? 0 : 1;
     expect(cellOf(vectors[0]!)).toBe(cellOf(vectors[1]!));
     expect(cellOf(vectors[2]!)).toBe(cellOf(vectors[3]!));
     expect(cellOf(vectors[0]!)).not.toBe(cellOf(vectors[2]!));

@@ -36,11 +36,14 @@ describe('parseExtraction', () => {
     const many = [{ op: 'bogus' }, ...Array.from({ length: 25 }, (_, index) => ({ op: 'add', text: `fact ${index}` }))];
     const changes = parseExtraction(answer(many));
     expect(changes).toHaveLength(20);
-    expect(changes.map((change) => (change.op === 'add' ? change.text : ''))).toEqual(Array.from({ length: 20 }, (_, index) => `fact ${index}`));
+    expect(changes.map((change) => (change.op === 'add' ? change.text : ''))).toEqual(
+      Array.from({ length: 20 }, (_, index) => `fact ${index}`),
+    );
   });
 
   it('defaults and repairs the kind, trims the text, and reads JSON wrapped in prose or a code fence', () => {
-    const wrapped = 'Sure! Here it is:\n```json\n{"changes": [{"op": "add", "text": "  has a dog  "}, {"op": "add", "kind": "opinion", "text": "likes tea"}]}\n```';
+    const wrapped =
+      'Sure! Here it is:\n```json\n{"changes": [{"op": "add", "text": "  has a dog  "}, {"op": "add", "kind": "opinion", "text": "likes tea"}]}\n```';
     expect(parseExtraction(wrapped)).toEqual([
       { op: 'add', kind: 'fact', text: 'has a dog' },
       { op: 'add', kind: 'fact', text: 'likes tea' },
@@ -67,17 +70,21 @@ describe('extractionPrompt', () => {
   it("takes facts from the person's message and shows the reply only in a field marked as context", () => {
     const data = JSON.parse(prompt.user) as Record<string, unknown>;
     expect(data.person_said).toBe(input.userMessage);
-    const replyFields = Object.entries(data).filter(([, value]) => value === input.assistantReply).map(([key]) => key);
+    const replyFields = Object.entries(data)
+      .filter(([, value]) => value === input.assistantReply)
+      .map(([key]) => key);
     expect(replyFields).toEqual(['assistant_reply_for_context_only']);
     expect(prompt.user.split('Fløibanen')).toHaveLength(2);
     expect(prompt.system).not.toContain('Fløibanen');
     expect(data.existing_facts).toEqual([{ id: 'f2', kind: 'fact', text: 'lives in Oslo' }]);
   });
 
-  it('says the assistant\'s suggestions are not facts about the person', () => {
+  it("says the assistant's suggestions are not facts about the person", () => {
     expect(prompt.system).toMatch(/only what the person states in "person_said"/);
     expect(prompt.system).toMatch(/"assistant_reply_for_context_only" is context only/);
-    expect(prompt.system.replace(/\n/g, ' ')).toMatch(/suggestions,? [^.]*made by the assistant are not facts about the person/);
+    expect(prompt.system.replace(/\n/g, ' ')).toMatch(
+      /suggestions,? [^.]*made by the assistant are not facts about the person/,
+    );
   });
 
   it('says invalidate is how a retracted fact leaves current memory, and that there is no delete', () => {
@@ -90,7 +97,11 @@ describe('extractionPrompt', () => {
 describe('write-back with a partly malformed extraction', () => {
   it('stores the valid facts instead of losing the whole answer', async () => {
     const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
-    const extraction = answer([{ op: 'add', kind: 'preference', text: 'likes jazz' }, { op: 'delete', id: 'f1' }, { op: 'add' }]);
+    const extraction = answer([
+      { op: 'add', kind: 'preference', text: 'likes jazz' },
+      { op: 'delete', id: 'f1' },
+      { op: 'add' },
+    ]);
     const model = fakeModel().respond(new AIMessage('Noted!')).respond(new AIMessage(extraction));
     const result = await createAgent({ store: memory, model }).chat('I love jazz.', { userId: 'ada' });
     expect(result.written.facts).toMatchObject([{ op: 'add', kind: 'preference', text: 'likes jazz' }]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { systemPrompt, type PromptMemory } from '../../prompts/system.js';
+import { type PromptMemory, systemPrompt } from '../../prompts/system.js';
 
 const memory = (id: string, text: string, overrides: Partial<PromptMemory> = {}): PromptMemory => ({
   id,
@@ -64,7 +64,9 @@ describe('systemPrompt quoting', () => {
   });
 
   it('keeps one JSON object per line that reads back to the stored text', () => {
-    const recalled = blockLines(prompt, 'recalled_memories').map((line) => JSON.parse(line) as { id: string; text: string });
+    const recalled = blockLines(prompt, 'recalled_memories').map(
+      (line) => JSON.parse(line) as { id: string; text: string },
+    );
     expect(recalled.map((item) => [item.id, item.text])).toEqual(memories.map((item) => [item.id, item.text]));
     const profileLines = blockLines(prompt, 'profile').map((line) => JSON.parse(line) as { text: string });
     expect(profileLines.map((item) => item.text)).toEqual([profile[0]!.text]);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_FORMAT, blendedPrediction, blendUser, deserializeBundle, serializeBundle } from '../../recommender/bundle.js';
+import {
+  BUNDLE_FORMAT,
+  blendedPrediction,
+  blendUser,
+  deserializeBundle,
+  serializeBundle,
+} from '../../recommender/bundle.js';
 import { backoffWeight } from '../../recommender/model/coldstart.js';
 import { clampStars } from '../../recommender/model/data.js';
 import { createRandom } from '../../recommender/model/random.js';
@@ -28,7 +34,14 @@ function twins(): { items: Item[]; ratings: Rating[] } {
     for (let pair = 0; pair < PAIRS; pair++) {
       const stars = 1 + random.integer(5);
       for (const item of [2 * pair, 2 * pair + 1]) {
-        if (random.next() < 0.7) ratings.push({ userId: `u${user}`, itemId: `m${item}`, stars, at: new Date(1_700_000_000_000 + ratings.length), source: 'explicit' });
+        if (random.next() < 0.7)
+          ratings.push({
+            userId: `u${user}`,
+            itemId: `m${item}`,
+            stars,
+            at: new Date(1_700_000_000_000 + ratings.length),
+            source: 'explicit',
+          });
       }
     }
   }
@@ -73,7 +86,9 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
     expect(again.blend!.neighbours.biases.itemBias).toEqual(blend.neighbours.biases.itemBias);
     expect(again.blend!.itemSupport).toEqual(blend.itemSupport);
     // And the neighbour weights matter: the blend does not just reproduce the factorization.
-    expect(Math.abs(blend.weights[2]!) + Math.abs(blend.weights[5]!) + Math.abs(blend.weights[7]!)).toBeGreaterThan(0.1);
+    expect(Math.abs(blend.weights[2]!) + Math.abs(blend.weights[5]!) + Math.abs(blend.weights[7]!)).toBeGreaterThan(
+      0.1,
+    );
   });
 
   it('predicts from the neighbour part on the current ratings: rating a twin moves the other at once', async () => {
@@ -93,12 +108,22 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
       const prediction = await service.predict('newcomer', `m${twin}`);
       serviceError += (prediction.predicted - given[pair]!) ** 2;
       // What predictFor gave before the blend: SVD++ fold-in backed off to the persona.
-      const plain = clampStars(share * bundle.factorization.rawFor(vector, twin) + (1 - share) * bundle.personas.raw(personaWeights, twin));
+      const plain = clampStars(
+        share * bundle.factorization.rawFor(vector, twin) + (1 - share) * bundle.personas.raw(personaWeights, twin),
+      );
       factorizationError += (plain - given[pair]!) ** 2;
       // The service uses exactly the blend (no content, no memory here).
       const user = blendUser(bundle.blend!, ratings);
-      const blended = blendedPrediction({ factorization: bundle.factorization, blend: bundle.blend! }, user, vector, twin).stars;
-      expect(prediction.predicted).toBeCloseTo(clampStars(share * blended + (1 - share) * bundle.personas.raw(personaWeights, twin)), 1);
+      const blended = blendedPrediction(
+        { factorization: bundle.factorization, blend: bundle.blend! },
+        user,
+        vector,
+        twin,
+      ).stars;
+      expect(prediction.predicted).toBeCloseTo(
+        clampStars(share * blended + (1 - share) * bundle.personas.raw(personaWeights, twin)),
+        1,
+      );
     }
     const serviceRmse = Math.sqrt(serviceError / PAIRS);
     const factorizationRmse = Math.sqrt(factorizationError / PAIRS);
@@ -120,7 +145,9 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
       delete header.blend;
     });
     expect(() => deserializeBundle(old)).toThrow(/run mnemo train again/);
-    expect(() => deserializeBundle(rewriteHeader(bytes, (header) => (header.format = BUNDLE_FORMAT + 1)))).toThrow(/run mnemo train again/);
+    expect(() => deserializeBundle(rewriteHeader(bytes, (header) => (header.format = BUNDLE_FORMAT + 1)))).toThrow(
+      /run mnemo train again/,
+    );
     service.storage.saveModel(old, {});
     await expect(service.predict('u1', 'm1')).rejects.toThrow(/run mnemo train again/);
     service.train({ factors: 2, personas: 2 });

@@ -12,7 +12,8 @@ const problemsOf = (text: string, format: 'csv' | 'jsonl' = 'csv'): string => {
 
 describe('parseCatalog (CSV)', () => {
   it('keeps line breaks, commas and doubled quotes inside quoted fields', () => {
-    const text = 'id,title,description,tags\n1,Alien,"In space,\nno one can hear ""you""\nscream",Horror|Sci-Fi\n2,Heat,plain,Crime\n';
+    const text =
+      'id,title,description,tags\n1,Alien,"In space,\nno one can hear ""you""\nscream",Horror|Sci-Fi\n2,Heat,plain,Crime\n';
     expect(parseCatalog(text, 'csv').map(({ id, description, tags }) => ({ id, description, tags }))).toEqual([
       { id: '1', description: 'In space,\nno one can hear "you"\nscream', tags: ['Horror', 'Sci-Fi'] },
       { id: '2', description: 'plain', tags: ['Crime'] },
@@ -28,8 +29,19 @@ describe('parseCatalog (CSV)', () => {
   });
 
   it('names a bad record by the line it starts on, after records that span lines', () => {
-    const text = ['id,title,description', '1,Alien,"two', 'lines"', '2,Heat', '', '3,"Long', 'title",ok', '1,Again,dup'].join('\n');
-    expect(problemsOf(text)).toBe('items.csv: 2 bad lines, nothing was written\n  line 4: 2 fields, the header has 3\n  line 8: duplicate id "1" (first on line 2)');
+    const text = [
+      'id,title,description',
+      '1,Alien,"two',
+      'lines"',
+      '2,Heat',
+      '',
+      '3,"Long',
+      'title",ok',
+      '1,Again,dup',
+    ].join('\n');
+    expect(problemsOf(text)).toBe(
+      'items.csv: 2 bad lines, nothing was written\n  line 4: 2 fields, the header has 3\n  line 8: duplicate id "1" (first on line 2)',
+    );
   });
 
   it('refuses a quote left open at the line that opened it', () => {
@@ -40,13 +52,19 @@ describe('parseCatalog (CSV)', () => {
   });
 
   it('reads an empty, blank or header-only file as no items', () => {
-    for (const text of ['', '\uFEFF', '\n \n', 'id,title\n', '\uFEFFid,title\r\n\r\n']) expect(parseCatalog(text, 'csv')).toEqual([]);
+    for (const text of ['', '\uFEFF', '\n \n', 'id,title\n', '\uFEFFid,title\r\n\r\n'])
+      expect(parseCatalog(text, 'csv')).toEqual([]);
   });
 });
 
 describe('parseCatalog (JSONL)', () => {
   it('names each bad line by number, skipping blank ones', () => {
-    expect(parseCatalog('{"id":"a","title":"A","description":"x\\ny"}\n\n{"id":"b","title":"B"}\n', 'jsonl').map((item) => [item.id, item.description])).toEqual([
+    expect(
+      parseCatalog('{"id":"a","title":"A","description":"x\\ny"}\n\n{"id":"b","title":"B"}\n', 'jsonl').map((item) => [
+        item.id,
+        item.description,
+      ]),
+    ).toEqual([
       ['a', 'x\ny'],
       ['b', null],
     ]);

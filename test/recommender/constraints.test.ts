@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { matchingLikes, matchKey, readPreferences, tagKeys, violations } from '../../recommender/constraints.js';
 
-const TAGS = ['Horror', 'Comedy', 'Drama', 'Musical', 'Sci-Fi', 'Western', 'Thriller', 'Film-Noir', 'Romance', "Children's", 'Animation', 'Documentary', 'War'];
+const TAGS = [
+  'Horror',
+  'Comedy',
+  'Drama',
+  'Musical',
+  'Sci-Fi',
+  'Western',
+  'Thriller',
+  'Film-Noir',
+  'Romance',
+  "Children's",
+  'Animation',
+  'Documentary',
+  'War',
+];
 
 /** What a statement makes of each tag: avoided (hard), liked (soft) or neither. */
 function readTags(text: string): { avoid: string[]; like: string[] } {
@@ -21,7 +35,7 @@ describe('readPreferences', () => {
     ['Dislikes science-fiction', ['Sci-Fi']],
     ["I can't stand film-noir", ['Film-Noir']],
     ["I can't stand Film Noir", ['Film-Noir']],
-    ['The user dislikes children\'s movies', ["Children's"]],
+    ["The user dislikes children's movies", ["Children's"]],
     ['I hate scary movies', ['Horror']],
     // Avoid cues other than "hate".
     ["I can't stand horror movies", ['Horror']],
@@ -126,14 +140,18 @@ describe('readPreferences', () => {
       { id: 'f1', text: "I can't stand horror movies" },
       { id: 'f2', text: 'I love westerns' },
     ]);
-    expect(violations(['Horror', 'Western'], preferences).map((preference) => [preference.memoryId, preference.text])).toEqual([['f1', "I can't stand horror movies"]]);
+    expect(
+      violations(['Horror', 'Western'], preferences).map((preference) => [preference.memoryId, preference.text]),
+    ).toEqual([['f1', "I can't stand horror movies"]]);
     expect(matchingLikes(['Western'], preferences).map((preference) => preference.memoryId)).toEqual(['f2']);
   });
 });
 
 describe('matchKey', () => {
   it('folds case, accents, hyphens, spaces, plurals and genre spellings to one key', () => {
-    expect(['Sci-Fi', 'sci fi', 'SciFi', 'Science Fiction', 'science-fiction'].map(matchKey)).toEqual(Array(5).fill('scifi'));
+    expect(['Sci-Fi', 'sci fi', 'SciFi', 'Science Fiction', 'science-fiction'].map(matchKey)).toEqual(
+      Array(5).fill('scifi'),
+    );
     expect(['Film-Noir', 'film noir', 'Noir'].map(matchKey)).toEqual(Array(3).fill('filmnoir'));
     expect(["Children's", 'children'].map(matchKey)).toEqual(['children', 'children']);
     expect(['Westerns', 'western', 'Amélie'].map(matchKey)).toEqual(['western', 'western', 'amelie']);
@@ -141,7 +159,8 @@ describe('matchKey', () => {
 
   it('lets a stated dislike match however the catalog spells the tag', () => {
     const preferences = readPreferences([{ id: 'f1', text: "I can't stand sci-fi" }]);
-    for (const tag of ['Sci-Fi', 'Science Fiction', 'science-fiction', 'SCIFI']) expect(violations([tag], preferences)).toHaveLength(1);
+    for (const tag of ['Sci-Fi', 'Science Fiction', 'science-fiction', 'SCIFI'])
+      expect(violations([tag], preferences)).toHaveLength(1);
     expect(violations(['Science', 'Fiction'], preferences)).toEqual([]);
     expect(tagKeys('---')).toEqual([]);
   });

@@ -4,10 +4,17 @@ import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { RecommenderService } from '../../recommender/service.js';
 import type { Item } from '../../recommender/types.js';
 
-const item = (id: string, title: string, description: string, tags: string[]): Item => ({ id, title, description, tags, year: 2000, metadata: {} });
+const item = (id: string, title: string, description: string, tags: string[]): Item => ({
+  id,
+  title,
+  description,
+  tags,
+  year: 2000,
+  metadata: {},
+});
 
 describe('content similarity', () => {
-  it('predicts unseen items from the user\'s ratings of items with similar text, and says which', async () => {
+  it("predicts unseen items from the user's ratings of items with similar text, and says which", async () => {
     const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 256 }) });
     const recommender = new RecommenderService({ db: memory.db, memory, embedder: new FakeEmbedder({ dims: 256 }) });
     await recommender.importItems([

@@ -9,7 +9,8 @@ import { createRandom } from '../../recommender/model/random.js';
 import { RecommenderService } from '../../recommender/service.js';
 import type { Item, Rating } from '../../recommender/types.js';
 
-const fileBytes = (path: string): Buffer[] => ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
+const fileBytes = (path: string): Buffer[] =>
+  ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
 
 describe('forgetting one user among many', () => {
   it('leaves no byte of their id, words or unique demographics anywhere in the file: memories, namespaces, ratings, demographics, the trained model', async () => {
@@ -19,20 +20,43 @@ describe('forgetting one user among many', () => {
       const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder() });
       const recommender = new RecommenderService({ db: memory.db, memory });
       const random = createRandom(3);
-      const items: Item[] = Array.from({ length: 300 }, (_, index) => ({ id: `item-${index}`, title: `Film ${index}`, description: null, tags: [], year: null, metadata: {} }));
+      const items: Item[] = Array.from({ length: 300 }, (_, index) => ({
+        id: `item-${index}`,
+        title: `Film ${index}`,
+        description: null,
+        tags: [],
+        year: null,
+        metadata: {},
+      }));
       recommender.storage.upsertItems(items);
       // Enough users and ratings that every b-tree has interior pages, whose divider keys copy ids of live rows.
-      const users = Array.from({ length: 400 }, (_, index) => `user-${String(index).padStart(3, '0')}-${index === 200 ? 'zyxwvutsrq' : 'ordinary'}@example.org`);
+      const users = Array.from(
+        { length: 400 },
+        (_, index) => `user-${String(index).padStart(3, '0')}-${index === 200 ? 'zyxwvutsrq' : 'ordinary'}@example.org`,
+      );
       const target = users[200]!;
       const ratings: Rating[] = users.flatMap((userId) =>
-        items.filter(() => random.next() < 0.1).map((item) => ({ userId, itemId: item.id, stars: 1 + Math.floor(random.next() * 5), at: new Date(1_700_000_000_000), source: 'explicit' as const })),
+        items
+          .filter(() => random.next() < 0.1)
+          .map((item) => ({
+            userId,
+            itemId: item.id,
+            stars: 1 + Math.floor(random.next() * 5),
+            at: new Date(1_700_000_000_000),
+            source: 'explicit' as const,
+          })),
       );
       recommender.storage.addRatings(ratings);
       // The target's occupation is theirs alone, and four others share one: neither may reach the trained model.
-      const occupation = (index: number): string => (index === 200 ? 'qoppadiver' : index >= 300 && index < 304 ? 'fourfoldsmith' : 'writer');
-      recommender.storage.setDemographics(users.map((userId, index) => ({ userId, demographics: { occupation: occupation(index) } })));
+      const occupation = (index: number): string =>
+        index === 200 ? 'qoppadiver' : index >= 300 && index < 304 ? 'fourfoldsmith' : 'writer';
+      recommender.storage.setDemographics(
+        users.map((userId, index) => ({ userId, demographics: { occupation: occupation(index) } })),
+      );
       for (const userId of users) {
-        await memory.addEpisodes(userScope(userId), [{ text: userId === target ? 'my cat is called qoppaxenon' : 'my cat is called tom' }]);
+        await memory.addEpisodes(userScope(userId), [
+          { text: userId === target ? 'my cat is called qoppaxenon' : 'my cat is called tom' },
+        ]);
       }
       recommender.train({ factors: 4, personas: 3 });
       const model = recommender.storage.latestModel()!.model;
@@ -43,7 +67,8 @@ describe('forgetting one user among many', () => {
 
       memory.forget(userScope(target));
 
-      for (const bytes of fileBytes(path)) for (const text of unique) expect(bytes.includes(text), `${text.toString()} survives`).toBe(false);
+      for (const bytes of fileBytes(path))
+        for (const text of unique) expect(bytes.includes(text), `${text.toString()} survives`).toBe(false);
       // Everyone else is intact, and the model still serves.
       expect(recommender.storage.ratingsOf(users[201]!).length).toBeGreaterThan(0);
       expect(memory.list(userScope(users[199]!)).map((entry) => entry.text)).toEqual(['my cat is called tom']);

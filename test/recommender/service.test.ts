@@ -9,13 +9,16 @@ import { GENRES, generated, likedGenres, trainedService } from '../helpers/recom
 const service = () => trainedService(generated(), { factors: 8, personas: 3 });
 
 describe('hard constraints read from memory', () => {
-  const tagsOf = (recommender: RecommenderService, entries: ReadonlyArray<{ itemId: string }>): string[] => entries.flatMap((entry) => recommender.storage.item(entry.itemId)!.tags);
+  const tagsOf = (recommender: RecommenderService, entries: ReadonlyArray<{ itemId: string }>): string[] =>
+    entries.flatMap((entry) => recommender.storage.item(entry.itemId)!.tags);
 
   it('removes a hyphenated genre the user cannot stand and cites the statement for it', async () => {
     const { service: recommender, memory } = service();
     // u4 rates Sci-Fi and Westerns 5 stars, so Sci-Fi leads their recommendations until they say otherwise.
     expect(tagsOf(recommender, await recommender.recommend('u4', { k: 15 }))).toContain('Sci-Fi');
-    await memory.changeFacts(userScope('u4'), [{ op: 'add', fact: { kind: 'preference', text: "I can't stand Sci-Fi" } }]);
+    await memory.changeFacts(userScope('u4'), [
+      { op: 'add', fact: { kind: 'preference', text: "I can't stand Sci-Fi" } },
+    ]);
     const recommendations = await recommender.recommend('u4', { k: 15 });
     expect(recommendations).toHaveLength(15);
     expect(tagsOf(recommender, recommendations)).not.toContain('Sci-Fi');
@@ -29,7 +32,9 @@ describe('hard constraints read from memory', () => {
     const { service: recommender, memory } = service();
     // u0 rates Horror and Comedy 5 stars.
     expect(tagsOf(recommender, await recommender.recommend('u0', { k: 15 }))).toContain('Horror');
-    await memory.changeFacts(userScope('u0'), [{ op: 'add', fact: { kind: 'preference', text: 'I like movies, just not horror' } }]);
+    await memory.changeFacts(userScope('u0'), [
+      { op: 'add', fact: { kind: 'preference', text: 'I like movies, just not horror' } },
+    ]);
     const recommendations = await recommender.recommend('u0', { k: 15 });
     expect(tagsOf(recommender, recommendations)).not.toContain('Horror');
     expect(recommendations.flatMap((entry) => entry.why).filter((why) => why.kind === 'memory')).toEqual([]);
@@ -39,7 +44,9 @@ describe('hard constraints read from memory', () => {
 describe('RecommenderService', () => {
   it('never recommends rated items or items violating a stated constraint, and explains with real ratings and memories', async () => {
     const { service: recommender, memory } = service();
-    await memory.changeFacts(userScope('u0'), [{ op: 'add', fact: { kind: 'preference', text: "I can't stand horror" } }]);
+    await memory.changeFacts(userScope('u0'), [
+      { op: 'add', fact: { kind: 'preference', text: "I can't stand horror" } },
+    ]);
     const stated = memory.list(userScope('u0'), { kinds: ['preference'] });
     expect(stated.length).toBe(1);
     const rated = new Set(recommender.storage.ratingsOf('u0').map((rating) => rating.itemId));
@@ -51,10 +58,15 @@ describe('RecommenderService', () => {
       expect(recommendation.predicted).toBeGreaterThanOrEqual(1);
       expect(recommendation.predicted).toBeLessThanOrEqual(5);
       for (const why of recommendation.why) {
-        if (why.kind === 'rating') expect(recommender.storage.ratingsOf('u0').find((rating) => rating.itemId === why.itemId)?.stars).toBe(why.stars);
+        if (why.kind === 'rating')
+          expect(recommender.storage.ratingsOf('u0').find((rating) => rating.itemId === why.itemId)?.stars).toBe(
+            why.stars,
+          );
       }
     }
-    expect(recommendations.some((recommendation) => recommendation.why.some((why) => why.kind === 'rating'))).toBe(true);
+    expect(recommendations.some((recommendation) => recommendation.why.some((why) => why.kind === 'rating'))).toBe(
+      true,
+    );
     const horror = await recommender.predict('u0', 'm0');
     expect(horror.why.some((why) => why.kind === 'memory' && why.memoryId === stated[0]!.id)).toBe(true);
     expect(horror.predicted).toBeLessThanOrEqual(1.5);
@@ -66,7 +78,9 @@ describe('RecommenderService', () => {
     for (let user = 0; user < 12; user++) {
       const liked = new Set([...likedGenres(user)].map((genre) => GENRES[genre]!));
       const recommendations = await recommender.recommend(`u${user}`, { k: 5 });
-      hits += recommendations.filter((recommendation) => liked.has(recommender.storage.item(recommendation.itemId)!.tags[0]!)).length;
+      hits += recommendations.filter((recommendation) =>
+        liked.has(recommender.storage.item(recommendation.itemId)!.tags[0]!),
+      ).length;
     }
     // A third of the catalog is in a user's two genres; their co-raters' picks fill far more of the top 5 than that.
     expect(hits / 60).toBeGreaterThanOrEqual(0.6);
@@ -76,7 +90,11 @@ describe('RecommenderService', () => {
     const { service: recommender } = service();
     const recommendations = await recommender.recommend('stranger', { k: 5 });
     expect(recommendations).toHaveLength(5);
-    expect(recommendations.every((recommendation) => recommendation.level === 'persona' || recommendation.level === 'global')).toBe(true);
+    expect(
+      recommendations.every(
+        (recommendation) => recommendation.level === 'persona' || recommendation.level === 'global',
+      ),
+    ).toBe(true);
   });
 
   it('rates by fuzzy title, lists ambiguous candidates and writes nothing on bad input', async () => {
@@ -102,7 +120,9 @@ describe('RecommenderService', () => {
 it('keeps the test database free of half-written items when a transaction fails', () => {
   const db = openDatabase(':memory:');
   const recommender = new RecommenderService({ db });
-  expect(() => recommender.storage.addRatings([{ userId: 'a', itemId: 'missing', stars: 3, at: new Date(), source: 'explicit' }])).toThrow();
+  expect(() =>
+    recommender.storage.addRatings([{ userId: 'a', itemId: 'missing', stars: 3, at: new Date(), source: 'explicit' }]),
+  ).toThrow();
   expect(recommender.storage.allRatings()).toHaveLength(0);
 });
 
@@ -115,7 +135,9 @@ describe('user ids', () => {
     await expect(recommender.predict(long, 'm1')).rejects.toThrow(refused);
     await expect(recommender.recommend(long)).rejects.toThrow(refused);
     expect(() => recommender.persona(long)).toThrow(refused);
-    expect(() => recommender.storage.addRatings([{ userId: long, itemId: 'm1', stars: 4, at: new Date(), source: 'explicit' }])).toThrow(refused);
+    expect(() =>
+      recommender.storage.addRatings([{ userId: long, itemId: 'm1', stars: 4, at: new Date(), source: 'explicit' }]),
+    ).toThrow(refused);
     expect(() => recommender.storage.setDemographics([{ userId: long, demographics: {} }])).toThrow(refused);
     expect(recommender.storage.ratingsOf(long)).toEqual([]);
     expect(recommender.storage.demographicsOf(long)).toBeUndefined();
@@ -124,12 +146,17 @@ describe('user ids', () => {
 });
 
 describe('personas', () => {
-  const counts = (memory: SqliteMemoryStore): unknown[] => ['namespaces', 'persona_members'].map((table) => memory.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+  const counts = (memory: SqliteMemoryStore): unknown[] =>
+    ['namespaces', 'persona_members'].map((table) => memory.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
 
   it('shows a persona without writing anything, also for a user with no data', async () => {
     const { service: recommender, memory } = service();
     const before = counts(memory);
-    expect(recommender.persona('nobody')).toMatchObject({ persona: expect.stringMatching(/^persona \d$/), assignedBy: 'auto', ratings: 0 });
+    expect(recommender.persona('nobody')).toMatchObject({
+      persona: expect.stringMatching(/^persona \d$/),
+      assignedBy: 'auto',
+      ratings: 0,
+    });
     expect(recommender.automaticPersona('nobody')).toBe(recommender.persona('nobody').persona);
     recommender.persona('u3');
     expect(counts(memory)).toEqual(before);
@@ -140,13 +167,22 @@ describe('personas', () => {
     const { service: recommender, memory } = service();
     const automatic = recommender.persona('stranger').persona;
     const placed = automatic === 'persona 1' ? 'persona 2' : 'persona 1';
-    const personasNamed = async (): Promise<string[]> =>
-      [...new Set((await recommender.recommend('stranger', { k: 10 })).flatMap((entry) => entry.why.flatMap((why) => (why.kind === 'persona' ? [why.persona] : []))))];
+    const personasNamed = async (): Promise<string[]> => [
+      ...new Set(
+        (await recommender.recommend('stranger', { k: 10 })).flatMap((entry) =>
+          entry.why.flatMap((why) => (why.kind === 'persona' ? [why.persona] : [])),
+        ),
+      ),
+    ];
     // Nothing is known about a stranger: their "persona" is everyone's prior, and no reason claims otherwise.
     expect(await personasNamed()).toEqual([]);
 
     memory.setPersona(userScope('stranger'), placed);
-    expect(recommender.persona('stranger')).toMatchObject({ persona: placed, assignedBy: 'hand', members: expect.any(Number) });
+    expect(recommender.persona('stranger')).toMatchObject({
+      persona: placed,
+      assignedBy: 'hand',
+      members: expect.any(Number),
+    });
     expect(recommender.persona('stranger').likes.length).toBeGreaterThan(0);
     expect(await personasNamed()).toEqual([placed]);
 
@@ -161,8 +197,20 @@ describe('personas', () => {
     expect(() => recommender.persona('ada')).toThrow('no trained model yet');
     memory.setPersona(userScope('ada'), 'owls');
     memory.setPersona(userScope('bo'), 'owls');
-    await memory.changeFacts(personaScope('owls'), [{ op: 'add', fact: { text: 'owls like late screenings', kind: 'preference' } }]);
-    expect(recommender.persona('ada')).toEqual({ persona: 'owls', assignedBy: 'hand', members: 2, sharedMemories: 1, weights: [], level: 'global', ratings: 0, statements: 0, likes: [] });
+    await memory.changeFacts(personaScope('owls'), [
+      { op: 'add', fact: { text: 'owls like late screenings', kind: 'preference' } },
+    ]);
+    expect(recommender.persona('ada')).toEqual({
+      persona: 'owls',
+      assignedBy: 'hand',
+      members: 2,
+      sharedMemories: 1,
+      weights: [],
+      level: 'global',
+      ratings: 0,
+      statements: 0,
+      likes: [],
+    });
   });
 });
 
@@ -183,7 +231,9 @@ describe('explanations', () => {
     const { service: recommender } = service();
     for (let item = 0; item < 12; item++) {
       const prediction = await recommender.predict('stranger', `m${item}`);
-      for (const why of prediction.why) if (why.kind === 'persona') expect(why.text).toMatch(prediction.predicted >= 3 ? /above average/ : /below average/);
+      for (const why of prediction.why)
+        if (why.kind === 'persona')
+          expect(why.text).toMatch(prediction.predicted >= 3 ? /above average/ : /below average/);
     }
   });
 
@@ -194,7 +244,9 @@ describe('explanations', () => {
     const texts = (await recommender.recommend('x', { k: 5 })).flatMap((entry) => entry.why.map((why) => why.text));
     expect(new Set(texts)).toEqual(new Set(['nobody has rated anything yet']));
     recommender.storage.addRatings([{ userId: 'bo', itemId: 'm0', stars: 5, at: new Date(), source: 'explicit' }]);
-    expect((await recommender.predict('x', 'm0')).why.map((why) => why.text)).toEqual(['fewer than 5 people have rated it, so this is near the average of all ratings']);
+    expect((await recommender.predict('x', 'm0')).why.map((why) => why.text)).toEqual([
+      'fewer than 5 people have rated it, so this is near the average of all ratings',
+    ]);
     expect((await recommender.predict('x', 'm1')).why.map((why) => why.text)).toEqual(['nobody has rated it yet']);
   });
 });

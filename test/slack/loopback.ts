@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LogLevel, type App } from '@slack/bolt';
+import { type App, LogLevel } from '@slack/bolt';
 import { checkBotToken, createSlackApp } from '../../src/adapters/slack/app.js';
 import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
-import type { AgentEvent } from '../../src/events.js';
 import type { TurnOptions } from '../../src/agent.js';
+import type { AgentEvent } from '../../src/events.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_USER = 'UBOT';
@@ -57,8 +57,10 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
     request.on('end', () => {
       const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
       const args: Record<string, unknown> = {};
-      if ((request.headers['content-type'] ?? '').includes('application/json')) Object.assign(args, JSON.parse(body || '{}'));
-      else for (const [key, value] of new URLSearchParams(body)) args[key] = key === 'blocks' ? JSON.parse(value) : value;
+      if ((request.headers['content-type'] ?? '').includes('application/json'))
+        Object.assign(args, JSON.parse(body || '{}'));
+      else
+        for (const [key, value] of new URLSearchParams(body)) args[key] = key === 'blocks' ? JSON.parse(value) : value;
       const failure = failing.get(method);
       failing.delete(method);
       const answer: Record<string, unknown> = broken
@@ -66,11 +68,31 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
         : failure !== undefined
           ? { ok: false, error: failure }
           : method === 'auth.test'
-          ? { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'mnemo', team_id: TEAM, user_id: BOT_USER, bot_id: 'BBOT', ...answers[method] }
-          : method === 'chat.postMessage'
-            ? { ok: true, channel: args.channel, ts: `1800000000.${String(++messages).padStart(6, '0')}`, message: { text: args.text } }
-            : { ok: true, ...answers[method] };
-      calls.push({ method, args, token: request.headers.authorization?.replace(/^Bearer /, ''), answer, at: Date.now() });
+            ? {
+                ok: true,
+                url: 'https://test.slack.com/',
+                team: 'Test',
+                user: 'mnemo',
+                team_id: TEAM,
+                user_id: BOT_USER,
+                bot_id: 'BBOT',
+                ...answers[method],
+              }
+            : method === 'chat.postMessage'
+              ? {
+                  ok: true,
+                  channel: args.channel,
+                  ts: `1800000000.${String(++messages).padStart(6, '0')}`,
+                  message: { text: args.text },
+                }
+              : { ok: true, ...answers[method] };
+      calls.push({
+        method,
+        args,
+        token: request.headers.authorization?.replace(/^Bearer /, ''),
+        answer,
+        at: Date.now(),
+      });
       response.writeHead(broken ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
@@ -100,7 +122,10 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
     async waitFor(method, count = 1) {
       const deadline = Date.now() + 2000;
       while (callsTo(method).length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} ${method} call(s), saw ${callsTo(method).length}: ${JSON.stringify(calls.map((call) => call.method))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `expected ${count} ${method} call(s), saw ${callsTo(method).length}: ${JSON.stringify(calls.map((call) => call.method))}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       return callsTo(method);
@@ -109,7 +134,10 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
     async waitForReplies(count = 1, timeoutMs = 4000) {
       const deadline = Date.now() + timeoutMs;
       while (replies().length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} repl(ies), saw ${replies().length}: ${JSON.stringify(calls.map((call) => [call.method, call.args.text]))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `expected ${count} repl(ies), saw ${replies().length}: ${JSON.stringify(calls.map((call) => [call.method, call.args.text]))}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       return replies();
@@ -169,12 +197,22 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
 }
 
 /** POSTs a body to `base`/slack/events as Slack does, signed unless told otherwise. */
-export async function sendSigned(base: string, body: string, options: SendOptions = {}): Promise<{ status: number; text: string }> {
+export async function sendSigned(
+  base: string,
+  body: string,
+  options: SendOptions = {},
+): Promise<{ status: number; text: string }> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
+    .update(`v0:${timestamp}:${body}`)
+    .digest('hex')}`;
   const response = await fetch(`${base}/slack/events`, {
     method: 'POST',
-    headers: { 'content-type': options.contentType ?? 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
+    headers: {
+      'content-type': options.contentType ?? 'application/json',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
     body,
   });
   return { status: response.status, text: await response.text() };
@@ -204,13 +242,17 @@ export const mention = (user: string, text: string, ts: string, extra: Record<st
   eventBody({ type: 'app_mention', channel: 'C1', user, text: `<@${BOT_USER}> ${text}`, ts, ...extra });
 
 /** A form-encoded interactive payload (what Slack posts for a button click). */
-export const interactionBody = (payload: Record<string, unknown>): string => new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+export const interactionBody = (payload: Record<string, unknown>): string =>
+  new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 
 /**
  * A scripted agent: records each turn and yields what `script` returns (or throws what it throws); with
  * `delayMs`, it waits that long before each event, as a model streaming its reply does.
  */
-export function scriptedAgent(script: (input: string, options: TurnOptions) => AgentEvent[], timing: { delayMs?: number } = {}) {
+export function scriptedAgent(
+  script: (input: string, options: TurnOptions) => AgentEvent[],
+  timing: { delayMs?: number } = {},
+) {
   const turns: Array<{ input: string; options: TurnOptions }> = [];
   return {
     turns,

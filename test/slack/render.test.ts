@@ -19,7 +19,9 @@ describe('Slack rendering', () => {
       ],
       { userId: 'T1:U1' },
     );
-    const sections = rendered.blocks.filter((block) => block.type === 'section') as unknown as Array<{ text: { text: string } }>;
+    const sections = rendered.blocks.filter((block) => block.type === 'section') as unknown as Array<{
+      text: { text: string };
+    }>;
     expect(sections.length).toBe(3);
     for (const section of sections) expect(section.text.text.length).toBeLessThanOrEqual(3000);
     // Nothing lost, no word cut in two.
@@ -30,8 +32,10 @@ describe('Slack rendering', () => {
   });
 
   it('recognises "forget me" and strips the bot mention', () => {
-    for (const text of ['forget me', 'Forget me!', 'please forget about me.', ' FORGET ME ']) expect(isForgetRequest(text), text).toBe(true);
-    for (const text of ['forget my address', 'can you forget me later?', 'don\'t forget me']) expect(isForgetRequest(text), text).toBe(false);
+    for (const text of ['forget me', 'Forget me!', 'please forget about me.', ' FORGET ME '])
+      expect(isForgetRequest(text), text).toBe(true);
+    for (const text of ['forget my address', 'can you forget me later?', "don't forget me"])
+      expect(isForgetRequest(text), text).toBe(false);
     expect(withoutMentions('<@UBOT> hi <@UBOT|mnemo> there', 'UBOT')).toBe('hi there');
   });
 });

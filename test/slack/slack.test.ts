@@ -14,12 +14,12 @@ import {
   BOT_USER,
   directMessage,
   interactionBody,
+  type LoopbackSlack,
   mention,
   replyEvents,
   scriptedAgent,
   startLoopbackSlack,
   TEAM,
-  type LoopbackSlack,
   type WebApiCall,
 } from './loopback.js';
 
@@ -39,12 +39,23 @@ const noRecommender = { rate: async () => Promise.reject(new Error('no recommend
 
 const recommendEvents = (items: Array<{ itemId: string; title: string }>): AgentEvent[] => [
   { type: 'tool-call', id: 'call-1', name: 'recommend', args: { k: items.length } },
-  { type: 'tool-result', id: 'call-1', name: 'recommend', isError: false, result: items.map((item) => JSON.stringify({ ...item, predicted: 4.2, why: ['you loved Aliens'] })).join('\n') },
+  {
+    type: 'tool-result',
+    id: 'call-1',
+    name: 'recommend',
+    isError: false,
+    result: items.map((item) => JSON.stringify({ ...item, predicted: 4.2, why: ['you loved Aliens'] })).join('\n'),
+  },
   ...replyEvents('Here are two picks for tonight.'),
 ];
 
 const buttonsOf = (blocks: SlackBlock[]) =>
-  blocks.filter((block) => block.type === 'actions').map((block) => ({ blockId: block.block_id, buttons: block.elements as Array<{ action_id: string; value: string }> }));
+  blocks
+    .filter((block) => block.type === 'actions')
+    .map((block) => ({
+      blockId: block.block_id,
+      buttons: block.elements as Array<{ action_id: string; value: string }>,
+    }));
 
 describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
   it('answers a signed direct message in its thread, as the team:user speaker', async () => {
@@ -55,7 +66,9 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(response.status).toBe(200);
     const [posted] = await slack.api.waitForReplies();
 
-    expect(agent.turns).toEqual([{ input: 'hi there', options: { userId: `${TEAM}:U1`, threadId: 'D1:1700000000.000100' } }]);
+    expect(agent.turns).toEqual([
+      { input: 'hi there', options: { userId: `${TEAM}:U1`, threadId: 'D1:1700000000.000100' } },
+    ]);
     expect(posted!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.000100' });
     // Markdown becomes mrkdwn, and the model cannot ping the channel.
     expect(posted!.args.text).toBe('Hello *Ada*! &lt;!channel&gt;');
@@ -66,10 +79,15 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const agent = scriptedAgent(() => replyEvents('Try Alien.'));
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
 
-    expect((await slack.send(mention('U2', 'what should I watch?', '1700000000.000300', { thread_ts: '1700000000.000200' }))).status).toBe(200);
+    expect(
+      (await slack.send(mention('U2', 'what should I watch?', '1700000000.000300', { thread_ts: '1700000000.000200' })))
+        .status,
+    ).toBe(200);
     const [posted] = await slack.api.waitForReplies();
 
-    expect(agent.turns).toEqual([{ input: 'what should I watch?', options: { userId: `${TEAM}:U2`, threadId: 'C1:1700000000.000200' } }]);
+    expect(agent.turns).toEqual([
+      { input: 'what should I watch?', options: { userId: `${TEAM}:U2`, threadId: 'C1:1700000000.000200' } },
+    ]);
     expect(posted!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.000200', text: 'Try Alien.' });
   });
 
@@ -78,7 +96,9 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
 
     const forged = await slack.send(directMessage('U1', 'hi', '1700000000.000400'), { secret: 'not-the-secret' });
-    const stale = await slack.send(directMessage('U1', 'hi', '1700000000.000500'), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const stale = await slack.send(directMessage('U1', 'hi', '1700000000.000500'), {
+      timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+    });
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
     // The same request, signed now with the right secret, is answered: the 401s came from the checks.
@@ -111,14 +131,23 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     await slack.api.waitForReplies();
     await slack.send(directMessage('U1', 'second', '1700000000.001100'));
     const [failed, answered] = await slack.api.waitForReplies(2);
-    expect(failed!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.001000', text: ':warning: connect ECONNREFUSED 127.0.0.1:11434' });
+    expect(failed!.args).toMatchObject({
+      channel: 'D1',
+      thread_ts: '1700000000.001000',
+      text: ':warning: connect ECONNREFUSED 127.0.0.1:11434',
+    });
     expect(answered!.args).toMatchObject({ thread_ts: '1700000000.001100', text: 'Back again.' });
   });
 
   it('shows a model failure event as :warning: with the reason, said once', async () => {
     // The message as the converse node writes it.
     const agent = scriptedAgent(() => [
-      { type: 'error', stage: 'model', code: 'model_failed', message: 'the model failed: the model timed out after 60000 ms' },
+      {
+        type: 'error',
+        stage: 'model',
+        code: 'model_failed',
+        message: 'the model failed: the model timed out after 60000 ms',
+      },
       ...replyEvents(''),
     ]);
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
@@ -130,9 +159,23 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
   it('says a model server\'s 400 once: ":warning: the model failed: 400 …" (real agent, loopback model server)', async () => {
     const server = await startOpenAIServer();
     try {
-      server.respond({ status: 400, body: { error: { message: 'context length exceeded', type: 'invalid_request_error', code: null } } });
-      const model = createChatModel({ kind: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', timeoutMs: 10_000, maxRetries: 0 })!;
-      const slack = await start({ agent: createAgent({ store: memoryStoreForTests(), model }), memory: noMemory, recommender: noRecommender });
+      server.respond({
+        status: 400,
+        body: { error: { message: 'context length exceeded', type: 'invalid_request_error', code: null } },
+      });
+      const model = createChatModel({
+        kind: 'openai',
+        model: 'test-model',
+        baseURL: server.baseURL,
+        apiKey: 'sk-test',
+        timeoutMs: 10_000,
+        maxRetries: 0,
+      })!;
+      const slack = await start({
+        agent: createAgent({ store: memoryStoreForTests(), model }),
+        memory: noMemory,
+        recommender: noRecommender,
+      });
       await slack.send(directMessage('U1', 'hello?', '1700000000.001300'));
       const [posted] = await slack.api.waitForReplies();
       expect(posted!.args.text).toMatch(/^:warning: the model failed: 400 .*context length exceeded/);
@@ -176,17 +219,26 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(promptOf('what is my secret word?', 0)).not.toContain(secret);
     // A's own second turn recalls it: the absence above is isolation, not recall that finds nothing.
     expect(promptOf('what is my secret word?', 1)).toContain(secret);
-    expect(replies.map((reply) => reply.args.text)).toEqual(['Noted, I will keep it safe.', 'You have not told me a secret word.', `Your secret word is ${secret}.`]);
+    expect(replies.map((reply) => reply.args.text)).toEqual([
+      'Noted, I will keep it safe.',
+      'You have not told me a secret word.',
+      `Your secret word is ${secret}.`,
+    ]);
   });
 
-  it('puts 1-5 rating buttons on recommendations, and a click stores the clicker\'s rating', async () => {
+  it("puts 1-5 rating buttons on recommendations, and a click stores the clicker's rating", async () => {
     const store = memoryStoreForTests();
     const recommender = new RecommenderService({ db: store.db, memory: store });
     await recommender.importItems([
       { id: 'm1', title: 'Alien (1979)', description: null, tags: ['sci-fi'], year: 1979, metadata: {} },
       { id: 'm2', title: 'Heat (1995)', description: null, tags: ['crime'], year: 1995, metadata: {} },
     ]);
-    const agent = scriptedAgent(() => recommendEvents([{ itemId: 'm1', title: 'Alien (1979)' }, { itemId: 'm2', title: 'Heat (1995)' }]));
+    const agent = scriptedAgent(() =>
+      recommendEvents([
+        { itemId: 'm1', title: 'Alien (1979)' },
+        { itemId: 'm2', title: 'Heat (1995)' },
+      ]),
+    );
     const slack = await start({ agent, memory: store, recommender });
 
     await slack.send(mention('U1', 'recommend a movie', '1700000000.003000'));
@@ -197,7 +249,10 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const blocks = posted!.args.blocks as SlackBlock[];
     const rows = buttonsOf(blocks);
     expect(rows).toHaveLength(2);
-    expect(rows.map((row) => row.buttons.map((button) => decodeRating(button.value)?.stars))).toEqual([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]);
+    expect(rows.map((row) => row.buttons.map((button) => decodeRating(button.value)?.stars))).toEqual([
+      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5],
+    ]);
     expect(rows.map((row) => decodeRating(row.buttons[0]!.value)?.itemId)).toEqual(['m1', 'm2']);
 
     const click = (user: string, row: number, stars: number) =>
@@ -213,14 +268,24 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
           channel: { id: 'C1', name: 'general' },
           message: { type: 'message', ts: '1800000000.000001', text: posted!.args.text, blocks },
           response_url: 'https://hooks.slack.invalid/response',
-          actions: [{ type: 'button', ...rows[row]!.buttons[stars - 1]!, block_id: rows[row]!.blockId, text: { type: 'plain_text', text: '★' }, action_ts: '1800000001.0' }],
+          actions: [
+            {
+              type: 'button',
+              ...rows[row]!.buttons[stars - 1]!,
+              block_id: rows[row]!.blockId,
+              text: { type: 'plain_text', text: '★' },
+              action_ts: '1800000001.0',
+            },
+          ],
         }),
         { contentType: 'application/x-www-form-urlencoded' },
       );
 
     expect((await click('U1', 1, 4)).status).toBe(200);
     const updated = (await slack.api.waitFor('chat.update', turnUpdates + 1))[turnUpdates];
-    expect(recommender.storage.ratingsOf(`${TEAM}:U1`).map(({ itemId, stars, source }) => ({ itemId, stars, source }))).toEqual([{ itemId: 'm2', stars: 4, source: 'explicit' }]);
+    expect(
+      recommender.storage.ratingsOf(`${TEAM}:U1`).map(({ itemId, stars, source }) => ({ itemId, stars, source })),
+    ).toEqual([{ itemId: 'm2', stars: 4, source: 'explicit' }]);
     // The rated item's buttons are replaced by the rating; the other item keeps its buttons.
     const after = updated!.args.blocks as SlackBlock[];
     expect(updated!.args).toMatchObject({ channel: 'C1', ts: '1800000000.000001' });
@@ -231,14 +296,17 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     await click('U9', 0, 2);
     const [note] = await slack.api.waitFor('chat.postEphemeral');
     expect(note!.args).toMatchObject({ channel: 'C1', user: 'U9', text: 'Rated *Alien (1979)* 2/5.' });
-    expect(recommender.storage.ratingsOf(`${TEAM}:U9`).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual([{ itemId: 'm1', stars: 2 }]);
+    expect(recommender.storage.ratingsOf(`${TEAM}:U9`).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual([
+      { itemId: 'm1', stars: 2 },
+    ]);
     expect(recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
     expect(slack.api.callsTo('chat.update')).toHaveLength(turnUpdates + 1);
   });
 
   it('"forget me" and /mnemo-forget delete only the speaker\'s memory and confirm', async () => {
     const store = memoryStoreForTests();
-    for (const user of ['U1', 'U2', 'U3']) await store.changeFacts(userScope(`${TEAM}:${user}`), [{ op: 'add', fact: { text: `${user} lives in Lisbon` } }]);
+    for (const user of ['U1', 'U2', 'U3'])
+      await store.changeFacts(userScope(`${TEAM}:${user}`), [{ op: 'add', fact: { text: `${user} lives in Lisbon` } }]);
     const agent = scriptedAgent(() => replyEvents('should not be asked'));
     const slack = await start({ agent, memory: store, recommender: noRecommender });
 
@@ -249,11 +317,24 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect(store.list(userScope(`${TEAM}:U1`))).toEqual([]);
 
     const command = await slack.send(
-      new URLSearchParams({ command: '/mnemo-forget', text: '', team_id: TEAM, user_id: 'U2', channel_id: 'C1', response_url: 'https://hooks.slack.invalid/r', trigger_id: '1.2', api_app_id: 'A1', token: 'legacy' }).toString(),
+      new URLSearchParams({
+        command: '/mnemo-forget',
+        text: '',
+        team_id: TEAM,
+        user_id: 'U2',
+        channel_id: 'C1',
+        response_url: 'https://hooks.slack.invalid/r',
+        trigger_id: '1.2',
+        api_app_id: 'A1',
+        token: 'legacy',
+      }).toString(),
       { contentType: 'application/x-www-form-urlencoded' },
     );
     expect(command.status).toBe(200);
-    expect(JSON.parse(command.text)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Done: I forgot everything/) });
+    expect(JSON.parse(command.text)).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/^Done: I forgot everything/),
+    });
     expect(store.list(userScope(`${TEAM}:U2`))).toEqual([]);
 
     expect(store.list(userScope(`${TEAM}:U3`)).map((memory) => memory.text)).toEqual(['U3 lives in Lisbon']);
@@ -321,7 +402,12 @@ describe('mnemo slack streams the reply into a placeholder (loopback Web API)', 
     expect(updates.length).toBeGreaterThanOrEqual(2);
     expect(updates[0]!.args.text).toBe('Let me think ');
     // The preview is replaced, blocks and all, by the warning.
-    expect(updates.at(-1)!.args).toMatchObject({ channel: 'D1', ts: '1800000000.000001', text: ':warning: the model went away', blocks: [] });
+    expect(updates.at(-1)!.args).toMatchObject({
+      channel: 'D1',
+      ts: '1800000000.000001',
+      text: ':warning: the model went away',
+      blocks: [],
+    });
     expect(final!.args).toMatchObject({ thread_ts: '1700000000.007000', text: ':warning: the model went away' });
   });
 
@@ -341,7 +427,8 @@ describe('mnemo slack streams the reply into a placeholder (loopback Web API)', 
     expect(elapsed).toBeGreaterThan(UPDATE_INTERVAL_MS);
     expect(intermediate.length).toBeGreaterThanOrEqual(2);
     expect(updates.length).toBeLessThanOrEqual(Math.floor(elapsed / UPDATE_INTERVAL_MS) + 2);
-    for (let index = 1; index < intermediate.length; index++) expect(intermediate[index]!.at - intermediate[index - 1]!.at).toBeGreaterThanOrEqual(UPDATE_INTERVAL_MS - 100);
+    for (let index = 1; index < intermediate.length; index++)
+      expect(intermediate[index]!.at - intermediate[index - 1]!.at).toBeGreaterThanOrEqual(UPDATE_INTERVAL_MS - 100);
     expect(String(final!.args.text).trim()).toBe(whole.trim());
     expect(slack.api.callsTo('chat.postMessage')).toHaveLength(1);
   }, 10_000);
@@ -354,7 +441,10 @@ describe('mnemo slack streams the reply into a placeholder (loopback Web API)', 
     await slack.send(mention('U1', 'and now?', '1700000000.009000'));
     const [final] = await slack.api.waitForReplies();
 
-    expect(slack.api.callsTo('chat.postMessage').map((call) => [call.args.text, call.answer.ok])).toEqual([[PLACEHOLDER, false], ['Try Heat.', true]]);
+    expect(slack.api.callsTo('chat.postMessage').map((call) => [call.args.text, call.answer.ok])).toEqual([
+      [PLACEHOLDER, false],
+      ['Try Heat.', true],
+    ]);
     expect(final!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.009000', text: 'Try Heat.' });
     expect(final!.args.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'Try Heat.' } }]);
     expect(slack.api.callsTo('chat.update')).toEqual([]);

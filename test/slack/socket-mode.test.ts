@@ -17,7 +17,9 @@ interface SocketServer {
   address(): AddressInfo;
   close(callback: () => void): void;
 }
-const { WebSocketServer } = createRequire(import.meta.url)('ws') as { WebSocketServer: new (options: { port: number; host: string }, ready: () => void) => SocketServer };
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as {
+  WebSocketServer: new (options: { port: number; host: string }, ready: () => void) => SocketServer;
+};
 
 describe('mnemo slack in Socket Mode (loopback websocket)', () => {
   it('answers a DM delivered over the socket and acknowledges its envelope', async () => {
@@ -28,8 +30,22 @@ describe('mnemo slack in Socket Mode (loopback websocket)', () => {
     server.on('connection', (socket) => {
       sockets.push(socket);
       socket.on('message', (data) => acks.push((JSON.parse(data.toString()) as { envelope_id: string }).envelope_id));
-      socket.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A1' }, debug_info: { approximate_connection_time: 3600 } }));
-      socket.send(JSON.stringify({ type: 'events_api', envelope_id: 'env-1', accepts_response_payload: false, payload: JSON.parse(directMessage('U1', 'hi over the socket', '1700000000.000100')) }));
+      socket.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: 1,
+          connection_info: { app_id: 'A1' },
+          debug_info: { approximate_connection_time: 3600 },
+        }),
+      );
+      socket.send(
+        JSON.stringify({
+          type: 'events_api',
+          envelope_id: 'env-1',
+          accepts_response_payload: false,
+          payload: JSON.parse(directMessage('U1', 'hi over the socket', '1700000000.000100')),
+        }),
+      );
     });
     const api = await startWebApiStub({ 'apps.connections.open': { url: `ws://127.0.0.1:${server.address().port}/` } });
     const agent = scriptedAgent(() => replyEvents('Hello, socket.'));

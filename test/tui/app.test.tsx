@@ -9,14 +9,20 @@ import { RecommenderService } from '../../recommender/service.js';
 import { App, type ChatExit } from '../../src/adapters/tui/App.js';
 import { StatusLine } from '../../src/adapters/tui/StatusLine.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
-import { NO_MODEL_HELP } from '../../src/config.js';
 import { createAgent } from '../../src/agent.js';
+import { NO_MODEL_HELP } from '../../src/config.js';
 import { fakeModel, memoryStoreForTests } from '../../src/testing.js';
 import { fakeAgent, turnEnd, typeLine, waitForChat, waitForFrame } from './helpers.js';
 
 afterEach(() => cleanup());
 
-function chat(options: { agent?: ChatAgent; onExit?: (exit: ChatExit) => void; memory?: ReturnType<typeof memoryStoreForTests> } = {}) {
+function chat(
+  options: {
+    agent?: ChatAgent;
+    onExit?: (exit: ChatExit) => void;
+    memory?: ReturnType<typeof memoryStoreForTests>;
+  } = {},
+) {
   const memory = options.memory ?? memoryStoreForTests();
   const recommender = new RecommenderService({ db: memory.db, memory });
   const instance = render(
@@ -36,14 +42,26 @@ function chat(options: { agent?: ChatAgent; onExit?: (exit: ChatExit) => void; m
 
 const ESC = '\u001b';
 /** How often `needle` appears once the terminal's line wrapping is undone. */
-const occurrences = (frame: string, needle: string): number => frame.replace(/\s+/g, ' ').split(needle.replace(/\s+/g, ' ')).length - 1;
+const occurrences = (frame: string, needle: string): number =>
+  frame.replace(/\s+/g, ' ').split(needle.replace(/\s+/g, ' ')).length - 1;
 const CTRL_C = '\u0003';
 
 describe('StatusLine', () => {
   it('shows the user, the model or its absence, counts and the last turn', () => {
-    const withModel = render(<StatusLine userId="ada" modelName="gpt-4o-mini" counts={{ facts: 1, episodes: 4 }} lastTurn={{ latencyMs: 2500, inputTokens: 812, outputTokens: 64 }} />);
-    expect(withModel.lastFrame()).toBe('ada · gpt-4o-mini · 1 fact, 4 episodes · last turn 2.5 s, 812→64 tokens · /help');
-    const without = render(<StatusLine userId="bob" modelName={undefined} counts={{ facts: 0, episodes: 0 }} lastTurn={undefined} busy />);
+    const withModel = render(
+      <StatusLine
+        userId="ada"
+        modelName="gpt-4o-mini"
+        counts={{ facts: 1, episodes: 4 }}
+        lastTurn={{ latencyMs: 2500, inputTokens: 812, outputTokens: 64 }}
+      />,
+    );
+    expect(withModel.lastFrame()).toBe(
+      'ada · gpt-4o-mini · 1 fact, 4 episodes · last turn 2.5 s, 812→64 tokens · /help',
+    );
+    const without = render(
+      <StatusLine userId="bob" modelName={undefined} counts={{ facts: 0, episodes: 0 }} lastTurn={undefined} busy />,
+    );
     expect(without.lastFrame()).toBe('bob · no model: commands only · 0 facts, 0 episodes · Esc cancels');
   });
 });
@@ -60,7 +78,9 @@ describe('chat without a model', () => {
     const id = /\((f\d+)\)/.exec(frame)![1]!;
 
     await typeLine(instance, '/memories');
-    frame = await waitForFrame(instance, (text) => new RegExp(`${id}\\s+\\d{4}-\\d\\d-\\d\\d fact: allergic to cats`).test(text));
+    frame = await waitForFrame(instance, (text) =>
+      new RegExp(`${id}\\s+\\d{4}-\\d\\d-\\d\\d fact: allergic to cats`).test(text),
+    );
 
     await typeLine(instance, `/forget ${id}`);
     frame = await waitForFrame(instance, (text) => text.includes(`forgot ${id}`));
@@ -78,7 +98,9 @@ describe('chat without a model', () => {
     // A message with no model is kept as an episode, and answered by one line that says so.
     frame = await waitForFrame(instance, (text) => occurrences(text, `message kept in memory; ${NO_MODEL_HELP}`) === 1);
     expect(frame).toContain('0 facts, 1 episode');
-    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual(['hello there']);
+    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual([
+      'hello there',
+    ]);
   });
 
   it('keeps a pasted multi-line message with its line breaks as \\n', async () => {
@@ -88,7 +110,9 @@ describe('chat without a model', () => {
     await waitForFrame(instance, (text) => text.includes('alpha⏎second line beta⏎third'));
     instance.stdin.write('\r');
     await waitForFrame(instance, (text) => text.includes('message kept in memory'));
-    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual(['first line alpha\nsecond line beta\nthird line gamma']);
+    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual([
+      'first line alpha\nsecond line beta\nthird line gamma',
+    ]);
   });
 
   it('switches user with /user and quits with /quit', async () => {
@@ -111,10 +135,19 @@ describe('chat with an agent', () => {
     const agent = fakeAgent([
       {
         events: [
-          { type: 'memory-recalled', query: 'pet', memories: [{ id: 'f1', kind: 'fact', text: 'allergic to cats' }], profile: [] },
+          {
+            type: 'memory-recalled',
+            query: 'pet',
+            memories: [{ id: 'f1', kind: 'fact', text: 'allergic to cats' }],
+            profile: [],
+          },
           { type: 'text-delta', text: 'Maybe a ' },
           { type: 'text-delta', text: 'greyhound?' },
-          { type: 'memory-written', episodes: [{ id: 'e1', kind: 'episode', text: 'which pet?' }], facts: [{ op: 'add', id: 'f2', text: 'wants a pet' }] },
+          {
+            type: 'memory-written',
+            episodes: [{ id: 'e1', kind: 'episode', text: 'which pet?' }],
+            facts: [{ op: 'add', id: 'f2', text: 'wants a pet' }],
+          },
           turnEnd('Maybe a greyhound?', { total: 1432, input: 812, output: 64 }),
         ],
         pauseBefore: 2,
@@ -131,18 +164,26 @@ describe('chat with an agent', () => {
     agent.release();
     frame = await waitForFrame(instance, (text) => text.includes('last turn 1.4 s, 812→64 tokens'));
     const lines = frame.split('\n');
-    const order = ['> Which pet should I get?', 'recalled 1: allergic to cats', 'Maybe a greyhound?', 'remembered: wants a pet'].map((needle) =>
-      lines.findIndex((line) => line.includes(needle)),
-    );
+    const order = [
+      '> Which pet should I get?',
+      'recalled 1: allergic to cats',
+      'Maybe a greyhound?',
+      'remembered: wants a pet',
+    ].map((needle) => lines.findIndex((line) => line.includes(needle)));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(lines.filter((line) => line.includes('Maybe a greyhound?'))).toHaveLength(1);
-    expect(agent.calls).toEqual([{ input: 'Which pet should I get?', options: expect.objectContaining({ userId: 'ada', threadId: 't1' }) }]);
+    expect(agent.calls).toEqual([
+      { input: 'Which pet should I get?', options: expect.objectContaining({ userId: 'ada', threadId: 't1' }) },
+    ]);
   });
 
   it('cancels a reply in flight with Esc and takes the next message', async () => {
     const agent = fakeAgent([
-      { events: [{ type: 'text-delta', text: 'Let me think' }, { type: 'text-delta', text: ' harder' }, turnEnd('')], pauseBefore: 1 },
+      {
+        events: [{ type: 'text-delta', text: 'Let me think' }, { type: 'text-delta', text: ' harder' }, turnEnd('')],
+        pauseBefore: 1,
+      },
       { events: [{ type: 'text-delta', text: 'Second answer' }, turnEnd('Second answer')] },
     ]);
     const { instance } = chat({ agent });
@@ -176,7 +217,9 @@ describe('chat with an agent', () => {
 
   it('on Ctrl+C mid-turn, lets the turn finish (so it is stored) before exiting; twice quits at once', async () => {
     let exited = 0;
-    const agent = fakeAgent([{ events: [{ type: 'text-delta', text: 'Working on it' }, turnEnd('Working on it')], pauseBefore: 1 }]);
+    const agent = fakeAgent([
+      { events: [{ type: 'text-delta', text: 'Working on it' }, turnEnd('Working on it')], pauseBefore: 1 },
+    ]);
     const { instance } = chat({ agent, onExit: () => exited++ });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'remember this');
@@ -209,7 +252,9 @@ describe('chat with an agent', () => {
       async *stream(input, options) {
         yield { type: 'text-delta', text: 'Let me see' };
         try {
-          await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('Aborted'))));
+          await new Promise((_resolve, reject) =>
+            options.signal?.addEventListener('abort', () => reject(new Error('Aborted'))),
+          );
         } catch (error) {
           // As the real agent does: keep what the user said before giving up.
           await new Promise<void>((resolve) => (finishStoring = resolve));
@@ -270,6 +315,8 @@ describe('chat with an agent', () => {
     expect(frame).toContain('Noted, no cats then.');
     expect(frame).toContain('remembered: is allergic to cats');
     expect(frame).toContain('1 fact, 2 episodes');
-    expect(memory.list(userScope('ada'), { kinds: ['profile'] }).map((fact) => fact.text)).toEqual(['is allergic to cats']);
+    expect(memory.list(userScope('ada'), { kinds: ['profile'] }).map((fact) => fact.text)).toEqual([
+      'is allergic to cats',
+    ]);
   });
 });

@@ -5,14 +5,20 @@ import { describe, expect, it } from 'vitest';
 import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
 import { RecommenderService } from '../../recommender/service.js';
-import { parseCommand, runCommand, type ChatCommandContext } from '../../src/chat/commands.js';
+import { type ChatCommandContext, parseCommand, runCommand } from '../../src/chat/commands.js';
 import { eventLines, formatTurnSummary } from '../../src/chat/transcript.js';
 import { memoryStoreForTests } from '../../src/testing.js';
 
 function context(userId = 'ada'): ChatCommandContext & { memory: SqliteMemoryStore; recommender: RecommenderService } {
   const memory = memoryStoreForTests();
   const recommender = new RecommenderService({ db: memory.db, memory });
-  return { memory, recommender, userId, exportDir: mkdtempSync(join(tmpdir(), 'mnemo-chat-export-')), now: () => new Date('2025-01-02T03:04:05Z') };
+  return {
+    memory,
+    recommender,
+    userId,
+    exportDir: mkdtempSync(join(tmpdir(), 'mnemo-chat-export-')),
+    now: () => new Date('2025-01-02T03:04:05Z'),
+  };
 }
 
 const texts = (result: { lines: readonly { text: string }[] }): string[] => result.lines.map((line) => line.text);
@@ -47,7 +53,9 @@ describe('slash commands', () => {
   it('keeps users apart', async () => {
     const chat = context();
     await runCommand('/remember likes jazz', chat);
-    expect(texts(await runCommand('/memories', { ...chat, userId: 'bob' }))).toEqual(['no facts or preferences stored for bob']);
+    expect(texts(await runCommand('/memories', { ...chat, userId: 'bob' }))).toEqual([
+      'no facts or preferences stored for bob',
+    ]);
   });
 
   it('searches the user’s memories', async () => {
@@ -93,9 +101,24 @@ describe('slash commands', () => {
     expect((await runCommand('/user ' + 'x'.repeat(201), chat)).lines[0]!.kind).toBe('error');
     expect((await runCommand('/quit', chat)).action).toEqual({ type: 'quit' });
     expect((await runCommand('/exit', chat)).action).toEqual({ type: 'quit' });
-    expect((await runCommand('/frobnicate now', chat)).lines).toEqual([{ kind: 'error', text: 'unknown command /frobnicate (try /help)' }]);
+    expect((await runCommand('/frobnicate now', chat)).lines).toEqual([
+      { kind: 'error', text: 'unknown command /frobnicate (try /help)' },
+    ]);
     const help = texts(await runCommand('/help', chat)).join('\n');
-    for (const name of ['/help', '/remember', '/memories', '/forget', '/search', '/recommend', '/rate', '/persona', '/export', '/user', '/quit']) expect(help).toContain(name);
+    for (const name of [
+      '/help',
+      '/remember',
+      '/memories',
+      '/forget',
+      '/search',
+      '/recommend',
+      '/rate',
+      '/persona',
+      '/export',
+      '/user',
+      '/quit',
+    ])
+      expect(help).toContain(name);
   });
 
   it('turns a failing store into one error line, not a throw', async () => {
@@ -115,7 +138,10 @@ describe('event lines', () => {
         type: 'memory-recalled',
         query: 'pets',
         memories: [{ id: 'f1', kind: 'fact', text: 'allergic to cats' }],
-        profile: [{ id: 'f1', kind: 'fact', text: 'allergic to cats' }, { id: 'f2', kind: 'profile', text: 'lives in Lisbon' }],
+        profile: [
+          { id: 'f1', kind: 'fact', text: 'allergic to cats' },
+          { id: 'f2', kind: 'profile', text: 'lives in Lisbon' },
+        ],
       }),
     ).toEqual([{ kind: 'memory', text: 'recalled 2: allergic to cats · lives in Lisbon' }]);
     expect(eventLines({ type: 'memory-recalled', query: 'x', memories: [], profile: [] })).toEqual([]);
@@ -132,9 +158,9 @@ describe('event lines', () => {
       { kind: 'memory', text: 'remembered: allergic to cats' },
       { kind: 'memory', text: 'updated: lives in Porto (replaces f2)' },
     ]);
-    expect(eventLines({ type: 'error', stage: 'model', code: 'model_failed', message: 'connection\nrefused' })).toEqual([
-      { kind: 'error', text: 'model error: connection refused' },
-    ]);
+    expect(eventLines({ type: 'error', stage: 'model', code: 'model_failed', message: 'connection\nrefused' })).toEqual(
+      [{ kind: 'error', text: 'model error: connection refused' }],
+    );
     expect(formatTurnSummary({ latencyMs: 1432, inputTokens: 812, outputTokens: 64 })).toBe('1.4 s, 812→64 tokens');
   });
 });

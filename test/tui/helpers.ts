@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { render } from 'ink-testing-library';
-import type { AgentEvent } from '../../src/events.js';
-import type { TurnOptions } from '../../src/agent.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
+import type { TurnOptions } from '../../src/agent.js';
+import type { AgentEvent } from '../../src/events.js';
 
 type Instance = ReturnType<typeof render>;
 
 /** Waits until the last frame satisfies `predicate` (or fails with the frame it saw). */
-export async function waitForFrame(instance: Instance, predicate: (frame: string) => boolean, timeoutMs = 3000): Promise<string> {
+export async function waitForFrame(
+  instance: Instance,
+  predicate: (frame: string) => boolean,
+  timeoutMs = 3000,
+): Promise<string> {
   const started = Date.now();
   for (;;) {
     const frame = instance.lastFrame() ?? '';
@@ -41,7 +45,9 @@ export interface ScriptedTurn {
 }
 
 /** A fake agent: each `stream` call plays the next scripted turn, honouring the abort signal like the real one. */
-export function fakeAgent(turns: ScriptedTurn[]): ChatAgent & { calls: Array<{ input: string; options: TurnOptions }>; release(): void; finished: number } {
+export function fakeAgent(
+  turns: ScriptedTurn[],
+): ChatAgent & { calls: Array<{ input: string; options: TurnOptions }>; release(): void; finished: number } {
   let releaseGate: () => void = () => {};
   const agent = {
     calls: [] as Array<{ input: string; options: TurnOptions }>,
@@ -54,7 +60,11 @@ export function fakeAgent(turns: ScriptedTurn[]): ChatAgent & { calls: Array<{ i
         if (index === turn.pauseBefore) {
           await new Promise<void>((resolve, reject) => {
             releaseGate = resolve;
-            options.signal?.addEventListener('abort', () => reject(Object.assign(new Error('Aborted'), { name: 'AbortError' })), { once: true });
+            options.signal?.addEventListener(
+              'abort',
+              () => reject(Object.assign(new Error('Aborted'), { name: 'AbortError' })),
+              { once: true },
+            );
           });
         }
         options.signal?.throwIfAborted();
@@ -67,7 +77,10 @@ export function fakeAgent(turns: ScriptedTurn[]): ChatAgent & { calls: Array<{ i
   return agent;
 }
 
-export const turnEnd = (reply: string, extra: Partial<{ total: number; input: number; output: number }> = {}): AgentEvent => ({
+export const turnEnd = (
+  reply: string,
+  extra: Partial<{ total: number; input: number; output: number }> = {},
+): AgentEvent => ({
   type: 'turn-end',
   threadId: 't1',
   reply,
@@ -103,7 +116,11 @@ export function fakeTerminal() {
   const output = () => Object.assign(new EventEmitter(), { columns: 100, rows: 40, isTTY: true, write: () => true });
   return {
     stdin,
-    streams: { stdin: stdin as unknown as NodeJS.ReadStream, stdout: output() as unknown as NodeJS.WriteStream, stderr: output() as unknown as NodeJS.WriteStream },
+    streams: {
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: output() as unknown as NodeJS.WriteStream,
+      stderr: output() as unknown as NodeJS.WriteStream,
+    },
     /** Resolves once the chat has put the terminal in raw mode and its key handlers are attached. */
     async ready(): Promise<void> {
       while (!listening) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -12,7 +12,11 @@ import { fakeAgent, inputRow, turnEnd, typeLine, waitForChat, waitForFrame } fro
 afterEach(() => cleanup());
 
 /** The chat with an agent that answers "ok" to every message and records what it was sent. */
-function chat(agent: ChatAgent & { calls: Array<{ input: string }> } = fakeAgent(Array.from({ length: 5 }, () => ({ events: [{ type: 'text-delta' as const, text: 'ok' }, turnEnd('ok')] })))) {
+function chat(
+  agent: ChatAgent & { calls: Array<{ input: string }> } = fakeAgent(
+    Array.from({ length: 5 }, () => ({ events: [{ type: 'text-delta' as const, text: 'ok' }, turnEnd('ok')] })),
+  ),
+) {
   const memory = memoryStoreForTests();
   const instance = render(
     <App
@@ -54,7 +58,10 @@ describe('the input field', () => {
   it('keeps the whole of a long paste, in one chunk or many', async () => {
     const { instance, sent } = chat();
     await waitForChat(instance, 'fake-model');
-    const pasted = Array.from({ length: 4889 }, (_, index) => 'abcdefghij'[index % 10]).join('').slice(0, 4880) + ' the end.';
+    const pasted =
+      Array.from({ length: 4889 }, (_, index) => 'abcdefghij'[index % 10])
+        .join('')
+        .slice(0, 4880) + ' the end.';
     instance.stdin.write(pasted);
     await waitForFrame(instance, (frame) => inputRow(frame).endsWith('the end.'));
     // The field shows a window of the text, so the live area stays smaller than the terminal.
@@ -104,7 +111,10 @@ describe('the input field', () => {
     expect(inputRow(frame)).toBe('> next question');
     expect(frame).not.toContain('your message waits here');
     instance.stdin.write('\r');
-    frame = await waitForFrame(instance, (text) => text.includes('Second reply') && inputRow(text) === '> message, or /help');
+    frame = await waitForFrame(
+      instance,
+      (text) => text.includes('Second reply') && inputRow(text) === '> message, or /help',
+    );
     expect(sent()).toEqual(['first question', 'next question']);
   });
 });

@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { applyKeypress, EMPTY_EDITOR, fieldSegments, type EditorKey, type EditorState } from '../../src/adapters/tui/line-editor.js';
+import {
+  applyKeypress,
+  type EditorKey,
+  type EditorState,
+  EMPTY_EDITOR,
+  fieldSegments,
+} from '../../src/adapters/tui/line-editor.js';
 
-const NO_KEY: EditorKey = { return: false, leftArrow: false, rightArrow: false, home: false, end: false, backspace: false, delete: false, ctrl: false, meta: false };
+const NO_KEY: EditorKey = {
+  return: false,
+  leftArrow: false,
+  rightArrow: false,
+  home: false,
+  end: false,
+  backspace: false,
+  delete: false,
+  ctrl: false,
+  meta: false,
+};
 
 /** Applies keypresses in order, as `useInput` reports them; returns the final state and what was submitted. */
 function press(state: EditorState, ...keys: Array<string | Partial<EditorKey> | [string, Partial<EditorKey>]>) {
@@ -25,13 +41,18 @@ describe('applyKeypress', () => {
     const { state } = press(EMPTY_EDITOR, 'abcd', 'Z', { leftArrow: true }, { leftArrow: true }, 'Q');
     expect(state).toEqual({ value: 'abcQdZ', cursor: 4 });
     expect(press(state, ['a', { ctrl: true }], 'X', { end: true }, 'Y').state.value).toBe('XabcQdZY');
-    expect(press(state, { home: true }, { rightArrow: true }, { backspace: true }, ['e', { ctrl: true }], { delete: true }).state).toEqual({ value: 'bcQd', cursor: 4 });
+    expect(
+      press(state, { home: true }, { rightArrow: true }, { backspace: true }, ['e', { ctrl: true }], { delete: true })
+        .state,
+    ).toEqual({ value: 'bcQd', cursor: 4 });
     expect(press(EMPTY_EDITOR, { backspace: true }, { leftArrow: true }).state).toEqual(EMPTY_EDITOR);
   });
 
   it('applies backspaces and line breaks that arrive inside a chunk, and drops other control characters', () => {
     expect(press(EMPTY_EDITOR, 'hello world\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f').state.value).toBe('hel');
-    expect(press(EMPTY_EDITOR, 'first\rsecond\r\nthird\nfourth\u0007').state.value).toBe('first\nsecond\nthird\nfourth');
+    expect(press(EMPTY_EDITOR, 'first\rsecond\r\nthird\nfourth\u0007').state.value).toBe(
+      'first\nsecond\nthird\nfourth',
+    );
   });
 
   it('submits on an Enter of its own or one that ends a single typed line; Alt+Enter adds a line break; Ctrl and Alt letters are not typed', () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { userScope, type MemoryKind } from '../../memory/types.js';
+import { type MemoryKind, userScope } from '../../memory/types.js';
 import { cliEnvironment } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { startOpenAIServer } from '../helpers/openai-server.js';
@@ -37,7 +37,8 @@ function startChat(env: NodeJS.ProcessEnv, args: string[]) {
       const met = typeof condition === 'function' ? condition : (screen: string) => condition.test(screen);
       const started = Date.now();
       while (!met(plain(output))) {
-        if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${String(condition)}; screen so far:\n${plain(output).slice(-2000)}`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`timed out waiting for ${String(condition)}; screen so far:\n${plain(output).slice(-2000)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -59,7 +60,12 @@ function noModelEnvironment(): NodeJS.ProcessEnv {
 }
 
 function modelEnvironment(server: { baseURL: string }): NodeJS.ProcessEnv {
-  return { ...noModelEnvironment(), OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test', MNEMO_MODEL: 'test-model' };
+  return {
+    ...noModelEnvironment(),
+    OPENAI_BASE_URL: server.baseURL,
+    OPENAI_API_KEY: 'sk-test',
+    MNEMO_MODEL: 'test-model',
+  };
 }
 
 /** The texts of ada's memories of these kinds in the chat's database, read once the chat has exited. */

@@ -20,7 +20,9 @@ function slowToStore() {
     async *stream(input, options): AsyncGenerator<AgentEvent> {
       state.calls += 1;
       yield { type: 'text-delta', text: 'Let me see' };
-      await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('Aborted'))));
+      await new Promise((_resolve, reject) =>
+        options.signal?.addEventListener('abort', () => reject(new Error('Aborted'))),
+      );
       yield { type: 'text-delta', text: 'never shown' };
     },
   };

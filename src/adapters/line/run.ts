@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Agent } from '../../agent.js';
-import { keepUnanswered, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
+import { type ChatMemory, type ChatRecommender, keepUnanswered, runCommand } from '../../chat/commands.js';
 import { eventLines, type TranscriptLine } from '../../chat/transcript.js';
 import { NO_MODEL_HELP } from '../../config.js';
 import { oneLine } from '../../errors.js';
@@ -17,7 +17,12 @@ export interface LineChatOptions {
   exportDir: string;
 }
 
-const render = (line: TranscriptLine): string => (line.kind === 'error' ? `! ${line.text}` : line.kind === 'memory' || line.kind === 'tool' ? `· ${line.text}` : line.text);
+const render = (line: TranscriptLine): string =>
+  line.kind === 'error'
+    ? `! ${line.text}`
+    : line.kind === 'memory' || line.kind === 'tool'
+      ? `· ${line.text}`
+      : line.text;
 
 /**
  * The chat for a pipe or a script (stdin is not a terminal): one message or slash command per input line, the reply
@@ -31,14 +36,20 @@ export async function runLineChat(options: LineChatOptions): Promise<void> {
     const line = raw.trim();
     if (line === '') continue;
     if (line.startsWith('/')) {
-      const result = await runCommand(line, { memory: options.memory, recommender: options.recommender, userId, exportDir: options.exportDir });
+      const result = await runCommand(line, {
+        memory: options.memory,
+        recommender: options.recommender,
+        userId,
+        exportDir: options.exportDir,
+      });
       for (const entry of result.lines) output.write(`${render(entry)}\n`);
       if (result.action?.type === 'quit') return;
       if (result.action?.type === 'switch-user') userId = result.action.userId;
       continue;
     }
     if (!options.agent) {
-      for (const entry of await keepUnanswered(line, { memory: options.memory, userId, threadId: options.threadId })) output.write(`${render(entry)}\n`);
+      for (const entry of await keepUnanswered(line, { memory: options.memory, userId, threadId: options.threadId }))
+        output.write(`${render(entry)}\n`);
       continue;
     }
     try {

@@ -95,7 +95,9 @@ export function slackManifestYaml(options: SlackManifestOptions = {}): string {
   const header = options.socketMode
     ? `# mnemo Slack app manifest (Socket Mode). ${paste}\n# Then: Basic Information → App-Level Tokens → generate one with connections:write (SLACK_APP_TOKEN=xapp-...),\n# Install App → Bot User OAuth Token (SLACK_BOT_TOKEN=xoxb-...), and run \`mnemo slack\`.\n`
     : `# mnemo Slack app manifest (HTTP). ${paste}\n${
-        options.url === undefined ? '# Replace YOUR-HOST.example.com with the public HTTPS address of `mnemo slack` (or use `mnemo slack --manifest --url URL`).\n' : ''
+        options.url === undefined
+          ? '# Replace YOUR-HOST.example.com with the public HTTPS address of `mnemo slack` (or use `mnemo slack --manifest --url URL`).\n'
+          : ''
       }# Then: Basic Information → Signing Secret (SLACK_SIGNING_SECRET), Install App → Bot User OAuth Token (SLACK_BOT_TOKEN).\n`;
   return `${header}${yaml(slackManifest(options), 0)}`;
 }
@@ -114,11 +116,17 @@ function yaml(value: Yaml, indent: number): string {
   }
   if (typeof value !== 'object') return `${pad}${scalar(value)}\n`;
   return Object.entries(value)
-    .map(([key, child]) => (typeof child === 'object' ? `${pad}${key}:\n${yaml(child, indent + 1)}` : `${pad}${key}: ${scalar(child)}\n`))
+    .map(([key, child]) =>
+      typeof child === 'object' ? `${pad}${key}:\n${yaml(child, indent + 1)}` : `${pad}${key}: ${scalar(child)}\n`,
+    )
     .join('');
 }
 
 function scalar(value: string | boolean): string {
   if (typeof value === 'boolean') return String(value);
-  return /^[A-Za-z0-9 _./:@-]+$/.test(value) && !/^[-\s]|:\s|\s$/.test(value) && !['true', 'false', 'null', 'yes', 'no'].includes(value) ? value : JSON.stringify(value);
+  return /^[A-Za-z0-9 _./:@-]+$/.test(value) &&
+    !/^[-\s]|:\s|\s$/.test(value) &&
+    !['true', 'false', 'null', 'yes', 'no'].includes(value)
+    ? value
+    : JSON.stringify(value);
 }

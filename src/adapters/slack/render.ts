@@ -47,7 +47,10 @@ export function shortReason(error: unknown): string {
  * const events = []; for await (const event of agent.stream(text, turn)) events.push(event);
  * await client.chat.postMessage({ channel, thread_ts, ...renderTurn(events, { userId }) });
  */
-export function renderTurn(events: readonly AgentEvent[], options: { userId: string }): SlackMessage & { blocks: SlackBlock[] } {
+export function renderTurn(
+  events: readonly AgentEvent[],
+  options: { userId: string },
+): SlackMessage & { blocks: SlackBlock[] } {
   let reply = '';
   let streamed = '';
   const warnings: string[] = [];
@@ -65,7 +68,11 @@ export function renderTurn(events: readonly AgentEvent[], options: { userId: str
         if (event.name === 'recommend' && !event.isError) recommendations.push(...parseRecommendations(event.result));
         break;
       case 'memory-written':
-        for (const fact of event.facts) if (fact.text) remembered.push(`${fact.op === 'invalidate' ? 'no longer true' : fact.op === 'supersede' ? 'updated' : 'remembered'}: ${fact.text}`);
+        for (const fact of event.facts)
+          if (fact.text)
+            remembered.push(
+              `${fact.op === 'invalidate' ? 'no longer true' : fact.op === 'supersede' ? 'updated' : 'remembered'}: ${fact.text}`,
+            );
         break;
       case 'error':
         // The agent's message already says what failed ("the model failed: …", "recall failed: …").
@@ -77,11 +84,19 @@ export function renderTurn(events: readonly AgentEvent[], options: { userId: str
   }
   const text = reply || streamed;
   const blocks: SlackBlock[] = [];
-  for (const chunk of chunks(toMrkdwn(text), SECTION_LIMIT)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  for (const chunk of chunks(toMrkdwn(text), SECTION_LIMIT))
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
   blocks.push(...recommendationBlocks(recommendations.slice(0, MAX_RECOMMENDATIONS), options.userId));
   if (remembered.length > 0) blocks.push(contextBlock(remembered.slice(0, 5).map(escapeText).join('\n')));
-  if (warnings.length > 0) blocks.push(contextBlock(warnings.map((warning) => `:warning: ${escapeText(warning)}`).join('\n')));
-  const fallback = text ? toMrkdwn(text) : warnings.length > 0 ? `:warning: ${escapeText(warnings[0]!)}` : recommendations.length > 0 ? 'Recommendations' : '(no reply)';
+  if (warnings.length > 0)
+    blocks.push(contextBlock(warnings.map((warning) => `:warning: ${escapeText(warning)}`).join('\n')));
+  const fallback = text
+    ? toMrkdwn(text)
+    : warnings.length > 0
+      ? `:warning: ${escapeText(warnings[0]!)}`
+      : recommendations.length > 0
+        ? 'Recommendations'
+        : '(no reply)';
   if (blocks.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fallback } });
   return { text: fallback.slice(0, SECTION_LIMIT), blocks: blocks.slice(0, BLOCK_LIMIT) };
 }
@@ -98,7 +113,9 @@ export function parseRecommendations(result: string): RenderedRecommendation[] {
         itemId: parsed.itemId,
         title: parsed.title,
         ...(typeof parsed.predicted === 'number' ? { predicted: parsed.predicted } : {}),
-        why: Array.isArray(parsed.why) ? parsed.why.filter((reason): reason is string => typeof reason === 'string') : [],
+        why: Array.isArray(parsed.why)
+          ? parsed.why.filter((reason): reason is string => typeof reason === 'string')
+          : [],
       });
     } catch {
       // Not a recommendation line.
@@ -113,7 +130,10 @@ export function recommendationBlocks(items: readonly RenderedRecommendation[], f
     const predicted = item.predicted === undefined ? '' : ` — predicted ${item.predicted.toFixed(1)}/5`;
     const why = item.why.length > 0 ? `\n_${escapeText(item.why.slice(0, 2).join('; '))}_` : '';
     return [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${escapeText(item.title)}*${predicted}${why}`.slice(0, SECTION_LIMIT) } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${escapeText(item.title)}*${predicted}${why}`.slice(0, SECTION_LIMIT) },
+      },
       {
         type: 'actions',
         block_id: `mnemo_rate:${index}`,
@@ -138,8 +158,20 @@ export function decodeRating(raw: unknown): RatingValue | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
     const parsed = JSON.parse(raw) as { i?: unknown; t?: unknown; s?: unknown; u?: unknown };
-    if (typeof parsed.i !== 'string' || typeof parsed.s !== 'number' || !Number.isInteger(parsed.s) || parsed.s < 1 || parsed.s > 5) return undefined;
-    return { itemId: parsed.i, title: typeof parsed.t === 'string' ? parsed.t : parsed.i, stars: parsed.s, forUser: typeof parsed.u === 'string' ? parsed.u : '' };
+    if (
+      typeof parsed.i !== 'string' ||
+      typeof parsed.s !== 'number' ||
+      !Number.isInteger(parsed.s) ||
+      parsed.s < 1 ||
+      parsed.s > 5
+    )
+      return undefined;
+    return {
+      itemId: parsed.i,
+      title: typeof parsed.t === 'string' ? parsed.t : parsed.i,
+      stars: parsed.s,
+      forUser: typeof parsed.u === 'string' ? parsed.u : '',
+    };
   } catch {
     return undefined;
   }
@@ -147,7 +179,12 @@ export function decodeRating(raw: unknown): RatingValue | undefined {
 
 /** The confirmation that replaces an item's buttons once it is rated. */
 export function ratedBlock(value: RatingValue, blockId: string): SlackBlock {
-  return { ...contextBlock(`You rated *${escapeText(value.title)}* ${'★'.repeat(value.stars)}${'☆'.repeat(5 - value.stars)} (${value.stars}/5)`), block_id: blockId };
+  return {
+    ...contextBlock(
+      `You rated *${escapeText(value.title)}* ${'★'.repeat(value.stars)}${'☆'.repeat(5 - value.stars)} (${value.stars}/5)`,
+    ),
+    block_id: blockId,
+  };
 }
 
 export function contextBlock(text: string): SlackBlock {

@@ -53,7 +53,12 @@ export async function checkBotToken(options: TokenCheckOptions): Promise<TokenCh
   });
   try {
     const answer = await client.auth.test();
-    if (!answer.user_id || !answer.bot_id) return { ok: false, problem: 'rejected', reason: 'not a bot token (auth.test names no bot); give the Bot User OAuth Token, xoxb-...' };
+    if (!answer.user_id || !answer.bot_id)
+      return {
+        ok: false,
+        problem: 'rejected',
+        reason: 'not a bot token (auth.test names no bot); give the Bot User OAuth Token, xoxb-...',
+      };
     return { ok: true, botUserId: answer.user_id, botId: answer.bot_id };
   } catch (error) {
     return failure(error, timeoutMs);
@@ -67,19 +72,38 @@ export function apiBaseUrl(slackApiUrl: string | undefined): string {
 }
 
 function failure(error: unknown, timeoutMs: number): Extract<TokenCheck, { ok: false }> {
-  const coded = error as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown; statusMessage?: unknown; original?: unknown };
+  const coded = error as {
+    code?: unknown;
+    data?: { error?: unknown };
+    statusCode?: unknown;
+    statusMessage?: unknown;
+    original?: unknown;
+  };
   if (coded.code === webApi.ErrorCode.PlatformError) {
     // Slack names its errors like invalid_auth; anything else (an HTML page from a proxy) is not Slack answering.
     const reason = String(coded.data?.error ?? '');
     if (/^[a-z0-9_]+$/.test(reason)) return { ok: false, problem: 'rejected', reason };
-    return { ok: false, problem: 'unreachable', reason: `the answer is not the Slack Web API's: ${oneLine(reason || 'no error code', 80)}` };
+    return {
+      ok: false,
+      problem: 'unreachable',
+      reason: `the answer is not the Slack Web API's: ${oneLine(reason || 'no error code', 80)}`,
+    };
   }
-  if (coded.code === webApi.ErrorCode.HTTPError) return { ok: false, problem: 'unreachable', reason: `HTTP ${String(coded.statusCode)} ${String(coded.statusMessage ?? '')}`.trim() };
+  if (coded.code === webApi.ErrorCode.HTTPError)
+    return {
+      ok: false,
+      problem: 'unreachable',
+      reason: `HTTP ${String(coded.statusCode)} ${String(coded.statusMessage ?? '')}`.trim(),
+    };
   const original = coded.code === webApi.ErrorCode.RequestError ? coded.original : error;
   if (original instanceof Error && (original.name === 'TimeoutError' || original.name === 'AbortError')) {
     return { ok: false, problem: 'unreachable', reason: `no answer within ${timeoutMs / 1000} s` };
   }
   // fetch says only "fetch failed"; the cause says what failed (connect ECONNREFUSED 127.0.0.1:1).
   const cause = original instanceof Error ? original.cause : undefined;
-  return { ok: false, problem: 'unreachable', reason: oneLine(cause instanceof Error ? cause : original) || 'unknown error' };
+  return {
+    ok: false,
+    problem: 'unreachable',
+    reason: oneLine(cause instanceof Error ? cause : original) || 'unknown error',
+  };
 }

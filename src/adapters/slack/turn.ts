@@ -34,7 +34,10 @@ const PREVIEW_LIMIT = 3000;
  * turn is posted once at the end instead. A failure is shown as `:warning: reason` and logged; it never throws, so
  * one bad turn never stops the bot.
  */
-export async function answerInThread(turn: SlackTurn, services: { agent: SlackDependencies['agent']; client: SlackClient; logger: SlackLogger }): Promise<void> {
+export async function answerInThread(
+  turn: SlackTurn,
+  services: { agent: SlackDependencies['agent']; client: SlackClient; logger: SlackLogger },
+): Promise<void> {
   const { agent, client, logger } = services;
   const target = { channel: turn.channel, thread_ts: turn.threadTs };
   if (!agent) {
@@ -48,7 +51,10 @@ export async function answerInThread(turn: SlackTurn, services: { agent: SlackDe
     let streamed = '';
     // The Slack thread is the agent's thread. Channel + ts make it unique; the agent keys it per user, so two
     // people in one Slack thread each keep their own conversation and memory.
-    for await (const event of agent.stream(turn.text, { userId: turn.userId, threadId: `${turn.channel}:${turn.threadTs}` })) {
+    for await (const event of agent.stream(turn.text, {
+      userId: turn.userId,
+      threadId: `${turn.channel}:${turn.threadTs}`,
+    })) {
       events.push(event);
       if (event.type === 'text-delta') live.show((streamed += event.text));
     }
@@ -108,7 +114,8 @@ function liveReply(target: { channel: string; thread_ts: string }, client: Slack
   run(async () => {
     try {
       ts = tsOf(await client.chat.postMessage({ ...target, text: PLACEHOLDER }));
-      if (ts === undefined) logger.warn('chat.postMessage answered without a ts; the reply is posted when the turn ends');
+      if (ts === undefined)
+        logger.warn('chat.postMessage answered without a ts; the reply is posted when the turn ends');
     } catch (error) {
       logger.warn('chat.postMessage of the placeholder failed; the reply is posted when the turn ends', error);
     }
@@ -130,7 +137,12 @@ function liveReply(target: { channel: string; thread_ts: string }, client: Slack
       if (ts !== undefined) {
         try {
           // Blocks are always sent, empty for a bare `:warning:`: the final update sets what the message shows.
-          await client.chat.update({ channel: target.channel, ts, text: message.text, blocks: [...(message.blocks ?? [])] });
+          await client.chat.update({
+            channel: target.channel,
+            ts,
+            text: message.text,
+            blocks: [...(message.blocks ?? [])],
+          });
           return;
         } catch (error) {
           logger.error('chat.update failed; posting the reply instead', error);
@@ -151,7 +163,9 @@ function tsOf(result: unknown): string | undefined {
 export function forgetSpeaker(memory: SlackDependencies['memory'], userId: string, logger: SlackLogger): SlackMessage {
   try {
     const { deleted } = memory.forget(userScope(userId));
-    return { text: `Done: I forgot everything I knew about you (${deleted} ${deleted === 1 ? 'memory' : 'memories'}, your ratings and our conversations).` };
+    return {
+      text: `Done: I forgot everything I knew about you (${deleted} ${deleted === 1 ? 'memory' : 'memories'}, your ratings and our conversations).`,
+    };
   } catch (error) {
     logger.error('mnemo forget failed', error);
     return warningMessage(`could not forget you: ${shortReason(error)}`);
@@ -159,9 +173,18 @@ export function forgetSpeaker(memory: SlackDependencies['memory'], userId: strin
 }
 
 /** Posts a message; a failing Web API call is logged, never thrown (there is nobody left to tell). */
-export async function post(client: SlackClient, logger: SlackLogger, message: { channel: string; thread_ts?: string } & SlackMessage): Promise<void> {
+export async function post(
+  client: SlackClient,
+  logger: SlackLogger,
+  message: { channel: string; thread_ts?: string } & SlackMessage,
+): Promise<void> {
   try {
-    await client.chat.postMessage({ channel: message.channel, text: message.text, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}), ...(message.blocks ? { blocks: [...message.blocks] } : {}) });
+    await client.chat.postMessage({
+      channel: message.channel,
+      text: message.text,
+      ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+      ...(message.blocks ? { blocks: [...message.blocks] } : {}),
+    });
   } catch (error) {
     logger.error('chat.postMessage failed', error);
   }

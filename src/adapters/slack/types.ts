@@ -24,7 +24,12 @@ export interface SlackMessage {
 /** The part of Bolt's `WebClient` the listeners call. */
 export interface SlackClient {
   readonly chat: {
-    postMessage(message: { channel: string; text: string; thread_ts?: string; blocks?: SlackBlock[] }): Promise<unknown>;
+    postMessage(message: {
+      channel: string;
+      text: string;
+      thread_ts?: string;
+      blocks?: SlackBlock[];
+    }): Promise<unknown>;
     postEphemeral(message: { channel: string; user: string; text: string; thread_ts?: string }): Promise<unknown>;
     update(message: { channel: string; ts: string; text: string; blocks?: SlackBlock[] }): Promise<unknown>;
   };

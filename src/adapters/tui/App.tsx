@@ -1,14 +1,20 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { userScope } from '../../../memory/types.js';
-import { keepUnanswered, parseCommand, runCommand, type ChatMemory, type ChatRecommender } from '../../chat/commands.js';
+import {
+  type ChatMemory,
+  type ChatRecommender,
+  keepUnanswered,
+  parseCommand,
+  runCommand,
+} from '../../chat/commands.js';
 import type { TranscriptLine } from '../../chat/transcript.js';
 import { NO_MODEL_HELP } from '../../config.js';
 import { oneLine } from '../../errors.js';
 import { InputLine } from './InputLine.js';
 import { StatusLine } from './StatusLine.js';
 import { Transcript, type TranscriptEntry } from './Transcript.js';
-import { useAgentTurn, type ChatAgent } from './use-agent-turn.js';
+import { type ChatAgent, useAgentTurn } from './use-agent-turn.js';
 
 /** What the chat hands over as it ends. */
 export interface ChatExit {
@@ -36,17 +42,30 @@ export interface AppProps {
 }
 
 /** The terminal chat: transcript, the streaming reply, the input line and the status line. Renders events only. */
-export function App({ memory, recommender, agent, userId: initialUser, threadId, modelName, exportDir, onExit }: AppProps) {
+export function App({
+  memory,
+  recommender,
+  agent,
+  userId: initialUser,
+  threadId,
+  modelName,
+  exportDir,
+  onExit,
+}: AppProps) {
   const { exit } = useApp();
   const nextId = useRef(0);
-  const stamp = (lines: readonly TranscriptLine[]): TranscriptEntry[] => lines.map((line) => ({ ...line, id: nextId.current++ }));
+  const stamp = (lines: readonly TranscriptLine[]): TranscriptEntry[] =>
+    lines.map((line) => ({ ...line, id: nextId.current++ }));
   const [entries, setEntries] = useState<TranscriptEntry[]>(() =>
     stamp([
       { kind: 'info', text: `mnemo chat — talking as ${initialUser}; /help lists the commands` },
       ...(agent ? [] : [{ kind: 'error' as const, text: NO_MODEL_HELP }]),
     ]),
   );
-  const append = useCallback((lines: readonly TranscriptLine[]) => setEntries((previous) => [...previous, ...stamp(lines)]), []);
+  const append = useCallback(
+    (lines: readonly TranscriptLine[]) => setEntries((previous) => [...previous, ...stamp(lines)]),
+    [],
+  );
   const [userId, setUserId] = useState(initialUser);
   const [running, setRunning] = useState(false);
   const [exiting, setExiting] = useState(false);
@@ -134,8 +153,17 @@ export function App({ memory, recommender, agent, userId: initialUser, threadId,
       {/* On the way out only the transcript stays on the terminal. */}
       {exiting && !busy ? null : (
         <>
-          <InputLine onSubmit={submit} busyLabel={busy ? (turn.busy ? 'thinking… (Esc cancels)' : 'working…') : undefined} />
-          <StatusLine userId={userId} modelName={agent ? modelName ?? 'model' : undefined} counts={counts} lastTurn={turn.lastTurn} busy={turn.busy} />
+          <InputLine
+            onSubmit={submit}
+            busyLabel={busy ? (turn.busy ? 'thinking… (Esc cancels)' : 'working…') : undefined}
+          />
+          <StatusLine
+            userId={userId}
+            modelName={agent ? (modelName ?? 'model') : undefined}
+            counts={counts}
+            lastTurn={turn.lastTurn}
+            busy={turn.busy}
+          />
         </>
       )}
     </Box>

@@ -1,7 +1,7 @@
-import { Box, Text, useInput, useStdout, type Key } from 'ink';
+import { Box, type Key, Text, useInput, useStdout } from 'ink';
 import Spinner from 'ink-spinner';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { applyKeypress, EMPTY_EDITOR, fieldSegments, type EditorState } from './line-editor.js';
+import { applyKeypress, type EditorState, EMPTY_EDITOR, fieldSegments } from './line-editor.js';
 
 /** Props of {@link InputLine}. */
 export interface InputLineProps {

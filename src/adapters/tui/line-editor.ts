@@ -16,7 +16,10 @@ export interface EditOutcome {
 export const EMPTY_EDITOR: EditorState = { value: '', cursor: 0 };
 
 /** The keys the editor reads, as Ink's `useInput` reports them. */
-export type EditorKey = Pick<Key, 'return' | 'leftArrow' | 'rightArrow' | 'home' | 'end' | 'backspace' | 'delete' | 'ctrl' | 'meta'>;
+export type EditorKey = Pick<
+  Key,
+  'return' | 'leftArrow' | 'rightArrow' | 'home' | 'end' | 'backspace' | 'delete' | 'ctrl' | 'meta'
+>;
 
 const isHighSurrogate = (code: number | undefined): boolean => code !== undefined && code >= 0xd800 && code <= 0xdbff;
 const isLowSurrogate = (code: number | undefined): boolean => code !== undefined && code >= 0xdc00 && code <= 0xdfff;
@@ -24,17 +27,24 @@ const isLowSurrogate = (code: number | undefined): boolean => code !== undefined
 /** Where the character before `cursor` starts (an emoji is two UTF-16 units; the cursor never splits one). */
 function previousBoundary(value: string, cursor: number): number {
   if (cursor <= 0) return 0;
-  return isLowSurrogate(value.charCodeAt(cursor - 1)) && isHighSurrogate(value.charCodeAt(cursor - 2)) ? cursor - 2 : cursor - 1;
+  return isLowSurrogate(value.charCodeAt(cursor - 1)) && isHighSurrogate(value.charCodeAt(cursor - 2))
+    ? cursor - 2
+    : cursor - 1;
 }
 
 function nextBoundary(value: string, cursor: number): number {
   if (cursor >= value.length) return value.length;
-  return isHighSurrogate(value.charCodeAt(cursor)) && isLowSurrogate(value.charCodeAt(cursor + 1)) ? cursor + 2 : cursor + 1;
+  return isHighSurrogate(value.charCodeAt(cursor)) && isLowSurrogate(value.charCodeAt(cursor + 1))
+    ? cursor + 2
+    : cursor + 1;
 }
 
 function insert(state: EditorState, text: string): EditorState {
   if (text === '') return state;
-  return { value: state.value.slice(0, state.cursor) + text + state.value.slice(state.cursor), cursor: state.cursor + text.length };
+  return {
+    value: state.value.slice(0, state.cursor) + text + state.value.slice(state.cursor),
+    cursor: state.cursor + text.length,
+  };
 }
 
 function deleteBackward(state: EditorState): EditorState {

@@ -15,10 +15,22 @@ export interface RunChatOptions extends Omit<AppProps, 'onExit'> {
  * has ended (a cancelled turn stores the message in its last steps), or after `settleTimeoutMs`: only then may the
  * caller close the store.
  */
-export async function runChat({ stdin, stdout, stderr, settleTimeoutMs = 5000, ...props }: RunChatOptions): Promise<void> {
+export async function runChat({
+  stdin,
+  stdout,
+  stderr,
+  settleTimeoutMs = 5000,
+  ...props
+}: RunChatOptions): Promise<void> {
   let settled: Promise<void> = Promise.resolve();
   // Ctrl+C is handled by the App, so a reply being written back to memory can finish before the process exits.
-  const instance = render(<App {...props} onExit={(exit) => (settled = exit.settled)} />, { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: true });
+  const instance = render(<App {...props} onExit={(exit) => (settled = exit.settled)} />, {
+    stdin,
+    stdout,
+    stderr,
+    exitOnCtrlC: false,
+    patchConsole: true,
+  });
   await instance.waitUntilExit();
   let timer: NodeJS.Timeout | undefined;
   // Quitting never hangs on a model or a store that does not answer.

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Agent } from '../../agent.js';
-import { eventLines, turnSummary, type TranscriptLine, type TurnSummary } from '../../chat/transcript.js';
+import { eventLines, type TranscriptLine, type TurnSummary, turnSummary } from '../../chat/transcript.js';
 import { oneLine } from '../../errors.js';
 
 /** What the chat needs of an agent: its event stream (a fake in tests). */

@@ -3,7 +3,7 @@ import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { AgentEvent } from '../../events.js';
 import { createChatModel } from '../../models.js';
-import { DB_HELP, JSON_OPTION, requireFlag, USER_OPTION, type Command } from '../command.js';
+import { type Command, DB_HELP, JSON_OPTION, requireFlag, USER_OPTION } from '../command.js';
 import { printJson } from '../format.js';
 
 export const askCommand: Command = {
@@ -40,7 +40,10 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
             reply: result.reply,
             threadId: result.threadId,
             recalled: result.recalled.map((memory) => ({ id: memory.id, text: memory.text })),
-            written: [...result.written.episodes.map((episode) => ({ id: episode.id, kind: episode.kind, text: episode.text })), ...result.written.facts],
+            written: [
+              ...result.written.episodes.map((episode) => ({ id: episode.id, kind: episode.kind, text: episode.text })),
+              ...result.written.facts,
+            ],
             toolCalls: result.toolCalls,
             usage: result.usage,
             latencyMs: result.latencyMs,
@@ -50,7 +53,8 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
         return result.errors.some((error) => error.stage === 'model') ? 1 : 0;
       }
       let failed = false;
-      for await (const event of agent.stream(context.positionals[0]!, turn)) failed = render(event, context.io) || failed;
+      for await (const event of agent.stream(context.positionals[0]!, turn))
+        failed = render(event, context.io) || failed;
       return failed ? 1 : 0;
     } finally {
       store.close();
@@ -59,13 +63,19 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
 };
 
 /** Prints one event for a person; true when the model failed. */
-function render(event: AgentEvent, io: { stdout: { write(text: string): unknown }; stderr: { write(text: string): unknown } }): boolean {
+function render(
+  event: AgentEvent,
+  io: { stdout: { write(text: string): unknown }; stderr: { write(text: string): unknown } },
+): boolean {
   switch (event.type) {
     case 'text-delta':
       io.stdout.write(event.text);
       return false;
     case 'memory-written':
-      for (const fact of event.facts) io.stderr.write(`${fact.op === 'add' ? 'remembered' : fact.op === 'supersede' ? 'updated' : 'no longer true'}: ${fact.text ?? fact.id}\n`);
+      for (const fact of event.facts)
+        io.stderr.write(
+          `${fact.op === 'add' ? 'remembered' : fact.op === 'supersede' ? 'updated' : 'no longer true'}: ${fact.text ?? fact.id}\n`,
+        );
       return false;
     case 'error':
       io.stderr.write(`mnemo ask: ${event.message}\n`);

@@ -1,10 +1,10 @@
-import { runLocomoBench, LOCOMO_CATEGORIES, type LocomoReport } from '../../bench/locomo.js';
-import { runMovielensBench, type MovielensReport } from '../../bench/movielens.js';
-import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { GloveEmbedder } from '../../../memory/embedders/glove.js';
+import { LOCOMO_CATEGORIES, type LocomoReport, runLocomoBench } from '../../bench/locomo.js';
+import { type MovielensReport, runMovielensBench } from '../../bench/movielens.js';
+import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { UsageError } from '../../errors.js';
 import { createEmbedder } from '../../providers.js';
-import { integerFlag, JSON_OPTION, type Command, type CommandContext } from '../command.js';
+import { type Command, type CommandContext, integerFlag, JSON_OPTION } from '../command.js';
 import { printJson } from '../format.js';
 import { progressBar } from '../io.js';
 
@@ -67,7 +67,9 @@ function printMovielens(report: MovielensReport): string {
 
 async function embedderFor(context: CommandContext) {
   const bar = progressBar(context.io, 'preparing embedder');
-  const embedder = await createEmbedder(context.config.embedder, { onProgress: ({ done, total }) => bar.update(done, total) });
+  const embedder = await createEmbedder(context.config.embedder, {
+    onProgress: ({ done, total }) => bar.update(done, total),
+  });
   bar.finish();
   return embedder;
 }
@@ -120,11 +122,17 @@ Options:
     const which = context.positionals[0];
     if (which === 'locomo') {
       const dataPath = context.values.data;
-      if (typeof dataPath !== 'string') throw new UsageError('--data PATH/locomo10.json is required (see mnemo bench --help)');
+      if (typeof dataPath !== 'string')
+        throw new UsageError('--data PATH/locomo10.json is required (see mnemo bench --help)');
       const limit = integerFlag(context, 'limit', 10, [1, 1000]);
       const embedder = await embedderFor(context);
       const bar = progressBar(context.io, 'locomo');
-      const report = await runLocomoBench({ dataPath, embedder, limit, onProgress: ({ done, total }) => bar.update(done, total) });
+      const report = await runLocomoBench({
+        dataPath,
+        embedder,
+        limit,
+        onProgress: ({ done, total }) => bar.update(done, total),
+      });
       bar.finish();
       context.io.stdout.write(context.values.json ? printJson(report) : printLocomo(report));
       return;
@@ -136,7 +144,10 @@ Options:
       const embedder = await embedderFor(context);
       const bar = progressBar(context.io, 'scale');
       // Real English word frequencies make realistic posting lists; any embedder's text works the same way.
-      const vocabulary = embedder instanceof GloveEmbedder ? embedder.frequentWords(30_000).filter((word) => /^[a-z]+$/.test(word)) : undefined;
+      const vocabulary =
+        embedder instanceof GloveEmbedder
+          ? embedder.frequentWords(30_000).filter((word) => /^[a-z]+$/.test(word))
+          : undefined;
       const report = await runScaleBench({
         embedder,
         episodes,
@@ -151,7 +162,8 @@ Options:
     }
     if (which === 'movielens') {
       const dataPath = context.values.data;
-      if (typeof dataPath !== 'string') throw new UsageError('--data PATH/movielens-100k is required (see mnemo bench --help)');
+      if (typeof dataPath !== 'string')
+        throw new UsageError('--data PATH/movielens-100k is required (see mnemo bench --help)');
       const bar = progressBar(context.io, 'movielens');
       const report = await runMovielensBench({ dataPath, onProgress: ({ done, total }) => bar.update(done, total) });
       bar.finish();

@@ -4,7 +4,7 @@ import { userScope } from '../../../memory/types.js';
 import { validateScope } from '../../../memory/validate.js';
 import { dataDir } from '../../paths.js';
 import { openServices } from '../../services.js';
-import { DB_HELP, USER_OPTION, type Command, type CommandContext } from '../command.js';
+import { type Command, type CommandContext, DB_HELP, USER_OPTION } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** `--user`, else $MNEMO_USER, else the OS user name. */
@@ -61,11 +61,18 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
     validateScope(userScope(userId));
     const thread = context.values.thread;
     const threadId = typeof thread === 'string' && thread.trim() !== '' ? thread.trim() : randomUUID();
-    const { stdin, stdout, stderr } = context.io as unknown as { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+    const { stdin, stdout, stderr } = context.io as unknown as {
+      stdin: NodeJS.ReadStream;
+      stdout: NodeJS.WriteStream;
+      stderr: NodeJS.WriteStream;
+    };
     const terminal = Boolean(stdin.isTTY && stdout.isTTY);
     // The first run builds the word-vector cache (seconds): show it before Ink takes the screen.
     const bar = progressBar(context.io, 'preparing word vectors (first run only)');
-    const services = await openServices(context.config, { surface: terminal ? 'tui' : 'cli', onProgress: ({ done, total }) => bar.update(done, total) });
+    const services = await openServices(context.config, {
+      surface: terminal ? 'tui' : 'cli',
+      onProgress: ({ done, total }) => bar.update(done, total),
+    });
     bar.finish();
     try {
       if (!terminal) {

@@ -1,26 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { badLinesError, InputError } from '../../errors.js';
 import type { EpisodeInput } from '../../../memory/types.js';
 import { userScope } from '../../../memory/types.js';
 import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime } from '../../../memory/validate.js';
-import { DB_HELP, requireFlag, USER_OPTION, type Command } from '../command.js';
-import { progressBar, type CliIo } from '../io.js';
+import { badLinesError, InputError } from '../../errors.js';
+import { type Command, DB_HELP, requireFlag, USER_OPTION } from '../command.js';
+import { type CliIo, progressBar } from '../io.js';
 
-const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
+const required = (what: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
+});
 
 /** Waits this long for another process's write lock: parallel ingests into one file take turns. */
 const INGEST_BUSY_TIMEOUT_MS = 5 * 60_000;
 
 // The store's own limits, checked here so that every bad line is reported in one pass.
 const longer = (max: number) => `is longer than ${max} characters`;
-const label = z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_FIELD, longer(MAX_FIELD)));
+const label = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().max(MAX_FIELD, longer(MAX_FIELD)));
 const Line = z.object({
   text: z.string(required('a string')).trim().min(1, 'must be a non-empty string').max(MAX_TEXT, longer(MAX_TEXT)),
   role: z.string().min(1).max(MAX_ROLE, longer(MAX_ROLE)).optional(),
   at: z
     .string(required('an ISO-8601 date string'))
-    .refine((value) => !Number.isNaN(parseTime(value)), 'must be an ISO-8601 date that exists, e.g. 2024-05-08T13:56:00Z')
+    .refine(
+      (value) => !Number.isNaN(parseTime(value)),
+      'must be an ISO-8601 date that exists, e.g. 2024-05-08T13:56:00Z',
+    )
     .optional(),
   session: label.optional(),
   id: label.optional(),
@@ -31,31 +39,36 @@ export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[
   const episodes: EpisodeInput[] = [];
   const problems: string[] = [];
   // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the first line's JSON.
-  content.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, index) => {
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push(`line ${index + 1}: not valid JSON (${(error as Error).message})`);
-      return;
-    }
-    const parsed = Line.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.length > 0 ? `"${issue.path.join('.')}" ` : '';
-      problems.push(`line ${index + 1}: ${field}${issue.path.length === 0 ? 'must be a JSON object with "text"' : issue.message}`);
-      return;
-    }
-    const line = parsed.data;
-    episodes.push({
-      text: line.text,
-      ...(line.role !== undefined ? { role: line.role } : {}),
-      ...(line.at !== undefined ? { at: line.at } : {}),
-      ...(line.session !== undefined ? { session: line.session } : {}),
-      ...(line.id !== undefined ? { sourceId: line.id } : {}),
+  content
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      if (raw.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (error) {
+        problems.push(`line ${index + 1}: not valid JSON (${(error as Error).message})`);
+        return;
+      }
+      const parsed = Line.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const field = issue.path.length > 0 ? `"${issue.path.join('.')}" ` : '';
+        problems.push(
+          `line ${index + 1}: ${field}${issue.path.length === 0 ? 'must be a JSON object with "text"' : issue.message}`,
+        );
+        return;
+      }
+      const line = parsed.data;
+      episodes.push({
+        text: line.text,
+        ...(line.role !== undefined ? { role: line.role } : {}),
+        ...(line.at !== undefined ? { at: line.at } : {}),
+        ...(line.session !== undefined ? { session: line.session } : {}),
+        ...(line.id !== undefined ? { sourceId: line.id } : {}),
+      });
     });
-  });
   if (problems.length > 0) throw badLinesError(name, problems);
   return episodes;
 }
@@ -69,13 +82,15 @@ async function readInput(file: string, io: CliIo): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new InputError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }
 
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'append conversation turns from a JSONL file to a user\'s episodic memory',
+  summary: "append conversation turns from a JSONL file to a user's episodic memory",
   help: `Usage: mnemo ingest --user U FILE.jsonl     (FILE "-" reads stdin)
 
 Appends one episode per line. Each line is a JSON object:

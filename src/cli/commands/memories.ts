@@ -1,8 +1,19 @@
 import { parseMemoryId } from '../../../memory/sqlite/rows.js';
 import { FACT_KINDS, type FactKind, type Scope } from '../../../memory/types.js';
 import { UsageError } from '../../errors.js';
-import { checkArgument, DB_HELP, JSON_OPTION, SCOPE_HELP, SCOPE_OPTIONS, SCOPE_USAGE, scopeFlag, textArgument, type Command, type CommandContext } from '../command.js';
 import { exportDocument } from '../../export.js';
+import {
+  type Command,
+  type CommandContext,
+  checkArgument,
+  DB_HELP,
+  JSON_OPTION,
+  SCOPE_HELP,
+  SCOPE_OPTIONS,
+  SCOPE_USAGE,
+  scopeFlag,
+  textArgument,
+} from '../command.js';
 import { forgotten, formatMemory, memoryJson, printJson, scopeLabel } from '../format.js';
 
 /** An optional memory id flag (`--id`, `--supersedes`); a malformed id is a usage mistake. */
@@ -32,7 +43,8 @@ ${DB_HELP}`,
   async run(context) {
     const scope = scopeFlag(context);
     const kind = (context.values.kind as string | undefined) ?? 'fact';
-    if (!FACT_KINDS.includes(kind as FactKind)) throw new UsageError(`--kind must be one of ${FACT_KINDS.join(', ')}, not "${kind}"`);
+    if (!FACT_KINDS.includes(kind as FactKind))
+      throw new UsageError(`--kind must be one of ${FACT_KINDS.join(', ')}, not "${kind}"`);
     const fact = { text: textArgument(context, 'the fact'), kind: kind as FactKind };
     const supersedes = idFlag(context, 'supersedes');
     const store = await context.openStore();
@@ -40,7 +52,9 @@ ${DB_HELP}`,
       const [stored] = await store.changeFacts(scope, [
         supersedes ? { op: 'supersede', id: supersedes, fact } : { op: 'add', fact },
       ]);
-      context.io.stdout.write(context.values.json ? printJson(memoryJson(stored!)) : `remembered ${formatMemory(stored!)}\n`);
+      context.io.stdout.write(
+        context.values.json ? printJson(memoryJson(stored!)) : `remembered ${formatMemory(stored!)}\n`,
+      );
     } finally {
       store.close();
     }
@@ -66,12 +80,17 @@ ${DB_HELP}`,
     const scope = scopeFlag(context);
     const store = await context.openStore({ embedder: false });
     try {
-      const memories = context.values.all ? store.list(scope, { history: true }) : store.list(scope, { kinds: FACT_KINDS });
+      const memories = context.values.all
+        ? store.list(scope, { history: true })
+        : store.list(scope, { kinds: FACT_KINDS });
       if (context.values.json) {
         context.io.stdout.write(printJson(memories.map(memoryJson)));
         return;
       }
-      if (memories.length === 0) context.io.stdout.write(`no ${context.values.all ? 'memories' : 'facts or preferences'} stored for ${scopeLabel(scope)}\n`);
+      if (memories.length === 0)
+        context.io.stdout.write(
+          `no ${context.values.all ? 'memories' : 'facts or preferences'} stored for ${scopeLabel(scope)}\n`,
+        );
       for (const memory of memories) context.io.stdout.write(`${formatMemory(memory)}\n`);
     } finally {
       store.close();
@@ -101,9 +120,17 @@ ${DB_HELP}`,
     const store = await context.openStore({ embedder: false });
     try {
       const removed = store.forget(scope, id);
-      context.io.stdout.write(context.values.json ? printJson(removed) : id ? `forgot ${id}\n` : `forgot ${scopeLabel(scope)}: ${forgotten(removed)} deleted\n`);
+      context.io.stdout.write(
+        context.values.json
+          ? printJson(removed)
+          : id
+            ? `forgot ${id}\n`
+            : `forgot ${scopeLabel(scope)}: ${forgotten(removed)} deleted\n`,
+      );
       if (!removed.flushed) {
-        context.io.stderr.write('mnemo forget: another process is reading the database, so the deleted text stays in its write-ahead log for now; run this again once it is idle\n');
+        context.io.stderr.write(
+          'mnemo forget: another process is reading the database, so the deleted text stays in its write-ahead log for now; run this again once it is idle\n',
+        );
       }
     } finally {
       store.close();

@@ -1,21 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { personaScope, userScope } from '../../../memory/types.js';
+import { validateScope } from '../../../memory/validate.js';
 import { parseCatalog } from '../../../recommender/catalog.js';
 import { readMovielens } from '../../../recommender/model/movielens.js';
 import { storeMovielens } from '../../../recommender/movielens.js';
-import { RecommenderService, type PersonaReport } from '../../../recommender/service.js';
+import { type PersonaReport, RecommenderService } from '../../../recommender/service.js';
 import { NOTHING_LEFT } from '../../../recommender/types.js';
 import { InputError, UsageError } from '../../errors.js';
-import { checkArgument, DB_HELP, integerFlag, JSON_OPTION, requireFlag, USER_OPTION, type Command, type CommandContext } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  checkArgument,
+  DB_HELP,
+  integerFlag,
+  JSON_OPTION,
+  requireFlag,
+  USER_OPTION,
+} from '../command.js';
 import { printJson } from '../format.js';
-import { personaScope, userScope } from '../../../memory/types.js';
-import { validateScope } from '../../../memory/validate.js';
 import { progressBar } from '../io.js';
 
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });
   // With the embedder, predictions blend in content similarity from the stored item vectors.
-  return new RecommenderService({ db: store.db, memory: store, ...(options.embedder ? { embedder: store.embedder } : {}) });
+  return new RecommenderService({
+    db: store.db,
+    memory: store,
+    ...(options.embedder ? { embedder: store.embedder } : {}),
+  });
 }
 
 /** The argument after a command's subcommand (its first positional), which must be one of `names`. */
@@ -46,7 +59,8 @@ ${DB_HELP}`,
   positionals: [1, 2],
   async run(context) {
     const file = subcommandArgument(context, 'subcommand', ['import'], 'a FILE');
-    const format = (context.values.format as string | undefined) ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+    const format =
+      (context.values.format as string | undefined) ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
     let text: string;
     try {
@@ -115,7 +129,9 @@ ${DB_HELP}`,
     if (Number.isNaN(stars)) throw new UsageError('--stars is required');
     const service = await openService(context);
     const rating = await service.rate(user, item, stars);
-    context.io.stdout.write(`${user} rated ${rating.itemId} "${service.storage.item(rating.itemId)!.title}" ${stars}/5\n`);
+    context.io.stdout.write(
+      `${user} rated ${rating.itemId} "${service.storage.item(rating.itemId)!.title}" ${stars}/5\n`,
+    );
   },
 };
 
@@ -174,7 +190,12 @@ ${DB_HELP}`,
         ? printJson(recommendations)
         : recommendations.length === 0
           ? `${NOTHING_LEFT}\n`
-          : recommendations.map((entry, index) => `${String(index + 1).padStart(2)}. ${entry.title} (${entry.itemId}) predicted ${entry.predicted.toFixed(2)}\n${entry.why.map((why) => `      ${why.text}\n`).join('')}`).join(''),
+          : recommendations
+              .map(
+                (entry, index) =>
+                  `${String(index + 1).padStart(2)}. ${entry.title} (${entry.itemId}) predicted ${entry.predicted.toFixed(2)}\n${entry.why.map((why) => `      ${why.text}\n`).join('')}`,
+              )
+              .join(''),
     );
   },
 };
@@ -182,13 +203,19 @@ ${DB_HELP}`,
 const counted = (count: number, noun: string, nouns = `${noun}s`): string => `${count} ${count === 1 ? noun : nouns}`;
 
 function describePersona(user: string, report: PersonaReport): string {
-  const persona = report.assignedBy === 'hand' ? `persona "${report.persona}" (placed by hand)` : `${report.persona} (by their tastes)`;
+  const persona =
+    report.assignedBy === 'hand'
+      ? `persona "${report.persona}" (placed by hand)`
+      : `${report.persona} (by their tastes)`;
   const model =
     report.weights.length === 0
       ? 'no trained model yet: mnemo train fits personas and predicts ratings\n'
       : `predictions at ${report.level} level from ${counted(report.ratings, 'rating')} and ${counted(report.statements, 'stated preference')}; ` +
         `their tastes fit personas 1-${report.weights.length} by ${report.weights.map((weight) => weight.toFixed(2)).join(', ')}\n`;
-  const likes = report.likes.length === 0 ? '' : `${report.persona} likes:\n${report.likes.map((like) => `  - ${like.title}\n`).join('')}`;
+  const likes =
+    report.likes.length === 0
+      ? ''
+      : `${report.persona} likes:\n${report.likes.map((like) => `  - ${like.title}\n`).join('')}`;
   return `${user}: ${persona}: ${counted(report.members, 'member')}, ${counted(report.sharedMemories, 'shared memory', 'shared memories')}\n${model}${likes}`;
 }
 
@@ -216,7 +243,8 @@ ${DB_HELP}`,
   async run(context) {
     const user = requireFlag(context, 'user');
     const placed = context.values.set;
-    if (typeof placed === 'string' && context.values.clear) throw new UsageError('--set and --clear exclude each other');
+    if (typeof placed === 'string' && context.values.clear)
+      throw new UsageError('--set and --clear exclude each other');
     if (typeof placed === 'string') checkArgument(() => validateScope(personaScope(placed)));
     const store = await context.openStore({ embedder: false });
     try {
@@ -227,7 +255,9 @@ ${DB_HELP}`,
       } else if (context.values.clear) {
         store.setPersona(userScope(user), null);
         const automatic = service.automaticPersona(user);
-        context.io.stdout.write(automatic ? `${user} is placed by their tastes again: ${automatic}\n` : `${user} is in no persona\n`);
+        context.io.stdout.write(
+          automatic ? `${user} is placed by their tastes again: ${automatic}\n` : `${user} is in no persona\n`,
+        );
       } else {
         const report = service.persona(user);
         context.io.stdout.write(context.values.json ? printJson(report) : describePersona(user, report));
@@ -256,6 +286,8 @@ ${DB_HELP}`,
     const bar = progressBar(context.io, 'training');
     const summary = service.train({ onProgress: ({ done, total }) => bar.update(done, total) });
     bar.finish();
-    context.io.stdout.write(`trained on ${summary.ratings} ratings of ${summary.items} items by ${summary.users} users\n`);
+    context.io.stdout.write(
+      `trained on ${summary.ratings} ratings of ${summary.items} items by ${summary.users} users\n`,
+    );
   },
 };

@@ -4,7 +4,7 @@ import { readVectorIndexInfo } from '../../../memory/sqlite/vectors.js';
 import { RecommenderService } from '../../../recommender/service.js';
 import { RecommenderStorage } from '../../../recommender/storage.js';
 import { createEmbedder } from '../../providers.js';
-import { DB_HELP, type Command } from '../command.js';
+import { type Command, DB_HELP } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** Catalog items embedded per call. */
@@ -26,7 +26,9 @@ ${DB_HELP}`,
   positionals: [0, 0],
   async run(context) {
     const preparing = progressBar(context.io, 'preparing embedder');
-    const embedder = await createEmbedder(context.config.embedder, { onProgress: ({ done, total }) => preparing.update(done, total) });
+    const embedder = await createEmbedder(context.config.embedder, {
+      onProgress: ({ done, total }) => preparing.update(done, total),
+    });
     preparing.finish();
     const db = openDatabase(context.config.db);
     try {
@@ -43,7 +45,8 @@ ${DB_HELP}`,
         catalogBar.update(Math.min(items.length, start + CATALOG_BATCH), items.length);
       }
       catalogBar.finish();
-      const catalog = items.length > 0 ? `; re-embedded ${items.length} catalog item${items.length === 1 ? '' : 's'}` : '';
+      const catalog =
+        items.length > 0 ? `; re-embedded ${items.length} catalog item${items.length === 1 ? '' : 's'}` : '';
       context.io.stdout.write(`reindexed ${memories} memories: ${before} → ${embedder.id}${catalog}\n`);
     } finally {
       db.close();

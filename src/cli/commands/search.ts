@@ -1,9 +1,19 @@
-import { DB_HELP, integerFlag, JSON_OPTION, SCOPE_HELP, SCOPE_OPTIONS, SCOPE_USAGE, scopeFlag, textArgument, type Command } from '../command.js';
+import {
+  type Command,
+  DB_HELP,
+  integerFlag,
+  JSON_OPTION,
+  SCOPE_HELP,
+  SCOPE_OPTIONS,
+  SCOPE_USAGE,
+  scopeFlag,
+  textArgument,
+} from '../command.js';
 import { formatHit, hitJson, printJson, scopeLabel } from '../format.js';
 
 export const searchCommand: Command = {
   name: 'search',
-  summary: 'hybrid search of a user\'s memories (full text + vectors, time and speaker aware)',
+  summary: "hybrid search of a user's memories (full text + vectors, time and speaker aware)",
   help: `Usage: mnemo search ${SCOPE_USAGE} [--k 10] [--context N] [--json] "query"
 
 Searches the user's (or persona's, or the global) episodes and current facts, best first.
@@ -33,7 +43,8 @@ ${DB_HELP}`,
       if (hits.length === 0) context.io.stdout.write(`no memories of ${scopeLabel(scope)} match\n`);
       hits.forEach((hit, index) => {
         context.io.stdout.write(`${formatHit(hit, index + 1)}\n`);
-        for (const turn of hit.context) context.io.stdout.write(`      · ${turn.role ?? ''}: ${turn.text.replace(/\s+/g, ' ').slice(0, 140)}\n`);
+        for (const turn of hit.context)
+          context.io.stdout.write(`      · ${turn.role ?? ''}: ${turn.text.replace(/\s+/g, ' ').slice(0, 140)}\n`);
       });
     } finally {
       store.close();

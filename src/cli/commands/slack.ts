@@ -1,11 +1,17 @@
 import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError, InputError, oneLine, UsageError } from '../../errors.js';
-import { DB_HELP, type Command, type CommandContext } from '../command.js';
+import { type Command, type CommandContext, DB_HELP } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** How `mnemo slack` connects, as read from the environment. */
 export type SlackSettings =
-  | { readonly mode: 'http'; readonly botToken: string; readonly signingSecret: string; readonly port: number; readonly slackApiUrl?: string }
+  | {
+      readonly mode: 'http';
+      readonly botToken: string;
+      readonly signingSecret: string;
+      readonly port: number;
+      readonly slackApiUrl?: string;
+    }
   | { readonly mode: 'socket'; readonly botToken: string; readonly appToken: string; readonly slackApiUrl?: string };
 
 /**
@@ -19,20 +25,27 @@ export function slackSettings(env: NodeJS.ProcessEnv): SlackSettings {
   const signingSecret = read('SLACK_SIGNING_SECRET');
   const apiUrl = read('SLACK_API_URL');
   if (!botToken) {
-    throw new ConfigError('SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see mnemo slack --help');
+    throw new ConfigError(
+      'SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see mnemo slack --help',
+    );
   }
-  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl)) throw new ConfigError(`SLACK_API_URL must be an http(s) URL, not "${apiUrl}"`);
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl))
+    throw new ConfigError(`SLACK_API_URL must be an http(s) URL, not "${apiUrl}"`);
   const slackApiUrl = apiUrl ? { slackApiUrl: apiUrl } : {};
   if (appToken) {
-    if (!appToken.startsWith('xapp-')) throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-...) with connections:write');
+    if (!appToken.startsWith('xapp-'))
+      throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-...) with connections:write');
     return { mode: 'socket', botToken, appToken, ...slackApiUrl };
   }
   if (!signingSecret) {
-    throw new ConfigError('set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode; see mnemo slack --help');
+    throw new ConfigError(
+      'set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode; see mnemo slack --help',
+    );
   }
   const rawPort = read('PORT');
   const port = rawPort === undefined ? 3000 : Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`PORT must be a port number from 0 to 65535, not "${rawPort}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError(`PORT must be a port number from 0 to 65535, not "${rawPort}"`);
   return { mode: 'http', botToken, signingSecret, port, ...slackApiUrl };
 }
 
@@ -71,12 +84,19 @@ ${DB_HELP}`,
   async run(context) {
     const { io, values } = context;
     if (values.manifest) return printManifest(context);
-    for (const flag of ['socket-mode', 'url']) if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --manifest`);
+    for (const flag of ['socket-mode', 'url'])
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --manifest`);
     const settings = slackSettings(io.env);
     if (context.config.model.kind === 'none') throw new ConfigError(NO_MODEL_HELP);
-    const [{ openServices }, { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL }] = await Promise.all([import('../../services.js'), import('../../adapters/slack/app.js')]);
+    const [{ openServices }, { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL }] = await Promise.all([
+      import('../../services.js'),
+      import('../../adapters/slack/app.js'),
+    ]);
     // Before anything is opened or "listening" is said: a wrong token or an unreachable Web API stops here.
-    const check = await checkBotToken({ botToken: settings.botToken, ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}) });
+    const check = await checkBotToken({
+      botToken: settings.botToken,
+      ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
+    });
     if (!check.ok) {
       throw new ConfigError(
         check.problem === 'rejected'
@@ -85,11 +105,17 @@ ${DB_HELP}`,
       );
     }
     const bar = progressBar(io, 'preparing word vectors (first run only)');
-    const services = await openServices(context.config, { surface: 'slack', onProgress: ({ done, total }) => bar.update(done, total) });
+    const services = await openServices(context.config, {
+      surface: 'slack',
+      onProgress: ({ done, total }) => bar.update(done, total),
+    });
     bar.finish();
     try {
       const app = createSlackApp({
-        connection: settings.mode === 'http' ? { mode: 'http', signingSecret: settings.signingSecret } : { mode: 'socket', appToken: settings.appToken },
+        connection:
+          settings.mode === 'http'
+            ? { mode: 'http', signingSecret: settings.signingSecret }
+            : { mode: 'socket', appToken: settings.appToken },
         botToken: settings.botToken,
         identity: check,
         ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
@@ -158,5 +184,7 @@ function firstSignal(): Promise<void> {
 /** The port the HTTP receiver's server is bound to (PORT=0 picks a free one). */
 function boundPort(started: unknown): number | undefined {
   const address = (started as { address?: () => unknown } | undefined)?.address?.();
-  return typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number' ? address.port : undefined;
+  return typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number'
+    ? address.port
+    : undefined;
 }

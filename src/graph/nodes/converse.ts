@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { AIMessage, SystemMessage, type BaseMessage, type ToolMessage } from '@langchain/core/messages';
-import type { ToolDefinition } from '../../../tools/types.js';
+import { AIMessage, type BaseMessage, SystemMessage, type ToolMessage } from '@langchain/core/messages';
 import { systemPrompt } from '../../../prompts/system.js';
-import { emit, type NodeConfig } from '../context.js';
-import type { AgentStateType, AgentStateUpdate } from '../state.js';
+import type { ToolDefinition } from '../../../tools/types.js';
 import { oneLine } from '../../errors.js';
+import { emit, type NodeConfig } from '../context.js';
 import { MAX_TOOL_ROUNDS } from '../routes.js';
-import { UNPARSED_ARGUMENTS } from './tools.js';
+import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { tokenUsage } from '../usage.js';
+import { UNPARSED_ARGUMENTS } from './tools.js';
 
 /** Dependencies of the converse node. */
 export interface ConverseNodeOptions {
@@ -27,7 +27,9 @@ export function messageWindow(messages: readonly BaseMessage[], limit: number): 
   let start = Math.max(0, messages.length - limit);
   while (start > 0 && messages[start]!.getType() !== 'human') start -= 1;
   const window = messages.slice(start);
-  const answered = new Set(window.filter((message) => message.getType() === 'tool').map((message) => (message as ToolMessage).tool_call_id));
+  const answered = new Set(
+    window.filter((message) => message.getType() === 'tool').map((message) => (message as ToolMessage).tool_call_id),
+  );
   return window.map((message) => {
     const calls = message.getType() === 'ai' ? ((message as AIMessage).tool_calls ?? []) : [];
     return calls.some((call) => !answered.has(call.id ?? '')) ? withoutToolCalls(message as AIMessage) : message;
@@ -59,7 +61,12 @@ function withInvalidCallsAnswerable(message: AIMessage): AIMessage {
   if (invalid.length === 0) return message;
   return withToolCalls(message, [
     ...(message.tool_calls ?? []),
-    ...invalid.map((call) => ({ id: call.id ?? randomUUID(), name: call.name ?? 'unknown', args: { [UNPARSED_ARGUMENTS]: call.args ?? '' }, type: 'tool_call' as const })),
+    ...invalid.map((call) => ({
+      id: call.id ?? randomUUID(),
+      name: call.name ?? 'unknown',
+      args: { [UNPARSED_ARGUMENTS]: call.args ?? '' },
+      type: 'tool_call' as const,
+    })),
   ]);
 }
 
@@ -73,7 +80,9 @@ export function rejectsTools(error: unknown): boolean {
   return (
     status === 400 &&
     typeof message === 'string' &&
-    /does not support tools|tools? (?:are|is) not supported|(?:tool|function) calling is not supported|enable-auto-tool-choice|--jinja/i.test(message)
+    /does not support tools|tools? (?:are|is) not supported|(?:tool|function) calling is not supported|enable-auto-tool-choice|--jinja/i.test(
+      message,
+    )
   );
 }
 
@@ -84,16 +93,29 @@ export function rejectsTools(error: unknown): boolean {
  */
 export function createConverseNode(options: ConverseNodeOptions) {
   const clock = options.clock ?? (() => new Date());
-  const toolSpecs = options.tools.map((tool) => ({ name: tool.name, description: tool.description, schema: tool.schema }));
+  const toolSpecs = options.tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    schema: tool.schema,
+  }));
   const toolNames = options.tools.map((tool) => tool.name);
-  const withTools = options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : undefined;
+  const withTools =
+    options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : undefined;
   // Set once the server refuses tools; the conversation goes on without them.
   let toolsRefused = false;
   return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
     const started = performance.now();
     const now = clock();
     const prompt = (tools: readonly string[]): BaseMessage[] => [
-      new SystemMessage(systemPrompt({ profile: state.profile, memories: state.recalled, ...(state.persona ? { persona: state.persona } : {}), now, tools })),
+      new SystemMessage(
+        systemPrompt({
+          profile: state.profile,
+          memories: state.recalled,
+          ...(state.persona ? { persona: state.persona } : {}),
+          now,
+          tools,
+        }),
+      ),
       ...messageWindow(state.messages, options.historyLimit ?? 24),
     ];
     // Out of tool rounds, the model answers with what it has: offered no tools, and any call it still makes is dropped.
@@ -102,7 +124,10 @@ export function createConverseNode(options: ConverseNodeOptions) {
       // The run's config carries LangGraph's stream handlers: passing it is what streams the reply's tokens.
       let response: AIMessage;
       try {
-        response = (await (offerTools ? withTools : options.model).invoke(prompt(offerTools ? toolNames : []), config)) as AIMessage;
+        response = (await (offerTools ? withTools : options.model).invoke(
+          prompt(offerTools ? toolNames : []),
+          config,
+        )) as AIMessage;
       } catch (error) {
         if (!offerTools || !rejectsTools(error)) throw error;
         toolsRefused = true;
@@ -111,12 +136,18 @@ export function createConverseNode(options: ConverseNodeOptions) {
       response = offerTools ? withInvalidCallsAnswerable(response) : withoutToolCalls(response);
       // LangGraph merges messages by id: a server that reuses completion ids would overwrite earlier replies.
       if (!response.id || state.messages.some((message) => message.id === response.id)) response.id = randomUUID();
-      for (const call of response.tool_calls ?? []) emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
+      for (const call of response.tool_calls ?? [])
+        emit(config, { type: 'tool-call', id: call.id ?? '', name: call.name, args: call.args });
       emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started, usage: tokenUsage(response) });
       return { messages: [response] };
     } catch (error) {
       if (config.signal?.aborted) throw error;
-      emit(config, { type: 'error', stage: 'model', code: 'model_failed', message: `the model failed: ${oneLine(error)}` });
+      emit(config, {
+        type: 'error',
+        stage: 'model',
+        code: 'model_failed',
+        message: `the model failed: ${oneLine(error)}`,
+      });
       emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started });
       return { failed: true };
     }

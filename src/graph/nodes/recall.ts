@@ -1,9 +1,9 @@
 import type { BaseMessage } from '@langchain/core/messages';
 import type { QueryGenerator, QueryPlan } from '../../../memory/retrieval/query.js';
 import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
-import { FACT_KINDS, globalScope, personaScope, userScope, type SearchHit } from '../../../memory/types.js';
+import { FACT_KINDS, globalScope, personaScope, type SearchHit, userScope } from '../../../memory/types.js';
 import { MnemoError } from '../../errors.js';
-import { emit, turnContext, type NodeConfig } from '../context.js';
+import { emit, type NodeConfig, turnContext } from '../context.js';
 import { eventMemory, promptMemory } from '../memories.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
@@ -22,7 +22,11 @@ export interface RecallNodeOptions {
 export const messageText = (message: BaseMessage): string =>
   typeof message.content === 'string'
     ? message.content
-    : message.content.map((part) => (typeof part === 'string' ? part : 'text' in part && typeof part.text === 'string' ? part.text : '')).join('');
+    : message.content
+        .map((part) =>
+          typeof part === 'string' ? part : 'text' in part && typeof part.text === 'string' ? part.text : '',
+        )
+        .join('');
 
 /**
  * recall (φq + A): a retrieval query from the latest message and the thread, then retrieval across user → persona →
@@ -37,14 +41,18 @@ export function createRecallNode(options: RecallNodeOptions) {
     const user = userScope(userId);
     const latest = state.messages.findLast((message) => message.getType() === 'human');
     const text = latest ? messageText(latest) : '';
-    const thread = state.messages.filter((message) => message !== latest && (message.getType() === 'human' || message.getType() === 'ai')).map(messageText);
+    const thread = state.messages
+      .filter((message) => message !== latest && (message.getType() === 'human' || message.getType() === 'ai'))
+      .map(messageText);
     const persona = memory.personaOf(user)?.persona ?? null;
     let hits: SearchHit[] = [];
     let plan: QueryPlan | undefined;
     try {
       if (text.trim() !== '') {
         const now = clock();
-        plan = options.queryGenerator ? await options.queryGenerator({ text, history: thread.slice(-4), now }) : undefined;
+        plan = options.queryGenerator
+          ? await options.queryGenerator({ text, history: thread.slice(-4), now })
+          : undefined;
         hits = await memory.search([user, ...(persona ? [personaScope(persona)] : []), globalScope], text, {
           k: options.k ?? 8,
           conversation: thread.slice(-4),
@@ -53,11 +61,18 @@ export function createRecallNode(options: RecallNodeOptions) {
         });
         // Turns of this thread that are still in the message window would only repeat themselves.
         const inWindow = new Set(thread);
-        hits = hits.filter((hit) => !(hit.memory.kind === 'episode' && hit.memory.session === threadId && inWindow.has(hit.memory.text)));
+        hits = hits.filter(
+          (hit) => !(hit.memory.kind === 'episode' && hit.memory.session === threadId && inWindow.has(hit.memory.text)),
+        );
       }
     } catch (error) {
       // Recall failing must not cost the user their answer: answer without memories and say so.
-      emit(config, { type: 'error', stage: 'recall', code: error instanceof MnemoError ? error.code : 'store_failed', message: `recall failed: ${(error as Error).message}` });
+      emit(config, {
+        type: 'error',
+        stage: 'recall',
+        code: error instanceof MnemoError ? error.code : 'store_failed',
+        message: `recall failed: ${(error as Error).message}`,
+      });
     }
     const profile = memory.list(user, { kinds: FACT_KINDS, limit: options.profileLimit ?? 40 });
     // The profile is always shown; recalled copies of its facts would only repeat it.
@@ -69,7 +84,18 @@ export function createRecallNode(options: RecallNodeOptions) {
       memories: hits.map((hit) => eventMemory(hit.memory, hit.score)),
       profile: profile.map((fact) => eventMemory(fact)),
     });
-    emit(config, { type: 'stage', stage: 'recall', ms: performance.now() - started, ...(plan?.usage ? { usage: plan.usage } : {}) });
-    return { recalled: hits.map((hit) => promptMemory(hit.memory)), profile: profile.map(promptMemory), persona, toolRounds: 0, failed: false };
+    emit(config, {
+      type: 'stage',
+      stage: 'recall',
+      ms: performance.now() - started,
+      ...(plan?.usage ? { usage: plan.usage } : {}),
+    });
+    return {
+      recalled: hits.map((hit) => promptMemory(hit.memory)),
+      profile: profile.map(promptMemory),
+      persona,
+      toolRounds: 0,
+      failed: false,
+    };
   };
 }

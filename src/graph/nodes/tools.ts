@@ -1,7 +1,7 @@
-import { ToolMessage, type AIMessage } from '@langchain/core/messages';
+import { type AIMessage, ToolMessage } from '@langchain/core/messages';
 import type { ToolDefinition, ToolServices } from '../../../tools/types.js';
 import { oneLine } from '../../errors.js';
-import { emit, threadKey, turnContext, type NodeConfig } from '../context.js';
+import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
 /** Where a tool call keeps arguments that were not valid JSON (see the converse node); answered with an error. */
@@ -31,18 +31,35 @@ export function createToolsNode(options: ToolsNodeOptions) {
       let isError = false;
       try {
         if (!tool) throw new Error(`unknown tool "${call.name}"; available: ${[...byName.keys()].join(', ')}`);
-        if (UNPARSED_ARGUMENTS in call.args) throw new Error(`the arguments are not valid JSON: ${String(call.args[UNPARSED_ARGUMENTS]).slice(0, 200)}`);
+        if (UNPARSED_ARGUMENTS in call.args)
+          throw new Error(`the arguments are not valid JSON: ${String(call.args[UNPARSED_ARGUMENTS]).slice(0, 200)}`);
         // The user said "forget me" while this turn ran: no tool may store anything for them any more.
-        if (options.services.memory.isForgottenThread(key)) throw new Error('the user has been forgotten; nothing more is done for this turn');
+        if (options.services.memory.isForgottenThread(key))
+          throw new Error('the user has been forgotten; nothing more is done for this turn');
         const parsed = tool.schema.safeParse(call.args);
-        if (!parsed.success) throw new Error(`invalid arguments: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`).join('; ')}`);
-        result = await tool.execute(parsed.data, options.services, { userId, threadId, threadKey: key, ...(config.signal ? { signal: config.signal } : {}) });
+        if (!parsed.success)
+          throw new Error(
+            `invalid arguments: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`).join('; ')}`,
+          );
+        result = await tool.execute(parsed.data, options.services, {
+          userId,
+          threadId,
+          threadKey: key,
+          ...(config.signal ? { signal: config.signal } : {}),
+        });
       } catch (error) {
         isError = true;
         result = `error: ${oneLine(error)}`;
       }
       emit(config, { type: 'tool-result', id: call.id ?? '', name: call.name, result, isError });
-      results.push(new ToolMessage({ content: result, tool_call_id: call.id ?? '', name: call.name, status: isError ? 'error' : 'success' }));
+      results.push(
+        new ToolMessage({
+          content: result,
+          tool_call_id: call.id ?? '',
+          name: call.name,
+          status: isError ? 'error' : 'success',
+        }),
+      );
     }
     emit(config, { type: 'stage', stage: 'tools', ms: performance.now() - started });
     return { messages: results, toolRounds: state.toolRounds + 1 };

@@ -1,15 +1,15 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
-import { FACT_KINDS, userScope, type FactChange, type EpisodeInput } from '../../../memory/types.js';
-import { extractionPrompt, parseExtraction, type ExtractedChange } from '../../../prompts/extraction.js';
-import { MnemoError, oneLine, type MnemoErrorCode } from '../../errors.js';
+import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../../../memory/types.js';
+import { type ExtractedChange, extractionPrompt, parseExtraction } from '../../../prompts/extraction.js';
+import { MnemoError, type MnemoErrorCode, oneLine } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
-import { emit, threadKey, turnContext, type NodeConfig } from '../context.js';
+import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import { eventMemory } from '../memories.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
-import { messageText } from './recall.js';
 import { addUsage, tokenUsage } from '../usage.js';
+import { messageText } from './recall.js';
 
 /** Dependencies of the write-back node. */
 export interface WriteBackNodeOptions {
@@ -34,7 +34,9 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
     const user = userScope(userId);
     const lastHuman = state.messages.findLastIndex((message) => message.getType() === 'human');
     const userMessage = lastHuman >= 0 ? messageText(state.messages[lastHuman]!) : '';
-    const replyMessage = state.failed ? undefined : state.messages.slice(lastHuman + 1).findLast((message) => message.getType() === 'ai');
+    const replyMessage = state.failed
+      ? undefined
+      : state.messages.slice(lastHuman + 1).findLast((message) => message.getType() === 'ai');
     const reply = replyMessage ? messageText(replyMessage) : '';
     let facts: FactWrite[] = [];
     const usage: TokenUsage = { input: 0, output: 0 };
@@ -42,9 +44,11 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
       const now = clock();
       const turns: EpisodeInput[] = [];
       if (userMessage.trim() !== '') turns.push({ text: userMessage, role: 'user', session: threadId, at: now });
-      if (reply.trim() !== '') turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
+      if (reply.trim() !== '')
+        turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
       // A user who said "forget me" while this turn ran gets nothing of it stored.
-      const episodes = turns.length > 0 ? await options.memory.addEpisodes(user, turns, { thread: threadKey(config) }) : [];
+      const episodes =
+        turns.length > 0 ? await options.memory.addEpisodes(user, turns, { thread: threadKey(config) }) : [];
       // From here on a cancelled turn must not store the user's message again.
       turnContext(config).onStored?.();
       if (!state.failed && userMessage.trim() !== '') {
@@ -53,19 +57,30 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
           facts = await extractFacts(options, config, { userMessage, reply, provenance }, usage);
         } catch (error) {
           if (config.signal?.aborted) throw error;
-          emit(config, { type: 'error', stage: 'write-back', code: errorCode(error, 'model_failed'), message: `fact extraction failed: ${oneLine(error)}` });
+          emit(config, {
+            type: 'error',
+            stage: 'write-back',
+            code: errorCode(error, 'model_failed'),
+            message: `fact extraction failed: ${oneLine(error)}`,
+          });
         }
       }
       emit(config, { type: 'memory-written', episodes: episodes.map((episode) => eventMemory(episode)), facts });
     } catch (error) {
-      emit(config, { type: 'error', stage: 'write-back', code: errorCode(error, 'store_failed'), message: `memory write-back failed: ${oneLine(error)}` });
+      emit(config, {
+        type: 'error',
+        stage: 'write-back',
+        code: errorCode(error, 'store_failed'),
+        message: `memory write-back failed: ${oneLine(error)}`,
+      });
     }
     emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started, usage });
     return {};
   };
 }
 
-const errorCode = (error: unknown, fallback: MnemoErrorCode): MnemoErrorCode => (error instanceof MnemoError ? error.code : fallback);
+const errorCode = (error: unknown, fallback: MnemoErrorCode): MnemoErrorCode =>
+  error instanceof MnemoError ? error.code : fallback;
 
 /** Asks the model for fact changes (retrying once on unparseable output) and applies the valid ones. */
 async function extractFacts(
@@ -76,7 +91,10 @@ async function extractFacts(
 ): Promise<FactWrite[]> {
   const { userId } = turnContext(config);
   const user = userScope(userId);
-  const similar = await options.memory.search([user], turn.userMessage, { k: options.similarFacts ?? 8, kinds: FACT_KINDS });
+  const similar = await options.memory.search([user], turn.userMessage, {
+    k: options.similarFacts ?? 8,
+    kinds: FACT_KINDS,
+  });
   const existing = new Map(similar.map((hit) => [hit.memory.id, hit.memory]));
   const prompt = extractionPrompt({
     userMessage: turn.userMessage,
@@ -99,7 +117,12 @@ async function extractFacts(
     }
   }
   if (!changes) {
-    emit(config, { type: 'error', stage: 'write-back', code: 'model_failed', message: 'fact extraction returned no usable JSON twice; skipped for this turn' });
+    emit(config, {
+      type: 'error',
+      stage: 'write-back',
+      code: 'model_failed',
+      message: 'fact extraction returned no usable JSON twice; skipped for this turn',
+    });
     return [];
   }
   // Only ids the extractor was shown can be replaced or invalidated: a hallucinated id is ignored.
@@ -108,7 +131,11 @@ async function extractFacts(
     change.op === 'invalidate'
       ? { op: 'invalidate', id: change.id }
       : change.op === 'supersede'
-        ? { op: 'supersede', id: change.id, fact: { text: change.text, kind: change.kind, provenance: turn.provenance } }
+        ? {
+            op: 'supersede',
+            id: change.id,
+            fact: { text: change.text, kind: change.kind, provenance: turn.provenance },
+          }
         : { op: 'add', fact: { text: change.text, kind: change.kind, provenance: turn.provenance } },
   );
   if (factChanges.length === 0) return [];
@@ -116,8 +143,15 @@ async function extractFacts(
   if (options.memory.isForgottenThread(threadKey(config))) return [];
   let next = 0;
   return valid.map((change): FactWrite => {
-    if (change.op === 'invalidate') return { op: 'invalidate', id: change.id, text: existing.get(change.id)?.text ?? '' };
+    if (change.op === 'invalidate')
+      return { op: 'invalidate', id: change.id, text: existing.get(change.id)?.text ?? '' };
     const fact = written[next++]!;
-    return { op: change.op, id: fact.id, kind: fact.kind, text: fact.text, ...(change.op === 'supersede' ? { replaces: change.id } : {}) };
+    return {
+      op: change.op,
+      id: fact.id,
+      kind: fact.kind,
+      text: fact.text,
+      ...(change.op === 'supersede' ? { replaces: change.id } : {}),
+    };
   });
 }

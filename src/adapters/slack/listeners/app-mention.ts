@@ -18,7 +18,11 @@ export interface MentionEventFields {
 export interface AppMentionArgs {
   readonly event: MentionEventFields;
   readonly body: { readonly team_id?: string | undefined };
-  readonly context: { readonly teamId?: string | undefined; readonly botUserId?: string | undefined; readonly retryNum?: number | undefined };
+  readonly context: {
+    readonly teamId?: string | undefined;
+    readonly botUserId?: string | undefined;
+    readonly retryNum?: number | undefined;
+  };
   readonly client: SlackClient;
   readonly logger: SlackLogger;
 }
@@ -37,7 +41,12 @@ export function createAppMentionListener(dependencies: Pick<SlackDependencies, '
     const text = withoutMentions(event.text, context.botUserId);
     if (!event.user || !team) return;
     // A bare mention is a greeting.
-    const turn = { channel: event.channel, threadTs: event.thread_ts ?? event.ts, userId: mnemoUserId(team, event.user), text: text || 'Hello!' };
+    const turn = {
+      channel: event.channel,
+      threadTs: event.thread_ts ?? event.ts,
+      userId: mnemoUserId(team, event.user),
+      text: text || 'Hello!',
+    };
     await replyInThread(turn, { agent, memory, client, logger });
   };
 }

@@ -38,7 +38,12 @@ export function createDirectMessageListener(dependencies: Pick<SlackDependencies
     const team = speakerTeam(event, body, context);
     const text = event.text?.trim();
     if (!event.channel || !event.user || !event.ts || !team || !text) return;
-    const turn = { channel: event.channel, threadTs: event.thread_ts ?? event.ts, userId: mnemoUserId(team, event.user), text };
+    const turn = {
+      channel: event.channel,
+      threadTs: event.thread_ts ?? event.ts,
+      userId: mnemoUserId(team, event.user),
+      text,
+    };
     await replyInThread(turn, { agent, memory, client, logger });
   };
 }

@@ -9,7 +9,9 @@ export interface RateButtonArgs {
     readonly team?: { readonly id: string } | null | undefined;
     readonly user: { readonly id: string; readonly team_id?: string | undefined };
     readonly channel?: { readonly id: string } | undefined;
-    readonly message?: { readonly ts: string; readonly text?: string | undefined; readonly blocks?: readonly SlackBlock[] | undefined } | undefined;
+    readonly message?:
+      | { readonly ts: string; readonly text?: string | undefined; readonly blocks?: readonly SlackBlock[] | undefined }
+      | undefined;
   };
   readonly client: SlackClient;
   readonly logger: SlackLogger;
@@ -30,7 +32,9 @@ export function createRateButtonListener(dependencies: Pick<SlackDependencies, '
     const userId = mnemoUserId(team, body.user.id);
     const tell = async (text: string): Promise<void> => {
       if (!channel) return;
-      await client.chat.postEphemeral({ channel, user: body.user.id, text }).catch((error: unknown) => logger.error('chat.postEphemeral failed', error));
+      await client.chat
+        .postEphemeral({ channel, user: body.user.id, text })
+        .catch((error: unknown) => logger.error('chat.postEphemeral failed', error));
     };
     try {
       await recommender.rate(userId, value.itemId, value.stars, { source: 'explicit' });

@@ -17,11 +17,20 @@ export function speakerTeam(
  */
 export async function replyInThread(
   turn: SlackTurn,
-  services: { agent: SlackDependencies['agent']; memory: SlackDependencies['memory']; client: SlackClient; logger: SlackLogger },
+  services: {
+    agent: SlackDependencies['agent'];
+    memory: SlackDependencies['memory'];
+    client: SlackClient;
+    logger: SlackLogger;
+  },
 ): Promise<void> {
   const { agent, memory, client, logger } = services;
   if (isForgetRequest(turn.text)) {
-    await post(client, logger, { channel: turn.channel, thread_ts: turn.threadTs, ...forgetSpeaker(memory, turn.userId, logger) });
+    await post(client, logger, {
+      channel: turn.channel,
+      thread_ts: turn.threadTs,
+      ...forgetSpeaker(memory, turn.userId, logger),
+    });
     return;
   }
   await answerInThread(turn, { agent, client, logger });
