@@ -29,7 +29,7 @@ export const encodeNamespace = (labels: readonly string[]): string =>
   labels
     .map(
       (label) =>
-        `${label.replace(/[%/\u0000]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)}/`,
+        `${label.replace(/[%/\0]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)}/`,
     )
     .join('');
 

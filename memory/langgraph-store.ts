@@ -5,7 +5,6 @@ import {
   type MatchCondition,
   type Operation,
   type OperationResults,
-  type PutOperation,
   type SearchItem,
 } from '@langchain/langgraph-checkpoint';
 import type Database from 'better-sqlite3';
@@ -143,7 +142,7 @@ export class SqliteStore extends BaseStore {
 
     const texts = new Set<string>();
     if (this.embedder) {
-      for (const put of puts.values()) put.texts.forEach(({ text }) => texts.add(text));
+      for (const put of puts.values()) for (const { text } of put.texts) texts.add(text);
       for (const entry of plan)
         if (entry.kind === 'search' && entry.search.query !== undefined) texts.add(entry.search.query);
     }
@@ -175,6 +174,7 @@ export class SqliteStore extends BaseStore {
   override async put(
     namespace: string[],
     key: string,
+    // biome-ignore lint/suspicious/noExplicitAny: BaseStore's own signature, which an override must match
     value: Record<string, any>,
     index?: false | string[],
   ): Promise<void> {
@@ -190,6 +190,7 @@ export class SqliteStore extends BaseStore {
 
   override async search(
     namespacePrefix: string[],
+    // biome-ignore lint/suspicious/noExplicitAny: BaseStore's own signature, which an override must match
     options: { filter?: Record<string, any>; limit?: number; offset?: number; query?: string } = {},
   ): Promise<SearchItem[]> {
     const [items] = await this.batch([{ namespacePrefix, ...options }]);
@@ -405,7 +406,8 @@ export class SqliteStore extends BaseStore {
     const vectorIds = this.prepare('SELECT id FROM store_vectors WHERE item_id = ?').pluck().all(id) as number[];
     if (vectorIds.length === 0) return;
     // Another connection may have created the vector table after this store was opened without an embedder.
-    const embeddings = this.embeddings ?? (this.embeddings = this.readEmbeddings());
+    this.embeddings ??= this.readEmbeddings();
+    const embeddings = this.embeddings;
     if (!embeddings)
       throw new StoreError('store_failed', 'the LangGraph store has vectors but no vector table is recorded in meta');
     const zero = vectorBytes(new Float32Array(embeddings.dims));

@@ -345,7 +345,7 @@ function keysOf(names: readonly Word[][]): string[] {
           matchKey,
         );
         if (words.length > 1 && spanKeys.some((key) => COMPOUND_GENRES.has(key)))
-          words.forEach((word) => inCompound.add(word));
+          for (const word of words) inCompound.add(word);
         spans.push({ words, keys: spanKeys });
       }
     }

@@ -60,7 +60,8 @@ export function rankCatalog(storage: RecommenderStorage, context: UserContext, i
       .all() as Array<{ item_id: string; count: number }>;
     const counts = new Map(rows.map((row) => [row.item_id, row.count]));
     const people = storage.db.prepare('SELECT count(DISTINCT user_id) FROM rec_ratings').pluck().get() as number;
-    items.forEach((item, position) => (persona[position] = (counts.get(item.id) ?? 0) / Math.max(1, people)));
+    for (const [position, item] of items.entries())
+      persona[position] = (counts.get(item.id) ?? 0) / Math.max(1, people);
     everyone = (position) => ({ raters: counts.get(items[position]!.id) ?? 0, people });
   }
   let top = -Infinity;

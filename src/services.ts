@@ -1,5 +1,5 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { SqliteMemoryStore } from '../memory/sqlite/store.js';
+import type { SqliteMemoryStore } from '../memory/sqlite/store.js';
 import { RecommenderService } from '../recommender/service.js';
 import { type Agent, createAgent } from './agent.js';
 import type { MnemoConfig } from './config.js';

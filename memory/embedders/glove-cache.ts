@@ -243,7 +243,10 @@ class RowCollector {
     if (values.length < dims || typeof rank !== 'number' || !Number.isInteger(rank))
       throw this.invalid(word, `needs ${dims} numbers followed by its norm and rank`);
     // A line break would split the newline-joined vocabulary; no real word has one.
-    if (this.seen.has(word) || word.length === 0 || /[\n\r]/.test(word)) return void (this.skipped += 1);
+    if (this.seen.has(word) || word.length === 0 || /[\n\r]/.test(word)) {
+      this.skipped += 1;
+      return;
+    }
     let squares = 0;
     let largest = 0;
     for (let index = 0; index < dims; index += 1) {
@@ -253,7 +256,10 @@ class RowCollector {
       squares += value * value;
       largest = Math.max(largest, Math.abs(value));
     }
-    if (largest === 0) return void (this.skipped += 1);
+    if (largest === 0) {
+      this.skipped += 1;
+      return;
+    }
     const row = this.words.length;
     if ((row + 1) * dims > this.quantized.length) {
       const grown = new Int8Array(Math.max((fields.get('size') ?? 1024) * dims, this.quantized.length * 2));

@@ -118,7 +118,7 @@ export class GloveEmbedder implements LateInteractionEmbedder {
         if (vector) return vector;
       }
     }
-    const { dims, quantized, commonComponent } = this.#cache;
+    const { dims, quantized } = this.#cache;
     const coefficients = this.#coefficients;
     const sum = this.#sum.fill(0);
     let knownWords = 0;

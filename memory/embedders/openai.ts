@@ -246,7 +246,7 @@ async function attemptRequest(
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (settings.apiKey !== undefined) headers['authorization'] = `Bearer ${settings.apiKey}`;
+  if (settings.apiKey !== undefined) headers.authorization = `Bearer ${settings.apiKey}`;
   let response: Response;
   let text: string;
   try {
@@ -282,16 +282,16 @@ function parseResponse(text: string, expectedCount: number): Float32Array[] | st
   } catch {
     return `response is not JSON: ${oneLine(text)}`;
   }
-  const data = isRecord(json) ? json['data'] : undefined;
+  const data = isRecord(json) ? json.data : undefined;
   if (!Array.isArray(data)) return 'response has no `data` array';
   if (data.length !== expectedCount) return `got ${data.length} vectors for ${expectedCount} inputs`;
   const items = data as unknown[];
   // Some servers leave `index` out; their array order is then the only order there is.
-  const indexed = items.every((item) => isRecord(item) && item['index'] !== undefined);
+  const indexed = items.every((item) => isRecord(item) && item.index !== undefined);
   const vectors = new Array<Float32Array | undefined>(expectedCount);
   for (const [position, item] of items.entries()) {
     if (!isRecord(item)) return `data[${position}] is not an object`;
-    const index = indexed ? item['index'] : position;
+    const index = indexed ? item.index : position;
     if (
       typeof index !== 'number' ||
       !Number.isInteger(index) ||
@@ -301,7 +301,7 @@ function parseResponse(text: string, expectedCount: number): Float32Array[] | st
     ) {
       return `data[${position}] has a missing, duplicate or out-of-range index ${JSON.stringify(index)}`;
     }
-    const vector = decodeEmbedding(item['embedding']);
+    const vector = decodeEmbedding(item.embedding);
     if (vector === undefined)
       return `data[${position}].embedding is neither base64 float32 nor an array of finite numbers`;
     vectors[index] = vector;
@@ -362,8 +362,8 @@ function extractServerMessage(text: string): string {
   try {
     const json: unknown = JSON.parse(text);
     if (isRecord(json)) {
-      const error = json['error'];
-      const candidates = [isRecord(error) ? error['message'] : error, json['message'], json['detail']];
+      const error = json.error;
+      const candidates = [isRecord(error) ? error.message : error, json.message, json.detail];
       const found = candidates.find((candidate) => typeof candidate === 'string' && candidate.trim() !== '');
       if (typeof found === 'string') return oneLine(found);
     }

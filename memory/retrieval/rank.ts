@@ -70,7 +70,7 @@ export function scoreCandidates(
     if (plan.time && candidate.at >= plan.time.from.getTime() && candidate.at < plan.time.to.getTime())
       time += weights.time;
     if (plan.recent)
-      time += weights.recency * Math.pow(0.5, Math.max(0, now.getTime() - candidate.at) / RECENCY_HALF_LIFE_MS);
+      time += weights.recency * 0.5 ** (Math.max(0, now.getTime() - candidate.at) / RECENCY_HALF_LIFE_MS);
     const parts: ScoreParts = {
       fused,
       ...(candidate.textRank !== undefined ? { textRank: candidate.textRank } : {}),

@@ -83,7 +83,7 @@ export async function reindex(
         })
         .immediate();
     }
-    const index = new VectorIndex(db, (sql) => db.prepare(sql), {
+    const index = new VectorIndex((sql) => db.prepare(sql), {
       embedderId: embedder.id,
       dims: embedder.dims,
       table,

@@ -4,7 +4,7 @@ import type { QueryPlan } from '../retrieval/query.js';
 import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, scoreCandidates } from '../retrieval/rank.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
 import { matchExpression } from './fts-terms.js';
-import { type MemoryRow } from './rows.js';
+import type { MemoryRow } from './rows.js';
 import { sessionNeighbours } from './sessions.js';
 import type { VectorIndex } from './vector-index.js';
 import { readWordIds } from './vectors.js';
@@ -68,12 +68,13 @@ export function searchNamespace(
     const textHits = prepare(
       'SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
     ).all(match, depth.text) as Array<{ id: number; bm25: number }>;
-    textHits.forEach((hit, index) => found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 }));
+    for (const [index, hit] of textHits.entries()) found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 });
   }
   if (weights.vector > 0 || weights.lateInteraction > 0) {
-    search.vectors
-      .nearest(search.namespaceId, search.queryVector, depth.vector)
-      .forEach((hit, index) => found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine }));
+    const vectorHits = search.vectors.nearest(search.namespaceId, search.queryVector, depth.vector);
+    for (const [index, hit] of vectorHits.entries()) {
+      found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine });
+    }
   }
   if (found.size === 0) return [];
 
@@ -188,7 +189,7 @@ export class QueryWords {
     this.weights = Float64Array.from(this.ids, (id) => embedder.wordWeight(id));
     this.weightSum = this.weights.reduce((sum, weight) => sum + weight, 0);
     this.vectors = new Float32Array(this.ids.length * embedder.dims);
-    this.ids.forEach((id, index) => this.vectors.set(embedder.wordVector(id), index * embedder.dims));
+    for (const [index, id] of this.ids.entries()) this.vectors.set(embedder.wordVector(id), index * embedder.dims);
   }
 
   /** MaxSim against a text, or against its stored word ids. */

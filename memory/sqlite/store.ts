@@ -93,7 +93,7 @@ export class SqliteMemoryStore {
     this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
     this.clock = options.clock ?? (() => new Date());
     const info = options.embedder ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
-    this.vectors = info && new VectorIndex(db, this.prepare, info);
+    this.vectors = info && new VectorIndex(this.prepare, info);
   }
 
   /** The embedder writes and searches use. */
@@ -133,7 +133,7 @@ export class SqliteMemoryStore {
     ) {
       throw embedderMismatch(info, `${this.configuredEmbedder.id} (${this.configuredEmbedder.dims} dims)`);
     }
-    this.vectors = info && new VectorIndex(this.db, this.prepare, info);
+    this.vectors = info && new VectorIndex(this.prepare, info);
     return this.vectors;
   }
 

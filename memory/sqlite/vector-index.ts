@@ -33,7 +33,6 @@ export class VectorIndex {
   private readonly cells = new Map<number, Cells | null>();
 
   constructor(
-    private readonly db: Database.Database,
     private readonly prepare: Prepare,
     readonly info: VectorIndexInfo,
   ) {}
@@ -138,7 +137,8 @@ export class VectorIndex {
     const saveCell = this.prepare(
       'INSERT INTO vector_cells (namespace_id, cell, centroid, trained_at) VALUES (?, ?, ?, ?)',
     );
-    centroids.forEach((centroid, cell) => saveCell.run(namespaceId, cell, vectorBytes(centroid), rows.length));
+    for (const [cell, centroid] of centroids.entries())
+      saveCell.run(namespaceId, cell, vectorBytes(centroid), rows.length);
     this.cells.set(namespaceId, { centroids, trainedAt: rows.length });
     const remove = this.prepare(`DELETE FROM ${this.info.table} WHERE rowid = ?`);
     for (const row of rows) {
@@ -220,7 +220,7 @@ export function sphericalKMeans(vectors: readonly Float32Array[], cells: number,
   );
   const assignment = new Int32Array(vectors.length);
   for (let iteration = 0; iteration < KMEANS_ITERATIONS; iteration++) {
-    vectors.forEach((vector, index) => (assignment[index] = closest(centroids, vector)));
+    for (const [index, vector] of vectors.entries()) assignment[index] = closest(centroids, vector);
     const sums = Array.from({ length: count }, () => new Float64Array(dims));
     vectors.forEach((vector, index) => {
       const sum = sums[assignment[index]!]!;

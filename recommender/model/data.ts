@@ -82,4 +82,4 @@ export function meanStars(data: RatingData): number {
 }
 
 /** Keeps a prediction on the 1–5 star scale. */
-export const clampStars = (value: number): number => (value < 1 ? 1 : value > 5 ? 5 : value);
+export const clampStars = (value: number): number => (value < 1 ? 1 : Math.min(value, 5));

@@ -276,7 +276,7 @@ async function servedTopk(
     const topk = evaluateTopk(split, movielens.ratings, (user, trainItems) => {
       const { items, scores } = service.scoreCatalog(`ml${user + 1}`);
       const byIndex = new Float64Array(ITEMS).fill(-Infinity);
-      items.forEach((item, position) => (byIndex[Number(item.id.slice(2)) - 1] = scores[position]!));
+      for (const [position, item] of items.entries()) byIndex[Number(item.id.slice(2)) - 1] = scores[position]!;
       const rated = new Set(trainItems);
       const top = Array.from({ length: ITEMS }, (_, item) => item)
         .filter((item) => !rated.has(item))

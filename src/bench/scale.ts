@@ -60,7 +60,7 @@ const FALLBACK_VOCABULARY = (
 function sentence(next: () => number, vocabulary: readonly string[]): string {
   const length = 6 + Math.floor(next() * 20);
   const words: string[] = [];
-  for (let i = 0; i < length; i++) words.push(vocabulary[Math.floor(Math.pow(next(), 2.2) * vocabulary.length)]!);
+  for (let i = 0; i < length; i++) words.push(vocabulary[Math.floor(next() ** 2.2 * vocabulary.length)]!);
   return words.join(' ');
 }
 
@@ -118,7 +118,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
     for (let i = 0; i < queries; i++) {
       const words = Array.from(
         { length: 2 + Math.floor(next() * 5) },
-        () => vocabulary[Math.floor(Math.pow(next(), 1.5) * vocabulary.length)]!,
+        () => vocabulary[Math.floor(next() ** 1.5 * vocabulary.length)]!,
       );
       const query = `what did I say about ${words.join(' ')}?`;
       const began = performance.now();

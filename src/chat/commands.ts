@@ -5,7 +5,7 @@ import { FACT_KINDS, userScope } from '../../memory/types.js';
 import { validateScope } from '../../memory/validate.js';
 import type { RecommenderService } from '../../recommender/service.js';
 import { NOTHING_LEFT } from '../../recommender/types.js';
-import { forgotten, formatMemory, memoryJson } from '../cli/format.js';
+import { forgotten, formatMemory } from '../cli/format.js';
 import { NO_MODEL_HELP } from '../config.js';
 import { MnemoError, oneLine } from '../errors.js';
 import { exportDocument } from '../export.js';

@@ -34,6 +34,7 @@ export interface Command {
   readonly options: OptionSpecs;
   /** Positional arguments the command takes: [min, max]. */
   readonly positionals: readonly [number, number];
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing exits 0
   run(context: CommandContext): Promise<number | void>;
 }
 

@@ -288,7 +288,7 @@ describe('startOpenAIServer embeddings', () => {
     expect(teaAgain).toEqual(tea);
     expect(query).toEqual(tea);
     expect(coffee).not.toEqual(tea);
-    embedText('green tea', 16).forEach((value, index) => expect(tea?.[index]).toBeCloseTo(value, 6));
+    for (const [index, value] of embedText('green tea', 16).entries()) expect(tea?.[index]).toBeCloseTo(value, 6);
   });
 
   it('serves float arrays when asked, honouring the dimensions field', async () => {

@@ -367,7 +367,7 @@ function answerEmbeddings(response: ServerResponse, body: RequestBody, defaultDi
 /** Little-endian float32 bytes, base64-encoded: what the OpenAI API returns for `encoding_format: 'base64'`. */
 function float32Base64(vector: readonly number[]): string {
   const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of vector.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes.toString('base64');
 }
 

@@ -11,7 +11,10 @@ import { tempDir } from '../helpers/tmp.js';
 /** A clock that moves one second per reading, so every write has its own timestamp. */
 function tickingClock(start = Date.parse('2024-01-01T00:00:00Z')): () => Date {
   let now = start;
-  return () => new Date((now += 1000));
+  return () => {
+    now += 1000;
+    return new Date(now);
+  };
 }
 
 const plainStore = () => SqliteStore.open(':memory:', { clock: tickingClock() });
@@ -270,7 +273,7 @@ describe('SqliteStore search', () => {
       .slice(0, 5);
     const top = await store.search(['bulk', 'even'], { query, limit: 5 });
     expect(top.every((item) => item.namespace[1] === 'even')).toBe(true);
-    top.forEach((item, index) => expect(item.score).toBeCloseTo(expected[index]!, 5));
+    for (const [index, item] of top.entries()) expect(item.score).toBeCloseTo(expected[index]!, 5);
     store.close();
   });
 

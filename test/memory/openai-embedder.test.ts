@@ -56,7 +56,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 function base64Of(values: readonly number[]): string {
   const bytes = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of values.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes.toString('base64');
 }
 
@@ -87,7 +87,7 @@ function embedder(options: Partial<OpenAIEmbedderOptions> = {}): OpenAIEmbedder 
 function expectClose(actual: Float32Array | undefined, expected: readonly number[]): void {
   expect(actual).toBeDefined();
   expect(Array.from(actual ?? [])).toHaveLength(expected.length);
-  expected.forEach((value, index) => expect(actual?.[index]).toBeCloseTo(value, 5));
+  for (const [index, value] of expected.entries()) expect(actual?.[index]).toBeCloseTo(value, 5);
 }
 
 async function caught(promise: Promise<unknown>): Promise<EmbedderError> {

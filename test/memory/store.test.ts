@@ -235,7 +235,10 @@ describe('SqliteMemoryStore isolation', () => {
     const store = memoryStore();
     const users = Array.from({ length: 12 }, (_, index) => userScope(`user-${index}`));
     let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
     const owned = new Map<string, Set<string>>(users.map((user) => [user.kind === 'user' ? user.id : '', new Set()]));
     for (let step = 0; step < 300; step++) {
       const user = users[Math.floor(next() * users.length)]!;

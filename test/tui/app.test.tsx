@@ -202,7 +202,7 @@ describe('chat with an agent', () => {
 
   it('shows a failing turn as one error line', async () => {
     const agent: ChatAgent = {
-      // eslint-disable-next-line require-yield
+      // biome-ignore lint/correctness/useYield: a stream that fails before its first event
       async *stream() {
         throw new Error('model endpoint refused');
       },
@@ -297,7 +297,7 @@ describe('chat with an agent', () => {
     await typeLine(instance, 'Name three films');
     const frame = await waitForFrame(instance, (text) => text.includes('last turn'));
     const lines = frame.split('\n');
-    const cut = lines.findIndex((line) => line === 'The three best …');
+    const cut = lines.indexOf('The three best …');
     expect(cut).toBeGreaterThan(0);
     expect(lines[cut + 2]).toBe('✗ model error: the model failed: Request timed out.');
   });

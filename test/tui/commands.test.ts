@@ -98,7 +98,7 @@ describe('slash commands', () => {
   it('switches user, quits, and answers unknown commands with one line', async () => {
     const chat = context();
     expect((await runCommand('/user bob', chat)).action).toEqual({ type: 'switch-user', userId: 'bob' });
-    expect((await runCommand('/user ' + 'x'.repeat(201), chat)).lines[0]!.kind).toBe('error');
+    expect((await runCommand(`/user ${'x'.repeat(201)}`, chat)).lines[0]!.kind).toBe('error');
     expect((await runCommand('/quit', chat)).action).toEqual({ type: 'quit' });
     expect((await runCommand('/exit', chat)).action).toEqual({ type: 'quit' });
     expect((await runCommand('/frobnicate now', chat)).lines).toEqual([

@@ -101,7 +101,9 @@ export function fakeTerminal() {
   const stdin = Object.assign(new EventEmitter(), {
     isTTY: true,
     pending: [] as string[],
-    setRawMode: (enabled: boolean) => void (listening = enabled),
+    setRawMode: (enabled: boolean) => {
+      listening = enabled;
+    },
     setEncoding: () => undefined,
     ref: () => undefined,
     unref: () => undefined,

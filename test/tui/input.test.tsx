@@ -58,10 +58,9 @@ describe('the input field', () => {
   it('keeps the whole of a long paste, in one chunk or many', async () => {
     const { instance, sent } = chat();
     await waitForChat(instance, 'fake-model');
-    const pasted =
-      Array.from({ length: 4889 }, (_, index) => 'abcdefghij'[index % 10])
-        .join('')
-        .slice(0, 4880) + ' the end.';
+    const pasted = `${Array.from({ length: 4889 }, (_, index) => 'abcdefghij'[index % 10])
+      .join('')
+      .slice(0, 4880)} the end.`;
     instance.stdin.write(pasted);
     await waitForFrame(instance, (frame) => inputRow(frame).endsWith('the end.'));
     // The field shows a window of the text, so the live area stays smaller than the terminal.

@@ -79,8 +79,8 @@ describe('fieldSegments', () => {
   });
 
   it('shows a long text as a window around the cursor', () => {
-    const value = 'x'.repeat(500) + 'END';
+    const value = `${'x'.repeat(500)}END`;
     expect(shown({ value, cursor: value.length }, 40)).toBe(`…${'x'.repeat(37)}END[ ]`);
-    expect(shown({ value: 'START' + value, cursor: 0 }, 40)).toBe(`[S]TART${'x'.repeat(35)}…`);
+    expect(shown({ value: `START${value}`, cursor: 0 }, 40)).toBe(`[S]TART${'x'.repeat(35)}…`);
   });
 });

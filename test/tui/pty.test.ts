@@ -18,6 +18,7 @@ afterEach(() => {
   running.clear();
 });
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences start with ESC
 const plain = (text: string): string => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 /** Starts `mnemo chat` in a pseudo-terminal 120 columns wide; `until` waits for text on its screen. */
@@ -130,7 +131,12 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
   it('a second Ctrl+C during a slow reply quits at once, keeping what was said', async () => {
     let answer: () => void = () => {};
     const answered = new Promise<void>((resolve) => (answer = resolve));
-    const server = await startOpenAIServer({ fallback: async () => (await answered, { text: 'Too late.' }) });
+    const server = await startOpenAIServer({
+      fallback: async () => {
+        await answered;
+        return { text: 'Too late.' };
+      },
+    });
     try {
       const env = modelEnvironment(server);
       const chat = startChat(env, ['--user', 'ada']);

@@ -17,7 +17,7 @@ const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 function slowToStore() {
   const state = { calls: 0, stored: [] as string[], finishStoring: () => {} };
   const agent: ChatAgent = {
-    async *stream(input, options): AsyncGenerator<AgentEvent> {
+    async *stream(_input, options): AsyncGenerator<AgentEvent> {
       state.calls += 1;
       yield { type: 'text-delta', text: 'Let me see' };
       await new Promise((_resolve, reject) =>

@@ -56,7 +56,10 @@ export async function answerInThread(
       threadId: `${turn.channel}:${turn.threadTs}`,
     })) {
       events.push(event);
-      if (event.type === 'text-delta') live.show((streamed += event.text));
+      if (event.type === 'text-delta') {
+        streamed += event.text;
+        live.show(streamed);
+      }
     }
     message = renderTurn(events, { userId: turn.userId });
   } catch (error) {
@@ -89,7 +92,7 @@ function liveReply(target: { channel: string; thread_ts: string }, client: Slack
   // Sends the newest preview when the placeholder exists, no call is in flight and the interval has passed;
   // otherwise waits (a timer for the interval, the call's end for the rest).
   const schedule = (): void => {
-    if (finished || ts === undefined || inFlight || timer || !wanted.trim() || wanted === shown) return;
+    if (finished || ts === undefined || inFlight !== undefined || timer || !wanted.trim() || wanted === shown) return;
     const wait = lastUpdate + UPDATE_INTERVAL_MS - Date.now();
     if (wait > 0) {
       timer = setTimeout(() => {
@@ -133,7 +136,7 @@ function liveReply(target: { channel: string; thread_ts: string }, client: Slack
       finished = true;
       clearTimeout(timer);
       timer = undefined;
-      while (inFlight) await inFlight;
+      while (inFlight !== undefined) await inFlight;
       if (ts !== undefined) {
         try {
           // Blocks are always sent, empty for a bare `:warning:`: the final update sets what the message shows.

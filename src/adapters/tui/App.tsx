@@ -54,8 +54,10 @@ export function App({
 }: AppProps) {
   const { exit } = useApp();
   const nextId = useRef(0);
-  const stamp = (lines: readonly TranscriptLine[]): TranscriptEntry[] =>
-    lines.map((line) => ({ ...line, id: nextId.current++ }));
+  const stamp = useCallback(
+    (lines: readonly TranscriptLine[]): TranscriptEntry[] => lines.map((line) => ({ ...line, id: nextId.current++ })),
+    [],
+  );
   const [entries, setEntries] = useState<TranscriptEntry[]>(() =>
     stamp([
       { kind: 'info', text: `mnemo chat — talking as ${initialUser}; /help lists the commands` },
@@ -64,7 +66,7 @@ export function App({
   );
   const append = useCallback(
     (lines: readonly TranscriptLine[]) => setEntries((previous) => [...previous, ...stamp(lines)]),
-    [],
+    [stamp],
   );
   const [userId, setUserId] = useState(initialUser);
   const [running, setRunning] = useState(false);
@@ -77,6 +79,7 @@ export function App({
   const inFlight = useRef<Promise<void> | undefined>(undefined);
   const leaving = useRef({ asked: false, done: false });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version and busy are when the counts change on disk
   const counts = useMemo(() => {
     try {
       const count = memory.count(userScope(userId));
@@ -105,7 +108,7 @@ export function App({
   useInput((input, key) => {
     if (key.escape && turn.cancel()) return;
     if (!(key.ctrl && input === 'c')) return;
-    if (!inFlight.current) return askToLeave();
+    if (inFlight.current === undefined) return askToLeave();
     if (leaving.current.asked) {
       // The cancelled turn still stores what was said: the caller waits for `settled` before closing the store.
       turn.cancel();
@@ -135,7 +138,7 @@ export function App({
 
   /** Starts a message or command unless one is in flight (then the input keeps the text). */
   const submit = (line: string): boolean => {
-    if (inFlight.current) return false;
+    if (inFlight.current !== undefined) return false;
     setRunning(true);
     inFlight.current = perform(line)
       .catch((error: unknown) => append([{ kind: 'error', text: oneLine(error) }]))

@@ -80,6 +80,7 @@ export function InputLine({ onSubmit, busyLabel }: InputLineProps) {
         ) : (
           <Text>
             {fieldSegments(shown, { maxChars }).map((segment, index) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: segments are positions in the line, rebuilt on every key
               <Text key={index} inverse={segment.cursor ?? false} dimColor={segment.lineBreak ?? false}>
                 {segment.text}
               </Text>

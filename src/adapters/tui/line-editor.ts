@@ -61,6 +61,7 @@ function typeText(state: EditorState, text: string): EditorState {
   let next = state;
   for (const [index, part] of text.split(/[\x7f\b]/).entries()) {
     if (index > 0) next = deleteBackward(next);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this drops from pasted text
     next = insert(next, part.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f]/g, ''));
   }
   return next;

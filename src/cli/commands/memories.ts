@@ -1,5 +1,5 @@
 import { parseMemoryId } from '../../../memory/sqlite/rows.js';
-import { FACT_KINDS, type FactKind, type Scope } from '../../../memory/types.js';
+import { FACT_KINDS, type FactKind } from '../../../memory/types.js';
 import { UsageError } from '../../errors.js';
 import { exportDocument } from '../../export.js';
 import {
