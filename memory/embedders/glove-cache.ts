@@ -6,7 +6,7 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { EmbedderError } from '../errors.js';
 import { EmbeddingsJsonScanner } from './glove-json.js';
-import { computeCommonComponent, SIF_WEIGHTING, sifWeighting } from './sif.js';
+import { computeCommonComponent, SIF_WEIGHTING, sifWeighting, type WordTable } from './sif.js';
 
 export { SIF_WEIGHTING } from './sif.js';
 
@@ -211,15 +211,6 @@ async function readSource(
       cause: error,
     });
   }
-}
-
-/** The parsed vocabulary, sorted by frequency rank. */
-export interface WordTable {
-  readonly dims: number;
-  readonly words: string[];
-  readonly quantized: Int8Array;
-  readonly unitScales: Float32Array;
-  readonly norms: Float32Array;
 }
 
 /** Quantises each source row as it streams past, so the 300 MB of JSON never sits in memory as numbers. */

@@ -1,5 +1,4 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { GloveCacheProgress, WordTable } from './glove-cache.js';
 
 /**
  * How word vectors are weighted into text vectors. Every value here is baked into the cache and changes every
@@ -38,6 +37,15 @@ function zipfProbabilities(count: number): Float64Array {
   return probabilities;
 }
 
+/** The parsed vocabulary, sorted by frequency rank. */
+export interface WordTable {
+  readonly dims: number;
+  readonly words: string[];
+  readonly quantized: Int8Array;
+  readonly unitScales: Float32Array;
+  readonly norms: Float32Array;
+}
+
 /**
  * SIF removes the first principal component of the text vectors of a corpus. We have no corpus at build time, so
  * we take texts of n words drawn from the unigram distribution: their vectors x have second moment
@@ -48,7 +56,7 @@ export async function computeCommonComponent(
   input: WordTable & {
     sifWeights: Float32Array;
     probabilities: Float64Array;
-    onProgress?: ((progress: GloveCacheProgress) => void) | undefined;
+    onProgress?: ((progress: { phase: 'component'; done: number; total: number }) => void) | undefined;
   },
 ): Promise<Float32Array> {
   const { dims, words, quantized, unitScales, norms, sifWeights, probabilities, onProgress } = input;
