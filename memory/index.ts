@@ -4,7 +4,7 @@
  */
 
 export { FakeEmbedder, type FakeEmbedderOptions } from './embedders/fake.js';
-export { GloveEmbedder } from './embedders/glove.js';
+export { GLOVE_EMBEDDER_ID, GloveEmbedder } from './embedders/glove.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embedders/openai.js';
 export type { Embedder, EmbedOptions, LateInteractionEmbedder } from './embedders/types.js';
 export { supportsLateInteraction } from './embedders/types.js';
@@ -15,6 +15,7 @@ export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';
 export { type OpenDatabaseOptions, openDatabase } from './sqlite/database.js';
 export { type ReindexOptions, reindex } from './sqlite/reindex.js';
+export { parseMemoryId } from './sqlite/rows.js';
 export {
   type AddEpisodesOptions,
   type ProgressListener,
@@ -22,4 +23,8 @@ export {
   SqliteMemoryStore,
   type SqliteMemoryStoreOptions,
 } from './sqlite/store.js';
+export { checkEmbedderId, readVectorIndexInfo } from './sqlite/vectors.js';
+export { isContentToken, type Token, tokenize } from './text/nlp.js';
+export { squeeze } from './text/squeeze.js';
 export * from './types.js';
+export { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, validateScope, validateText } from './validate.js';

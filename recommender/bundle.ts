@@ -1,4 +1,4 @@
-import { InputError } from '../memory/errors.js';
+import { InputError } from '../memory/index.js';
 import { ratingData } from './model/data.js';
 import { EaseModel as Ease, type EaseModel, trainEase } from './model/ease.js';
 import { BLEND_FEATURES, combineBlend, type EnsembleInputs, trainEnsemble } from './model/ensemble.js';

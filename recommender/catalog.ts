@@ -1,4 +1,4 @@
-import { badLinesError, InputError } from '../memory/errors.js';
+import { badLinesError, InputError } from '../memory/index.js';
 import type { Item } from './types.js';
 
 /** What is wrong with one record; {@link parseCatalog} prefixes the line it starts on and collects them. */

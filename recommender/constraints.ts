@@ -1,4 +1,4 @@
-import { type Token, tokenize } from '../memory/text/nlp.js';
+import { type Token, tokenize } from '../memory/index.js';
 
 /** What one memory says about the user's taste: things to avoid (hard) or things they like (soft). */
 export interface TastePreference {

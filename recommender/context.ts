@@ -1,5 +1,5 @@
-import type { Embedder } from '../memory/embedders/types.js';
-import { type Memory, type MemoryKind, type Scope, type UserScope, userScope } from '../memory/types.js';
+import type { Embedder } from '../memory/index.js';
+import { type Memory, type MemoryKind, type Scope, type UserScope, userScope } from '../memory/index.js';
 import { type BlendUser, blendUser, type ModelBundle } from './bundle.js';
 import { matchingLikes, readPreferences, type TastePreference, violations } from './constraints.js';
 import { backoffWeight } from './model/coldstart.js';

@@ -1,8 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Embedder } from '../memory/embedders/types.js';
-import { InputError } from '../memory/errors.js';
-import { personaScope, userScope } from '../memory/types.js';
-import { validateScope } from '../memory/validate.js';
+import type { Embedder } from '../memory/index.js';
+import { InputError, personaScope, userScope, validateScope } from '../memory/index.js';
 import { blendedPrediction, deserializeBundle, serializeBundle, trainBundle } from './bundle.js';
 import { matchingLikes, violations } from './constraints.js';
 import { CONTENT_WEIGHT, contentPrediction } from './content.js';

@@ -1,7 +1,5 @@
 import type Database from 'better-sqlite3';
-import { InputError } from '../memory/errors.js';
-import { userScope } from '../memory/types.js';
-import { validateScope } from '../memory/validate.js';
+import { InputError, userScope, validateScope } from '../memory/index.js';
 import type { Item, Rating, RatingSource } from './types.js';
 
 interface ItemRow {

@@ -3,19 +3,16 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { type BaseMessage, HumanMessage } from '@langchain/core/messages';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
-import type { Embedder } from '../memory/embedders/types.js';
-import type { QueryGenerator } from '../memory/retrieval/query.js';
-import { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import { userScope } from '../memory/types.js';
-import { validateScope, validateText } from '../memory/validate.js';
-import type { Recommender } from '../recommender/types.js';
+import type { Embedder, QueryGenerator } from '../memory/index.js';
+import { SqliteMemoryStore, userScope, validateScope, validateText } from '../memory/index.js';
+import type { Recommender } from '../recommender/index.js';
 import { TOOLS } from '../tools/index.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { ConfigError } from './errors.js';
 import type { AgentEvent, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
 import type { NodeEmission } from './graph/context.js';
 import { createAgentGraph } from './graph/graph.js';
-import { messageText } from './graph/nodes/recall.js';
+import { messageText } from './graph/messages.js';
 import { llmQueryGenerator } from './graph/query-rewrite.js';
 
 /** Options of {@link createAgent}. */

@@ -1,4 +1,4 @@
-import { MnemoError } from '../memory/errors.js';
+import { MnemoError, squeeze } from '../memory/index.js';
 
 export {
   badLinesError,
@@ -7,7 +7,7 @@ export {
   MnemoError,
   type MnemoErrorCode,
   StoreError,
-} from '../memory/errors.js';
+} from '../memory/index.js';
 
 /** The configuration (environment or flags) cannot be used. */
 export class ConfigError extends MnemoError {
@@ -24,7 +24,6 @@ export class UsageError extends MnemoError {
 }
 
 /** An error's message as one line (providers' messages can span several), for events and CLI output. */
-export function oneLine(error: unknown, max = 300): string {
-  const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+export function errorLine(error: unknown, max = 300): string {
+  return squeeze(error instanceof Error ? error.message : String(error), max);
 }

@@ -1,7 +1,6 @@
-import type { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import type { Scope } from '../memory/types.js';
-import { RecommenderStorage } from '../recommender/storage.js';
-import { memoryJson } from './cli/format.js';
+import type { Scope, SqliteMemoryStore } from '../memory/index.js';
+import { RecommenderStorage } from '../recommender/index.js';
+import { memoryJson } from './format.js';
 
 /**
  * Everything mnemo keeps about a scope, as one JSON document: its memories, history included, oldest first; and for

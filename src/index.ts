@@ -3,7 +3,7 @@
  */
 
 export * from '../memory/index.js';
-export type { Item, Prediction, Rating, Recommendation, Recommender, Why } from '../recommender/types.js';
+export type { Item, Prediction, Rating, Recommendation, Recommender, Why } from '../recommender/index.js';
 export { TOOLS, type ToolContext, type ToolDefinition, type ToolServices } from '../tools/index.js';
 export { type Agent, type CreateAgentOptions, createAgent, type TurnOptions, type TurnResult } from './agent.js';
 export { type LoadConfigOptions, loadConfig, type MnemoConfig, NO_MODEL_HELP } from './config.js';

@@ -1,9 +1,13 @@
-import { GLOVE_EMBEDDER_ID, GloveEmbedder } from '../memory/embedders/glove.js';
-import { OpenAIEmbedder } from '../memory/embedders/openai.js';
-import type { Embedder } from '../memory/embedders/types.js';
-import { type OpenDatabaseOptions, openDatabase } from '../memory/sqlite/database.js';
-import { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import { checkEmbedderId } from '../memory/sqlite/vectors.js';
+import type { Embedder } from '../memory/index.js';
+import {
+  checkEmbedderId,
+  GLOVE_EMBEDDER_ID,
+  GloveEmbedder,
+  OpenAIEmbedder,
+  type OpenDatabaseOptions,
+  openDatabase,
+  SqliteMemoryStore,
+} from '../memory/index.js';
 import { type EmbedderSettings, NO_EMBEDDER_ENDPOINT_HELP } from './config.js';
 import { ConfigError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import { RecommenderService } from '../recommender/service.js';
+import type { SqliteMemoryStore } from '../memory/index.js';
+import { RecommenderService } from '../recommender/index.js';
 import { type Agent, createAgent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';

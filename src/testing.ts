@@ -6,11 +6,10 @@
  * import { fakeModel, memoryStoreForTests } from 'mnemo/testing';
  * const agent = createAgent({ store: memoryStoreForTests(), model: fakeModel().respond(new AIMessage('Hi!')) });
  */
-import { FakeEmbedder, type FakeEmbedderOptions } from '../memory/embedders/fake.js';
-import { SqliteMemoryStore } from '../memory/sqlite/store.js';
+import { FakeEmbedder, type FakeEmbedderOptions, SqliteMemoryStore } from '../memory/index.js';
 
 export { fakeModel } from '@langchain/core/testing';
-export { FakeEmbedder, type FakeEmbedderOptions } from '../memory/embedders/fake.js';
+export { FakeEmbedder, type FakeEmbedderOptions } from '../memory/index.js';
 
 /** A throwaway in-memory store with a {@link FakeEmbedder}. */
 export function memoryStoreForTests(options: FakeEmbedderOptions = {}): SqliteMemoryStore {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../memory/errors.js';
-import { FACT_KINDS, userScope } from '../memory/types.js';
+import { FACT_KINDS, InputError, userScope } from '../memory/index.js';
 import type { ToolDefinition } from './types.js';
 
 const line = (value: unknown): string => JSON.stringify(value);

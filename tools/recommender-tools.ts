@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { MnemoError } from '../memory/errors.js';
-import { NOTHING_LEFT } from '../recommender/types.js';
+import { MnemoError } from '../memory/index.js';
+import { NOTHING_LEFT } from '../recommender/index.js';
 import type { ToolDefinition, ToolServices } from './types.js';
 
 const requireRecommender = (services: ToolServices) => {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { SqliteMemoryStore } from '../memory/sqlite/store.js';
-import type { Recommender } from '../recommender/types.js';
+import type { SqliteMemoryStore } from '../memory/index.js';
+import type { Recommender } from '../recommender/index.js';
 
 /** The services a tool acts on. */
 export interface ToolServices {

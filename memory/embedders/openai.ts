@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbedderError, InputError } from '../errors.js';
+import { squeeze } from '../text/squeeze.js';
 import type { Embedder, EmbedOptions } from './types.js';
 
 /** Options of {@link OpenAIEmbedder}. */
@@ -280,7 +281,7 @@ function parseResponse(text: string, expectedCount: number): Float32Array[] | st
   try {
     json = JSON.parse(text);
   } catch {
-    return `response is not JSON: ${oneLine(text)}`;
+    return `response is not JSON: ${squeeze(text, 300)}`;
   }
   const data = isRecord(json) ? json.data : undefined;
   if (!Array.isArray(data)) return 'response has no `data` array';
@@ -365,12 +366,12 @@ function extractServerMessage(text: string): string {
       const error = json.error;
       const candidates = [isRecord(error) ? error.message : error, json.message, json.detail];
       const found = candidates.find((candidate) => typeof candidate === 'string' && candidate.trim() !== '');
-      if (typeof found === 'string') return oneLine(found);
+      if (typeof found === 'string') return squeeze(found, 300);
     }
   } catch {
     // Not JSON (a proxy's HTML page, plain text): show its start.
   }
-  return oneLine(text);
+  return squeeze(text, 300);
 }
 
 function describeNetworkError(error: unknown): string {
@@ -385,7 +386,7 @@ function describeNetworkError(error: unknown): string {
 }
 
 function failureMessage(settings: Settings, detail: string): string {
-  const message = oneLine(
+  const message = squeeze(
     `Embedding request to ${settings.displayURL} (model ${settings.model}) failed: ${detail}`,
     600,
   );
@@ -402,11 +403,6 @@ function abortedError(settings: Settings, reason: unknown): EmbedderError {
 // Servers sometimes echo the key they rejected; a message must never carry it into logs.
 function redact(settings: Settings, message: string): string {
   return settings.apiKey === undefined ? message : message.split(settings.apiKey).join('[redacted]');
-}
-
-function oneLine(text: string, limit = 300): string {
-  const collapsed = text.replace(/\s+/g, ' ').trim();
-  return collapsed.length > limit ? `${collapsed.slice(0, limit - 1)}…` : collapsed;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { badLinesError } from '../../memory/errors.js';
+import { badLinesError } from '../../memory/index.js';
 import type { RatingData } from './data.js';
 
 /** One MovieLens 100K movie (u.item). `index` is the dense item index (movie id − 1). */

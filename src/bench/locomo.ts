@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { Embedder } from '../../memory/embedders/types.js';
-import { InputError } from '../../memory/errors.js';
-import type { RankWeights } from '../../memory/retrieval/rank.js';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { isContentToken, tokenize } from '../../memory/text/nlp.js';
-import { type EpisodeInput, userScope } from '../../memory/types.js';
+import type { Embedder, RankWeights } from '../../memory/index.js';
+import {
+  type EpisodeInput,
+  InputError,
+  isContentToken,
+  SqliteMemoryStore,
+  tokenize,
+  userScope,
+} from '../../memory/index.js';
 import { latencySummary, mean } from './stats.js';
 
 /** LoCoMo's question categories, by the ids used in locomo10.json. */

@@ -1,15 +1,28 @@
 import { join } from 'node:path';
-import { openDatabase } from '../../memory/sqlite/database.js';
-import { backoffWeight, coldStartSplit } from '../../recommender/model/coldstart.js';
-import { clampStars } from '../../recommender/model/data.js';
-import { trainEnsemble } from '../../recommender/model/ensemble.js';
-import { fitBiases, predictBias, trainFactorization } from '../../recommender/model/factorization.js';
-import { errorMetrics, hitAndGain } from '../../recommender/model/metrics.js';
-import { type MovielensData, readMovielens, readMovielensRatings } from '../../recommender/model/movielens.js';
-import { fitPersonas } from '../../recommender/model/personas.js';
-import { evaluateTopk, type LeaveOneOut, leaveLastOut, type TopkFigures } from '../../recommender/model/topk.js';
-import { movielensDemographics, storeMovielens } from '../../recommender/movielens.js';
-import { DIVERSITY, RecommenderService } from '../../recommender/service.js';
+import { openDatabase } from '../../memory/index.js';
+import {
+  backoffWeight,
+  clampStars,
+  coldStartSplit,
+  DIVERSITY,
+  errorMetrics,
+  evaluateTopk,
+  fitBiases,
+  fitPersonas,
+  hitAndGain,
+  type LeaveOneOut,
+  leaveLastOut,
+  type MovielensData,
+  movielensDemographics,
+  predictBias,
+  RecommenderService,
+  readMovielens,
+  readMovielensRatings,
+  storeMovielens,
+  type TopkFigures,
+  trainEnsemble,
+  trainFactorization,
+} from '../../recommender/index.js';
 import { latencySummary, mean } from './stats.js';
 
 /** Options of {@link runMovielensBench}. */

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Embedder } from '../../memory/embedders/types.js';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { type EpisodeInput, userScope } from '../../memory/types.js';
+import type { Embedder } from '../../memory/index.js';
+import { type EpisodeInput, SqliteMemoryStore, userScope } from '../../memory/index.js';
 import { latencySummary } from './stats.js';
 
 export interface ScaleReport {

@@ -1,15 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { FACT_KINDS, userScope } from '../../memory/types.js';
-import { validateScope } from '../../memory/validate.js';
-import type { RecommenderService } from '../../recommender/service.js';
-import { NOTHING_LEFT } from '../../recommender/types.js';
-import { forgotten, formatMemory } from '../cli/format.js';
+import type { SqliteMemoryStore } from '../../memory/index.js';
+import { FACT_KINDS, squeeze, userScope, validateScope } from '../../memory/index.js';
+import type { RecommenderService } from '../../recommender/index.js';
+import { NOTHING_LEFT } from '../../recommender/index.js';
 import { NO_MODEL_HELP } from '../config.js';
-import { MnemoError, oneLine } from '../errors.js';
+import { errorLine, MnemoError } from '../errors.js';
 import { exportDocument } from '../export.js';
-import { compact, type TranscriptLine } from './transcript.js';
+import { forgotten, formatMemory } from '../format.js';
+import type { TranscriptLine } from './transcript.js';
 
 /** What the slash commands need of the memory store (a `SqliteMemoryStore`). */
 export type ChatMemory = Pick<
@@ -75,7 +74,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const [stored] = await context.memory.changeFacts(userScope(context.userId), [
         { op: 'add', fact: { text: argument } },
       ]);
-      return { lines: [{ kind: 'memory', text: `remembered: ${compact(stored!.text)} (${stored!.id})` }] };
+      return { lines: [{ kind: 'memory', text: `remembered: ${squeeze(stored!.text, 80)} (${stored!.id})` }] };
     },
   },
   memories: {
@@ -112,7 +111,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     async run(argument, context) {
       if (!argument) return usageError('/search QUERY');
       const hits = await context.memory.search([userScope(context.userId)], argument, { k: 5 });
-      if (hits.length === 0) return lines(`nothing found for "${compact(argument, 60)}"`);
+      if (hits.length === 0) return lines(`nothing found for "${squeeze(argument, 60)}"`);
       return lines(...hits.map((hit, index) => `${index + 1}. ${hit.score.toFixed(2)} ${formatMemory(hit.memory)}`));
     },
   },
@@ -128,7 +127,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return lines(
         ...found.map(
           (entry, index) =>
-            `${index + 1}. ${entry.title} (${entry.itemId}) ${entry.predicted.toFixed(1)}★${entry.why[0] ? ` — ${compact(entry.why[0].text, 80)}` : ''}`,
+            `${index + 1}. ${entry.title} (${entry.itemId}) ${entry.predicted.toFixed(1)}★${entry.why[0] ? ` — ${squeeze(entry.why[0].text, 80)}` : ''}`,
         ),
       );
     },
@@ -211,11 +210,11 @@ export async function runCommand(line: string, context: ChatCommandContext): Pro
   const parsed = parseCommand(line);
   if (!parsed) return { lines: [{ kind: 'error', text: 'not a command (commands start with /)' }] };
   const spec = COMMANDS[ALIASES[parsed.name] ?? parsed.name];
-  if (!spec) return { lines: [{ kind: 'error', text: `unknown command /${compact(parsed.name, 40)} (try /help)` }] };
+  if (!spec) return { lines: [{ kind: 'error', text: `unknown command /${squeeze(parsed.name, 40)} (try /help)` }] };
   try {
     return await spec.run(parsed.argument, context);
   } catch (error) {
-    const text = error instanceof MnemoError ? oneLine(error) : `unexpected error: ${oneLine(error)}`;
+    const text = error instanceof MnemoError ? errorLine(error) : `unexpected error: ${errorLine(error)}`;
     return { lines: [{ kind: 'error', text }] };
   }
 }
@@ -244,6 +243,6 @@ export async function keepUnanswered(
     await memory.addEpisodes(userScope(userId), [{ text, role: 'user', session: threadId }]);
     return [{ kind: 'error', text: `message kept in memory; ${NO_MODEL_HELP}` }];
   } catch (error) {
-    return [{ kind: 'error', text: `message not kept: ${oneLine(error)}; ${NO_MODEL_HELP}` }];
+    return [{ kind: 'error', text: `message not kept: ${errorLine(error)}; ${NO_MODEL_HELP}` }];
   }
 }

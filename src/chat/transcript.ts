@@ -1,3 +1,4 @@
+import { squeeze } from '../../memory/index.js';
 import type { AgentEvent, EventMemory, FactWrite } from '../events.js';
 
 /** What kind of line the chat shows; the UI picks a colour per kind. */
@@ -19,20 +20,14 @@ export interface TurnSummary {
 
 const MAX_SHOWN = 3;
 
-/** Squeezes whitespace and cuts a text to `max` characters, so one memory stays one line. */
-export function compact(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 const listed = (memories: readonly EventMemory[]): string => {
-  const shown = memories.slice(0, MAX_SHOWN).map((memory) => compact(memory.text, 60));
+  const shown = memories.slice(0, MAX_SHOWN).map((memory) => squeeze(memory.text, 60));
   const more = memories.length - shown.length;
   return `${shown.join(' · ')}${more > 0 ? ` (+${more} more)` : ''}`;
 };
 
 function factLine(fact: FactWrite): TranscriptLine {
-  const what = fact.text ? compact(fact.text) : fact.id;
+  const what = fact.text ? squeeze(fact.text, 80) : fact.id;
   switch (fact.op) {
     case 'add':
       return { kind: 'memory', text: `remembered: ${what}` };
@@ -62,13 +57,13 @@ export function eventLines(event: AgentEvent): TranscriptLine[] {
       // Every turn is stored as episodes; saying so each time would be noise. Fact changes are what a user wants to see.
       return event.facts.map(factLine);
     case 'tool-call':
-      return [{ kind: 'tool', text: `${event.name} ${compact(JSON.stringify(event.args), 100)}` }];
+      return [{ kind: 'tool', text: `${event.name} ${squeeze(JSON.stringify(event.args), 100)}` }];
     case 'tool-result':
       return event.isError
-        ? [{ kind: 'error', text: `${event.name} failed: ${compact(event.result, 200)}` }]
-        : [{ kind: 'tool', text: `${event.name} → ${compact(event.result, 100)}` }];
+        ? [{ kind: 'error', text: `${event.name} failed: ${squeeze(event.result, 200)}` }]
+        : [{ kind: 'tool', text: `${event.name} → ${squeeze(event.result, 100)}` }];
     case 'error':
-      return [{ kind: 'error', text: `${event.stage} error: ${compact(event.message, 300)}` }];
+      return [{ kind: 'error', text: `${event.stage} error: ${squeeze(event.message, 300)}` }];
     case 'text-delta':
     case 'turn-end':
       return [];

@@ -1,7 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { globalScope, personaScope, type Scope, userScope } from '../../memory/types.js';
-import { validateScope, validateText } from '../../memory/validate.js';
+import type { SqliteMemoryStore } from '../../memory/index.js';
+import { globalScope, personaScope, type Scope, userScope, validateScope, validateText } from '../../memory/index.js';
 import type { MnemoConfig } from '../config.js';
 import { InputError, UsageError } from '../errors.js';
 import type { CliIo } from './io.js';

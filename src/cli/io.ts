@@ -28,3 +28,6 @@ export function progressBar(io: CliIo, label: string): { update(done: number, to
     },
   };
 }
+
+/** A value as the indented JSON a `--json` flag prints. */
+export const printJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { SqliteMemoryStore } from '../../memory/index.js';
 import { loadConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
 import { openMemoryStore } from '../providers.js';

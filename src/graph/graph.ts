@@ -1,7 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { type BaseCheckpointSaver, END, START, StateGraph } from '@langchain/langgraph';
-import type { QueryGenerator } from '../../memory/retrieval/query.js';
-import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import type { QueryGenerator, SqliteMemoryStore } from '../../memory/index.js';
 import type { ToolDefinition, ToolServices } from '../../tools/types.js';
 import { TurnContextSchema } from './context.js';
 import { createConverseNode } from './nodes/converse.js';

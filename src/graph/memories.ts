@@ -1,4 +1,4 @@
-import type { Memory } from '../../memory/types.js';
+import type { Memory } from '../../memory/index.js';
 import type { PromptMemory } from '../../prompts/system.js';
 import type { EventMemory } from '../events.js';
 

@@ -1,8 +1,8 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
-import { type QueryGenerator, ruleQueryGenerator } from '../../memory/retrieval/query.js';
-import { messageText } from './nodes/recall.js';
-import { tokenUsage } from './usage.js';
+import { type QueryGenerator, ruleQueryGenerator, squeeze } from '../../memory/index.js';
+import { queryRewritePrompt } from '../../prompts/query-rewrite.js';
+import { messageText, tokenUsage } from './messages.js';
 
 /**
  * φq with a model: rewrites the latest message into a standalone search query (resolving "she", "that trip" from
@@ -13,13 +13,9 @@ export function llmQueryGenerator(model: BaseChatModel): QueryGenerator {
   return async (input) => {
     if (!input.history || input.history.length === 0) return ruleQueryGenerator(input);
     try {
-      const answer = await model.invoke([
-        new SystemMessage(
-          "Rewrite the last message of this conversation as one standalone search query for the person's memory. Resolve pronouns and references from the earlier messages. Answer with the query only.",
-        ),
-        new HumanMessage(JSON.stringify({ earlier: input.history, last: input.text })),
-      ]);
-      const rewritten = messageText(answer).replace(/\s+/g, ' ').trim();
+      const prompt = queryRewritePrompt({ earlier: input.history, last: input.text });
+      const answer = await model.invoke([new SystemMessage(prompt.system), new HumanMessage(prompt.user)]);
+      const rewritten = squeeze(messageText(answer));
       if (rewritten === '' || rewritten.length > 500) return ruleQueryGenerator(input);
       const plan = await ruleQueryGenerator({ ...input, text: rewritten, history: [] });
       // Keep the user's own words for display and for the time they name.

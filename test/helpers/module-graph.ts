@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -97,8 +97,8 @@ function javaScriptTarget(target: unknown): string | undefined {
   return undefined;
 }
 
-function moduleSpecifiers(file: string, shown: string): { specifier: string; line: number }[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+function moduleSpecifiers(file: string, shown: string, kind = ts.ScriptKind.JS): { specifier: string; line: number }[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, kind);
   const found: { specifier: string; line: number }[] = [];
   const add = (node: ts.Node, specifier: ts.Node | undefined): void => {
     const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
@@ -119,4 +119,105 @@ function moduleSpecifiers(file: string, shown: string): { specifier: string; lin
 
 function isModuleLoad(callee: ts.Expression): boolean {
   return callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require');
+}
+
+/** One import between two of the package's own source files. */
+export interface SourceImport {
+  /** The importing file, relative to the package root. */
+  from: string;
+  /** The imported file, relative to the package root. */
+  to: string;
+  line: number;
+}
+
+/** The package's own TypeScript sources and the imports between them, type-only imports included. */
+export interface SourceGraph {
+  files: string[];
+  imports: SourceImport[];
+}
+
+/**
+ * Reads every `.ts`/`.tsx` file under the given directories and resolves their relative imports (`./x.js` names
+ * `./x.ts` or `./x.tsx`), keeping type-only imports: a cycle of types is still a cycle for the reader. Throws on a
+ * relative specifier that names no source file.
+ *
+ * @example
+ * const { imports } = sourceModuleGraph('/path/to/package', ['src', 'memory']);
+ */
+export function sourceModuleGraph(packageRoot: string, directories: readonly string[]): SourceGraph {
+  const files = directories.flatMap((directory) => sourceFiles(join(packageRoot, directory)));
+  const imports: SourceImport[] = [];
+  for (const file of files) {
+    const from = relative(packageRoot, file);
+    const kind = file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
+    for (const { specifier, line } of moduleSpecifiers(file, from, kind)) {
+      if (!specifier.startsWith('.')) continue;
+      const target = resolve(dirname(file), specifier);
+      const candidates = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx')];
+      const found = candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+      if (!found) throw new Error(`${from}:${line} imports '${specifier}', which names no source file`);
+      imports.push({ from, to: relative(packageRoot, found), line });
+    }
+  }
+  return { files: files.map((file) => relative(packageRoot, file)), imports };
+}
+
+/** Every cycle's files, each cycle once, as `a.ts -> b.ts -> a.ts` (Tarjan's strongly connected components). */
+export function importCycles(graph: SourceGraph): string[] {
+  const next = new Map<string, string[]>();
+  for (const { from, to } of graph.imports) next.set(from, [...(next.get(from) ?? []), to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[] = [];
+  let counter = 0;
+  const visit = (file: string): void => {
+    index.set(file, counter);
+    low.set(file, counter++);
+    stack.push(file);
+    onStack.add(file);
+    for (const target of next.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(file, Math.min(low.get(file)!, low.get(target)!));
+      } else if (onStack.has(target)) low.set(file, Math.min(low.get(file)!, index.get(target)!));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== file);
+    const selfImport = (next.get(file) ?? []).includes(file);
+    if (component.length > 1 || selfImport) cycles.push(cyclePath(component, next));
+  };
+  for (const file of graph.files) if (!index.has(file)) visit(file);
+  return cycles;
+}
+
+/** One closed path through a strongly connected component, for the failure message. */
+function cyclePath(component: string[], next: Map<string, string[]>): string {
+  const members = new Set(component);
+  const start = [...members].sort()[0]!;
+  const path = [start];
+  const seen = new Set([start]);
+  let current = start;
+  for (;;) {
+    const targets = (next.get(current) ?? []).filter((target) => members.has(target));
+    const onward = targets.find((target) => !seen.has(target)) ?? targets.find((target) => target === start);
+    if (onward === undefined || onward === start) return [...path, start].join(' -> ');
+    path.push(onward);
+    seen.add(onward);
+    current = onward;
+  }
+}
+
+function sourceFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
 }

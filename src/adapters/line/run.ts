@@ -3,7 +3,7 @@ import type { Agent } from '../../agent.js';
 import { type ChatMemory, type ChatRecommender, keepUnanswered, runCommand } from '../../chat/commands.js';
 import { eventLines, type TranscriptLine } from '../../chat/transcript.js';
 import { NO_MODEL_HELP } from '../../config.js';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 
 /** Options of {@link runLineChat}. */
 export interface LineChatOptions {
@@ -68,7 +68,7 @@ export async function runLineChat(options: LineChatOptions): Promise<void> {
         if (event.type === 'turn-end' && replied) output.write('\n');
       }
     } catch (error) {
-      output.write(`! ${oneLine(error)}\n`);
+      output.write(`! ${errorLine(error)}\n`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { LogLevel, webApi } from '@slack/bolt';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 
 /** Slack's Web API when no other base URL is given. */
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
@@ -86,7 +86,7 @@ function failure(error: unknown, timeoutMs: number): Extract<TokenCheck, { ok: f
     return {
       ok: false,
       problem: 'unreachable',
-      reason: `the answer is not the Slack Web API's: ${oneLine(reason || 'no error code', 80)}`,
+      reason: `the answer is not the Slack Web API's: ${errorLine(reason || 'no error code', 80)}`,
     };
   }
   if (coded.code === webApi.ErrorCode.HTTPError)
@@ -104,6 +104,6 @@ function failure(error: unknown, timeoutMs: number): Extract<TokenCheck, { ok: f
   return {
     ok: false,
     problem: 'unreachable',
-    reason: oneLine(cause instanceof Error ? cause : original) || 'unknown error',
+    reason: errorLine(cause instanceof Error ? cause : original) || 'unknown error',
   };
 }

@@ -1,4 +1,4 @@
-import { userScope } from '../../../memory/types.js';
+import { forgetUser } from '../../chat/user-memory.js';
 import { NO_MODEL_HELP } from '../../config.js';
 import type { AgentEvent } from '../../events.js';
 import { renderTurn, shortReason, toMrkdwn, warningMessage } from './render.js';
@@ -165,7 +165,7 @@ function tsOf(result: unknown): string | undefined {
 /** Deletes everything mnemo keeps about the speaker and says so; failures become `:warning:` text. */
 export function forgetSpeaker(memory: SlackDependencies['memory'], userId: string, logger: SlackLogger): SlackMessage {
   try {
-    const { deleted } = memory.forget(userScope(userId));
+    const { deleted } = forgetUser(memory, userId);
     return {
       text: `Done: I forgot everything I knew about you (${deleted} ${deleted === 1 ? 'memory' : 'memories'}, your ratings and our conversations).`,
     };

@@ -1,15 +1,14 @@
-import type { Scope } from '../../../memory/types.js';
-import type { Recommender } from '../../../recommender/types.js';
 import type { Agent } from '../../agent.js';
+import type { ForgettingMemory, RatingRecorder } from '../../chat/user-memory.js';
 
 /** What the Slack listeners act on. Narrow on purpose: tests pass fakes, the CLI passes `openServices()`. */
 export interface SlackDependencies {
   /** The agent; `undefined` when no model is configured (messages are then answered with how to configure one). */
   readonly agent: Pick<Agent, 'stream'> | undefined;
   /** Where "forget me" deletes the speaker's memory, threads and ratings. */
-  readonly memory: { forget(scope: Scope): { deleted: number } };
+  readonly memory: ForgettingMemory;
   /** Where rating buttons record their stars. */
-  readonly recommender: Pick<Recommender, 'rate'>;
+  readonly recommender: RatingRecorder;
 }
 
 /** A Slack Block Kit block as the listeners build and read it (Slack's own types are too wide to construct). */

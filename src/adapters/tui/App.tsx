@@ -1,6 +1,5 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { userScope } from '../../../memory/types.js';
 import {
   type ChatMemory,
   type ChatRecommender,
@@ -9,8 +8,9 @@ import {
   runCommand,
 } from '../../chat/commands.js';
 import type { TranscriptLine } from '../../chat/transcript.js';
+import { memoryCounts } from '../../chat/user-memory.js';
 import { NO_MODEL_HELP } from '../../config.js';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 import { InputLine } from './InputLine.js';
 import { StatusLine } from './StatusLine.js';
 import { Transcript, type TranscriptEntry } from './Transcript.js';
@@ -82,8 +82,7 @@ export function App({
   // biome-ignore lint/correctness/useExhaustiveDependencies: version and busy are when the counts change on disk
   const counts = useMemo(() => {
     try {
-      const count = memory.count(userScope(userId));
-      return { facts: count.fact + count.preference + count.profile, episodes: count.episode };
+      return memoryCounts(memory, userId);
     } catch {
       return { facts: 0, episodes: 0 };
     }
@@ -141,7 +140,7 @@ export function App({
     if (inFlight.current !== undefined) return false;
     setRunning(true);
     inFlight.current = perform(line)
-      .catch((error: unknown) => append([{ kind: 'error', text: oneLine(error) }]))
+      .catch((error: unknown) => append([{ kind: 'error', text: errorLine(error) }]))
       .finally(() => {
         inFlight.current = undefined;
         setRunning(false);

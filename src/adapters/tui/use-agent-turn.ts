@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Agent } from '../../agent.js';
 import { eventLines, type TranscriptLine, type TurnSummary, turnSummary } from '../../chat/transcript.js';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 
 /** What the chat needs of an agent: its event stream (a fake in tests). */
 export type ChatAgent = Pick<Agent, 'stream'>;
@@ -89,7 +89,7 @@ export function useAgentTurn({ agent, userId, threadId, onLines }: UseAgentTurnO
       }
     } catch (error) {
       file(abort.signal.aborted ? ' …' : '');
-      report([abort.signal.aborted ? { kind: 'info', text: 'cancelled' } : { kind: 'error', text: oneLine(error) }]);
+      report([abort.signal.aborted ? { kind: 'info', text: 'cancelled' } : { kind: 'error', text: errorLine(error) }]);
     } finally {
       controller.current = undefined;
       setBusy(false);

@@ -4,7 +4,7 @@ import { ConfigError } from '../../errors.js';
 import type { AgentEvent } from '../../events.js';
 import { createChatModel } from '../../models.js';
 import { type Command, DB_HELP, JSON_OPTION, requireFlag, USER_OPTION } from '../command.js';
-import { printJson } from '../format.js';
+import { printJson } from '../io.js';
 
 export const askCommand: Command = {
   name: 'ask',

@@ -1,12 +1,11 @@
-import { GloveEmbedder } from '../../../memory/embedders/glove.js';
+import { GloveEmbedder } from '../../../memory/index.js';
 import { LOCOMO_CATEGORIES, type LocomoReport, runLocomoBench } from '../../bench/locomo.js';
 import { type MovielensReport, runMovielensBench } from '../../bench/movielens.js';
 import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { UsageError } from '../../errors.js';
 import { createEmbedder } from '../../providers.js';
 import { type Command, type CommandContext, integerFlag, JSON_OPTION } from '../command.js';
-import { printJson } from '../format.js';
-import { progressBar } from '../io.js';
+import { printJson, progressBar } from '../io.js';
 
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 

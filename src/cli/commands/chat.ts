@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { userScope } from '../../../memory/types.js';
-import { validateScope } from '../../../memory/validate.js';
+import { userScope, validateScope } from '../../../memory/index.js';
 import { dataDir } from '../../paths.js';
 import { openServices } from '../../services.js';
 import { type Command, type CommandContext, DB_HELP, USER_OPTION } from '../command.js';

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { EpisodeInput } from '../../../memory/types.js';
-import { userScope } from '../../../memory/types.js';
-import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime } from '../../../memory/validate.js';
+import type { EpisodeInput } from '../../../memory/index.js';
+import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, userScope } from '../../../memory/index.js';
 import { badLinesError, InputError } from '../../errors.js';
 import { type Command, DB_HELP, requireFlag, USER_OPTION } from '../command.js';
 import { type CliIo, progressBar } from '../io.js';

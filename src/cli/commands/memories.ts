@@ -1,7 +1,7 @@
-import { parseMemoryId } from '../../../memory/sqlite/rows.js';
-import { FACT_KINDS, type FactKind } from '../../../memory/types.js';
+import { FACT_KINDS, type FactKind, parseMemoryId } from '../../../memory/index.js';
 import { UsageError } from '../../errors.js';
 import { exportDocument } from '../../export.js';
+import { forgotten, formatMemory, memoryJson, scopeLabel } from '../../format.js';
 import {
   type Command,
   type CommandContext,
@@ -14,7 +14,7 @@ import {
   scopeFlag,
   textArgument,
 } from '../command.js';
-import { forgotten, formatMemory, memoryJson, printJson, scopeLabel } from '../format.js';
+import { printJson } from '../io.js';
 
 /** An optional memory id flag (`--id`, `--supersedes`); a malformed id is a usage mistake. */
 function idFlag(context: CommandContext, name: string): string | undefined {

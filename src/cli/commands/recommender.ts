@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { personaScope, userScope } from '../../../memory/types.js';
-import { validateScope } from '../../../memory/validate.js';
-import { parseCatalog } from '../../../recommender/catalog.js';
-import { readMovielens } from '../../../recommender/model/movielens.js';
-import { storeMovielens } from '../../../recommender/movielens.js';
-import { type PersonaReport, RecommenderService } from '../../../recommender/service.js';
-import { NOTHING_LEFT } from '../../../recommender/types.js';
+import { personaScope, userScope, validateScope } from '../../../memory/index.js';
+import {
+  NOTHING_LEFT,
+  type PersonaReport,
+  parseCatalog,
+  RecommenderService,
+  readMovielens,
+  storeMovielens,
+} from '../../../recommender/index.js';
 import { InputError, UsageError } from '../../errors.js';
 import {
   type Command,
@@ -18,8 +20,7 @@ import {
   requireFlag,
   USER_OPTION,
 } from '../command.js';
-import { printJson } from '../format.js';
-import { progressBar } from '../io.js';
+import { printJson, progressBar } from '../io.js';
 
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });

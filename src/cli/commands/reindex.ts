@@ -1,8 +1,5 @@
-import { openDatabase } from '../../../memory/sqlite/database.js';
-import { reindex } from '../../../memory/sqlite/reindex.js';
-import { readVectorIndexInfo } from '../../../memory/sqlite/vectors.js';
-import { RecommenderService } from '../../../recommender/service.js';
-import { RecommenderStorage } from '../../../recommender/storage.js';
+import { openDatabase, readVectorIndexInfo, reindex } from '../../../memory/index.js';
+import { RecommenderService, RecommenderStorage } from '../../../recommender/index.js';
 import { createEmbedder } from '../../providers.js';
 import { type Command, DB_HELP } from '../command.js';
 import { progressBar } from '../io.js';

@@ -1,3 +1,5 @@
+import { squeeze } from '../../../memory/index.js';
+import { formatHit, hitJson, scopeLabel } from '../../format.js';
 import {
   type Command,
   DB_HELP,
@@ -9,7 +11,7 @@ import {
   scopeFlag,
   textArgument,
 } from '../command.js';
-import { formatHit, hitJson, printJson, scopeLabel } from '../format.js';
+import { printJson } from '../io.js';
 
 export const searchCommand: Command = {
   name: 'search',
@@ -44,7 +46,7 @@ ${DB_HELP}`,
       hits.forEach((hit, index) => {
         context.io.stdout.write(`${formatHit(hit, index + 1)}\n`);
         for (const turn of hit.context)
-          context.io.stdout.write(`      · ${turn.role ?? ''}: ${turn.text.replace(/\s+/g, ' ').slice(0, 140)}\n`);
+          context.io.stdout.write(`      · ${turn.role ?? ''}: ${squeeze(turn.text, 140)}\n`);
       });
     } finally {
       store.close();

@@ -1,5 +1,5 @@
 import { NO_MODEL_HELP } from '../../config.js';
-import { ConfigError, InputError, oneLine, UsageError } from '../../errors.js';
+import { ConfigError, errorLine, InputError, UsageError } from '../../errors.js';
 import { type Command, type CommandContext, DB_HELP } from '../command.js';
 import { progressBar } from '../io.js';
 
@@ -131,7 +131,7 @@ ${DB_HELP}`,
         throw new ConfigError(
           settings.mode === 'socket' && typeof refused === 'string'
             ? `Slack rejected SLACK_APP_TOKEN (apps.connections.open: ${refused}); give an app-level token, xapp-..., with connections:write`
-            : `could not start the Slack app: ${oneLine(error)}`,
+            : `could not start the Slack app: ${errorLine(error)}`,
         );
       }
       io.stderr.write(

@@ -3,11 +3,11 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { AIMessage, type BaseMessage, SystemMessage, type ToolMessage } from '@langchain/core/messages';
 import { systemPrompt } from '../../../prompts/system.js';
 import type { ToolDefinition } from '../../../tools/types.js';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 import { emit, type NodeConfig } from '../context.js';
+import { tokenUsage } from '../messages.js';
 import { MAX_TOOL_ROUNDS } from '../routes.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
-import { tokenUsage } from '../usage.js';
 import { UNPARSED_ARGUMENTS } from './tools.js';
 
 /** Dependencies of the converse node. */
@@ -146,7 +146,7 @@ export function createConverseNode(options: ConverseNodeOptions) {
         type: 'error',
         stage: 'model',
         code: 'model_failed',
-        message: `the model failed: ${oneLine(error)}`,
+        message: `the model failed: ${errorLine(error)}`,
       });
       emit(config, { type: 'stage', stage: 'model', ms: performance.now() - started });
       return { failed: true };

@@ -1,10 +1,9 @@
-import type { BaseMessage } from '@langchain/core/messages';
-import type { QueryGenerator, QueryPlan } from '../../../memory/retrieval/query.js';
-import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
-import { FACT_KINDS, globalScope, personaScope, type SearchHit, userScope } from '../../../memory/types.js';
+import type { QueryGenerator, QueryPlan, SqliteMemoryStore } from '../../../memory/index.js';
+import { FACT_KINDS, globalScope, personaScope, type SearchHit, userScope } from '../../../memory/index.js';
 import { MnemoError } from '../../errors.js';
 import { emit, type NodeConfig, turnContext } from '../context.js';
 import { eventMemory, promptMemory } from '../memories.js';
+import { messageText } from '../messages.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
 /** Dependencies of the recall node. */
@@ -18,15 +17,6 @@ export interface RecallNodeOptions {
   profileLimit?: number;
   clock?: () => Date;
 }
-
-export const messageText = (message: BaseMessage): string =>
-  typeof message.content === 'string'
-    ? message.content
-    : message.content
-        .map((part) =>
-          typeof part === 'string' ? part : 'text' in part && typeof part.text === 'string' ? part.text : '',
-        )
-        .join('');
 
 /**
  * recall (φq + A): a retrieval query from the latest message and the thread, then retrieval across user → persona →

@@ -1,6 +1,6 @@
 import { type AIMessage, ToolMessage } from '@langchain/core/messages';
 import type { ToolDefinition, ToolServices } from '../../../tools/types.js';
-import { oneLine } from '../../errors.js';
+import { errorLine } from '../../errors.js';
 import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
@@ -49,7 +49,7 @@ export function createToolsNode(options: ToolsNodeOptions) {
         });
       } catch (error) {
         isError = true;
-        result = `error: ${oneLine(error)}`;
+        result = `error: ${errorLine(error)}`;
       }
       emit(config, { type: 'tool-result', id: call.id ?? '', name: call.name, result, isError });
       results.push(

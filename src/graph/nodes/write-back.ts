@@ -1,15 +1,14 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
-import type { SqliteMemoryStore } from '../../../memory/sqlite/store.js';
-import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../../../memory/types.js';
+import type { SqliteMemoryStore } from '../../../memory/index.js';
+import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../../../memory/index.js';
 import { type ExtractedChange, extractionPrompt, parseExtraction } from '../../../prompts/extraction.js';
-import { MnemoError, type MnemoErrorCode, oneLine } from '../../errors.js';
+import { errorLine, MnemoError, type MnemoErrorCode } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
 import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import { eventMemory } from '../memories.js';
+import { addUsage, messageText, tokenUsage } from '../messages.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
-import { addUsage, tokenUsage } from '../usage.js';
-import { messageText } from './recall.js';
 
 /** Dependencies of the write-back node. */
 export interface WriteBackNodeOptions {
@@ -61,7 +60,7 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
             type: 'error',
             stage: 'write-back',
             code: errorCode(error, 'model_failed'),
-            message: `fact extraction failed: ${oneLine(error)}`,
+            message: `fact extraction failed: ${errorLine(error)}`,
           });
         }
       }
@@ -71,7 +70,7 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
         type: 'error',
         stage: 'write-back',
         code: errorCode(error, 'store_failed'),
-        message: `memory write-back failed: ${oneLine(error)}`,
+        message: `memory write-back failed: ${errorLine(error)}`,
       });
     }
     emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started, usage });
@@ -113,7 +112,7 @@ async function extractFacts(
     try {
       changes = parseExtraction(messageText(answer));
     } catch (error) {
-      feedback = `\nYour previous answer could not be used (${oneLine(error, 120)}). Answer with the JSON object only.`;
+      feedback = `\nYour previous answer could not be used (${errorLine(error, 120)}). Answer with the JSON object only.`;
     }
   }
   if (!changes) {
