@@ -24,7 +24,7 @@ export type FactKind = 'fact' | 'preference' | 'profile';
 /** Every kind of memory row: one conversation turn or event (`episode`), or semantic knowledge. */
 export type MemoryKind = 'episode' | FactKind;
 
-export const FACT_KINDS: readonly FactKind[] = ['fact', 'preference', 'profile'];
+export const FACT_KINDS = ['fact', 'preference', 'profile'] as const satisfies readonly FactKind[];
 
 /** One conversation turn or event to append to episodic memory. */
 export interface EpisodeInput {

@@ -60,9 +60,10 @@ describe('the source tree', () => {
       expect(leaving(adapter, allowed)).toEqual([]);
   });
 
-  it('memory/ and recommender/ are reached only through their index.ts', () => {
+  it('memory/, recommender/ and tools/ are reached only through their index.ts', () => {
     expect(bypassing('memory')).toEqual([]);
     expect(bypassing('recommender')).toEqual([]);
+    expect(bypassing('tools')).toEqual([]);
   });
 
   it('the lower layers never import the agent, the CLI or the surfaces above them', () => {

@@ -2,7 +2,7 @@ import { forgetTool, rememberTool, searchMemoryTool } from './memory-tools.js';
 import { rateTool, recommendTool } from './recommender-tools.js';
 import type { ToolDefinition } from './types.js';
 
-export type { ToolContext, ToolDefinition, ToolServices } from './types.js';
+export { defineTool, type ToolContext, type ToolDefinition, type ToolServices, type ToolSpec } from './types.js';
 
 /** Every tool the agent offers the model. */
 export const TOOLS: readonly ToolDefinition[] = [recommendTool, rateTool, rememberTool, forgetTool, searchMemoryTool];

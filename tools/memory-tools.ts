@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { FACT_KINDS, InputError, userScope } from '../memory/index.js';
-import type { ToolDefinition } from './types.js';
+import { defineTool } from './types.js';
 
 const line = (value: unknown): string => JSON.stringify(value);
 
-export const rememberTool: ToolDefinition = {
+export const rememberTool = defineTool({
   name: 'remember',
   description: 'Store a durable fact or preference about the user when they ask you to remember it.',
   schema: z.object({
@@ -14,22 +14,22 @@ export const rememberTool: ToolDefinition = {
       .max(1000)
       .describe('The fact as a short third-person statement, e.g. "prefers window seats".'),
     kind: z
-      .enum(FACT_KINDS as [string, ...string[]])
+      .enum(FACT_KINDS)
       .default('fact')
       .describe('fact (default), preference (likes/dislikes) or profile (who they are).'),
   }),
-  async execute(args, services, context) {
+  async execute({ text, kind }, services, context) {
     const [fact] = await services.memory.changeFacts(
       userScope(context.userId),
-      [{ op: 'add', fact: { text: String(args.text), kind: args.kind as 'fact' } }],
+      [{ op: 'add', fact: { text, kind } }],
       context.threadKey === undefined ? {} : { thread: context.threadKey },
     );
     if (!fact) throw new InputError('nothing was stored: the user has been forgotten');
     return `remembered ${fact.id}: ${fact.text}`;
   },
-};
+});
 
-export const forgetTool: ToolDefinition = {
+export const forgetTool = defineTool({
   name: 'forget',
   description: 'Delete one memory of the user when they ask you to forget something. Give its id, or words to find it.',
   schema: z.object({
@@ -38,17 +38,14 @@ export const forgetTool: ToolDefinition = {
   }),
   async execute(args, services, context) {
     const user = userScope(context.userId);
-    let id = typeof args.id === 'string' && args.id.trim() !== '' ? args.id.trim() : undefined;
+    let id = args.id?.trim() || undefined;
     let text: string | undefined;
     if (!id) {
-      if (typeof args.query !== 'string' || args.query.trim() === '')
-        throw new InputError('give the id of the memory to forget, or words to find it');
-      const [best] = await services.memory.search([user], args.query, {
-        k: 1,
-        kinds: ['fact', 'preference', 'profile'],
-      });
-      const found = best ?? (await services.memory.search([user], args.query, { k: 1 }))[0];
-      if (!found) throw new InputError(`no memory matches "${args.query}"`, { code: 'not_found' });
+      const query = args.query?.trim();
+      if (!query) throw new InputError('give the id of the memory to forget, or words to find it');
+      const [best] = await services.memory.search([user], query, { k: 1, kinds: FACT_KINDS });
+      const found = best ?? (await services.memory.search([user], query, { k: 1 }))[0];
+      if (!found) throw new InputError(`no memory matches "${query}"`, { code: 'not_found' });
       id = found.memory.id;
       text = found.memory.text;
     }
@@ -56,9 +53,9 @@ export const forgetTool: ToolDefinition = {
     services.memory.forget(user, id);
     return `forgot ${id}${text ? `: ${text}` : ''}`;
   },
-};
+});
 
-export const searchMemoryTool: ToolDefinition = {
+export const searchMemoryTool = defineTool({
   name: 'search_memory',
   description:
     'Search everything remembered about the user (past conversations and facts), beyond the memories already shown.',
@@ -66,9 +63,9 @@ export const searchMemoryTool: ToolDefinition = {
     query: z.string().min(1).max(500).describe('What to look for, in plain words; may name a time like "last month".'),
     k: z.number().int().min(1).max(25).default(5).describe('How many results (1-25, default 5).'),
   }),
-  async execute(args, services, context) {
-    const hits = await services.memory.search([userScope(context.userId)], String(args.query), {
-      k: Number(args.k),
+  async execute({ query, k }, services, context) {
+    const hits = await services.memory.search([userScope(context.userId)], query, {
+      k,
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (hits.length === 0) return 'no memories match';
@@ -84,4 +81,4 @@ export const searchMemoryTool: ToolDefinition = {
       )
       .join('\n');
   },
-};
+});

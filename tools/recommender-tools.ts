@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MnemoError } from '../memory/index.js';
 import { NOTHING_LEFT } from '../recommender/index.js';
-import type { ToolDefinition, ToolServices } from './types.js';
+import { defineTool, type ToolServices } from './types.js';
 
 const requireRecommender = (services: ToolServices) => {
   if (!services.recommender)
@@ -9,7 +9,7 @@ const requireRecommender = (services: ToolServices) => {
   return services.recommender;
 };
 
-export const recommendTool: ToolDefinition = {
+export const recommendTool = defineTool({
   name: 'recommend',
   description:
     'Recommend catalog items (e.g. movies) the user has not rated, personalized from their ratings and memories.',
@@ -17,10 +17,10 @@ export const recommendTool: ToolDefinition = {
     k: z.number().int().min(1).max(20).default(5).describe('How many items to recommend (1-20, default 5).'),
     query: z.string().max(300).optional().describe('Optional wish for this request, e.g. "a light comedy".'),
   }),
-  async execute(args, services, context) {
+  async execute({ k, query }, services, context) {
     const items = await requireRecommender(services).recommend(context.userId, {
-      k: Number(args.k),
-      ...(typeof args.query === 'string' ? { query: args.query } : {}),
+      k,
+      ...(query !== undefined ? { query } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (items.length === 0) return NOTHING_LEFT;
@@ -35,19 +35,17 @@ export const recommendTool: ToolDefinition = {
       )
       .join('\n');
   },
-};
+});
 
-export const rateTool: ToolDefinition = {
+export const rateTool = defineTool({
   name: 'rate',
   description: "Record the user's rating of a catalog item when they rate it or clearly say how much they liked it.",
   schema: z.object({
     item: z.string().min(1).max(300).describe('The item id or its title.'),
     stars: z.number().int().min(1).max(5).describe('Rating from 1 (hated it) to 5 (loved it).'),
   }),
-  async execute(args, services, context) {
-    const rating = await requireRecommender(services).rate(context.userId, String(args.item), Number(args.stars), {
-      source: 'stated-in-chat',
-    });
+  async execute({ item, stars }, services, context) {
+    const rating = await requireRecommender(services).rate(context.userId, item, stars, { source: 'stated-in-chat' });
     return `recorded ${rating.stars} stars for ${rating.itemId}`;
   },
-};
+});

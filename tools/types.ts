@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { SqliteMemoryStore } from '../memory/index.js';
+import { InputError, type SqliteMemoryStore } from '../memory/index.js';
 import type { Recommender } from '../recommender/index.js';
 
 /** The services a tool acts on. */
@@ -18,11 +18,53 @@ export interface ToolContext {
   readonly signal?: AbortSignal;
 }
 
-/** A tool the model may call: a zod schema (every field described) and a thin execute over a service. */
-export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
+/** What {@link defineTool} takes: a zod object schema (every field described) and a thin execute over a service. */
+export interface ToolSpec<Schema extends z.ZodObject> {
   readonly name: string;
+  /** What the model reads to decide when to call the tool. */
   readonly description: string;
   readonly schema: Schema;
-  /** Returns the text the model reads; throws a MnemoError the model can recover from. */
-  execute(args: z.infer<Schema>, services: ToolServices, context: ToolContext): Promise<string>;
+  /** Receives the arguments as the schema parsed them (defaults applied); returns the text the model reads. */
+  execute(args: z.output<Schema>, services: ToolServices, context: ToolContext): Promise<string>;
+}
+
+/** A tool the model may call, as the agent runs it: the model's raw arguments in, the text the model reads out. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** The arguments' schema, sent to the model as JSON Schema. */
+  readonly schema: z.ZodObject;
+  /**
+   * Checks the model's arguments against the schema and runs the tool. Throws an InputError naming each field the
+   * schema refuses (the model reads it and can correct them), or whatever the tool throws.
+   */
+  call(args: unknown, services: ToolServices, context: ToolContext): Promise<string>;
+}
+
+/**
+ * Declares a tool whose `execute` receives its schema's parsed type, as vercel/ai's `tool()` does: the arguments
+ * are checked once, here, and no tool casts them.
+ *
+ * @example
+ * const echo = defineTool({
+ *   name: 'echo',
+ *   description: 'Repeat the text.',
+ *   schema: z.object({ text: z.string().describe('What to repeat') }),
+ *   execute: async ({ text }) => text, // text: string
+ * });
+ */
+export function defineTool<Schema extends z.ZodObject>(spec: ToolSpec<Schema>): ToolDefinition {
+  return {
+    name: spec.name,
+    description: spec.description,
+    schema: spec.schema,
+    async call(args, services, context) {
+      const parsed = spec.schema.safeParse(args);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`);
+        throw new InputError(`invalid arguments: ${issues.join('; ')}`);
+      }
+      return spec.execute(parsed.data, services, context);
+    },
+  };
 }

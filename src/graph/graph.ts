@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { type BaseCheckpointSaver, END, START, StateGraph } from '@langchain/langgraph';
 import type { QueryGenerator, SqliteMemoryStore } from '../../memory/index.js';
-import type { ToolDefinition, ToolServices } from '../../tools/types.js';
+import type { ToolDefinition, ToolServices } from '../../tools/index.js';
 import { TurnContextSchema } from './context.js';
 import { createConverseNode } from './nodes/converse.js';
 import { createRecallNode } from './nodes/recall.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, type BaseMessage, SystemMessage, type ToolMessage } from '@langchain/core/messages';
 import { systemPrompt } from '../../../prompts/system.js';
-import type { ToolDefinition } from '../../../tools/types.js';
+import type { ToolDefinition } from '../../../tools/index.js';
 import { errorLine } from '../../errors.js';
 import { emit, type NodeConfig } from '../context.js';
 import { tokenUsage } from '../messages.js';

@@ -1,5 +1,5 @@
 import { type AIMessage, ToolMessage } from '@langchain/core/messages';
-import type { ToolDefinition, ToolServices } from '../../../tools/types.js';
+import type { ToolDefinition, ToolServices } from '../../../tools/index.js';
 import { errorLine } from '../../errors.js';
 import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import type { AgentStateType, AgentStateUpdate } from '../state.js';
@@ -36,12 +36,7 @@ export function createToolsNode(options: ToolsNodeOptions) {
         // The user said "forget me" while this turn ran: no tool may store anything for them any more.
         if (options.services.memory.isForgottenThread(key))
           throw new Error('the user has been forgotten; nothing more is done for this turn');
-        const parsed = tool.schema.safeParse(call.args);
-        if (!parsed.success)
-          throw new Error(
-            `invalid arguments: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'args'}: ${issue.message}`).join('; ')}`,
-          );
-        result = await tool.execute(parsed.data, options.services, {
+        result = await tool.call(call.args, options.services, {
           userId,
           threadId,
           threadKey: key,
