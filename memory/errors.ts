@@ -7,7 +7,6 @@ export type MnemoErrorCode =
   | 'embedder_failed'
   | 'store_failed'
   | 'config_invalid'
-  | 'model_unavailable'
   | 'model_failed'
   | 'tool_failed'
   | 'aborted';

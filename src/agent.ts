@@ -37,8 +37,6 @@ export interface CreateAgentOptions {
   tools?: readonly ToolDefinition[];
   /** Memories recalled per turn. @default 8 */
   recallK?: number;
-  /** Which surface turns come from, for the graph's context. @default 'library' */
-  surface?: string;
   clock?: () => Date;
 }
 
@@ -88,19 +86,17 @@ export function createAgent(options: CreateAgentOptions): Agent {
   if (!options.store && !options.embedder) throw new ConfigError('createAgent with `db` needs an `embedder`');
   const memory = options.store ?? SqliteMemoryStore.open(options.db!, { embedder: options.embedder! });
   const ownsStore = !options.store;
+  const { model, recommender, recallK, clock } = options;
+  const queryGenerator = options.queryGenerator ?? (options.rewriteQueries ? llmQueryGenerator(model) : undefined);
   const graph = createAgentGraph({
     memory,
-    model: options.model,
+    model,
     tools: options.tools ?? TOOLS,
-    services: { memory, ...(options.recommender ? { recommender: options.recommender } : {}) },
-    checkpointer: options.checkpointer ?? new SqliteSaver(memory.db),
-    ...(options.queryGenerator || options.rewriteQueries
-      ? { queryGenerator: options.queryGenerator ?? llmQueryGenerator(options.model) }
-      : {}),
-    ...(options.recallK ? { recallK: options.recallK } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  const surface = options.surface ?? 'library';
+    services: { memory, recommender },
+    queryGenerator,
+    recallK,
+    clock,
+  }).compile({ checkpointer: options.checkpointer ?? new SqliteSaver(memory.db) });
   // Turns of one thread run one after another: two at once would fork its checkpoint.
   const threadQueues = new Map<string, Promise<unknown>>();
 
@@ -111,7 +107,9 @@ export function createAgent(options: CreateAgentOptions): Agent {
     let stored = false;
     const config = {
       configurable: { thread_id: key },
-      context: { userId: turn.userId, threadId, surface, onStored: () => (stored = true) },
+      context: { userId: turn.userId, threadId, onStored: () => (stored = true) },
+      // One checkpoint per turn, at its end: what tools quoted from memory during the turn never reaches disk.
+      durability: 'exit' as const,
       ...(turn.signal ? { signal: turn.signal } : {}),
     };
     const latency: StageLatency = { recall: 0, model: 0, tools: 0, writeBack: 0, total: 0 };
@@ -128,9 +126,10 @@ export function createAgent(options: CreateAgentOptions): Agent {
         const event = translate(mode, chunk, tally);
         if (event) yield event;
       }
-      const state = (await graph.getState(config)).values as { messages?: BaseMessage[]; failed?: boolean };
-      const last = state.messages?.at(-1);
-      reply = !state.failed && last?.getType() === 'ai' ? messageText(last) : '';
+      // A turn whose model failed ends on the person's message (or a tool result): it has no reply.
+      const { messages } = (await graph.getState(config)).values as { messages?: BaseMessage[] };
+      const last = messages?.at(-1);
+      reply = last?.getType() === 'ai' ? messageText(last) : '';
     } catch (error) {
       // A cancelled (Esc, Ctrl+C, a closed Slack request) or broken turn that never reached write-back: keep what the
       // user said, unless the store itself is what failed or the user has been forgotten meanwhile. Nothing here

@@ -21,14 +21,11 @@ export interface FactWrite {
   readonly replaces?: string;
 }
 
-/** Milliseconds spent in each stage of a turn. */
-export interface StageLatency {
-  recall: number;
-  model: number;
-  tools: number;
-  writeBack: number;
-  total: number;
-}
+/** The stages of a turn, in order; one vocabulary for latency, errors and progress. */
+export type Stage = 'recall' | 'model' | 'tools' | 'writeBack';
+
+/** Milliseconds spent in each stage of a turn, and in all. */
+export type StageLatency = Record<Stage | 'total', number>;
 
 /** Tokens the model read and wrote during a turn (as the provider reported them; 0 when it did not). */
 export interface TokenUsage {
@@ -67,7 +64,7 @@ export type AgentEvent =
     }
   | {
       readonly type: 'error';
-      readonly stage: 'recall' | 'model' | 'tool' | 'write-back';
+      readonly stage: Stage;
       readonly code: MnemoErrorCode;
       readonly message: string;
     };

@@ -8,7 +8,7 @@ export { TOOLS, type ToolContext, type ToolDefinition, type ToolServices } from 
 export { type Agent, type CreateAgentOptions, createAgent, type TurnOptions, type TurnResult } from './agent.js';
 export { type LoadConfigOptions, loadConfig, type MnemoConfig, NO_MODEL_HELP } from './config.js';
 export { ConfigError, UsageError } from './errors.js';
-export type { AgentEvent, AgentEventType, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
+export type { AgentEvent, AgentEventType, EventMemory, FactWrite, Stage, StageLatency, TokenUsage } from './events.js';
 export { createChatModel } from './models.js';
 export { databasePath, dataDir } from './paths.js';
 export { createEmbedder } from './providers.js';

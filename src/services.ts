@@ -19,14 +19,12 @@ export interface Services {
 
 /** Options of {@link openServices}. */
 export interface OpenServicesOptions {
-  /** Which surface the agent serves (`tui`, `slack`, `cli`). */
-  surface: string;
   /** Progress of one-time preparation (the word-vector cache build on first run). */
   onProgress?: PreparationProgress;
 }
 
 /** Opens the database, the embedder, the model (if configured) and the agent, from the loaded configuration. */
-export async function openServices(config: MnemoConfig, options: OpenServicesOptions): Promise<Services> {
+export async function openServices(config: MnemoConfig, options: OpenServicesOptions = {}): Promise<Services> {
   // The file's embedder is checked before the embedder is built or asked anything.
   const memory = await openMemoryStore(
     config.db,
@@ -35,7 +33,7 @@ export async function openServices(config: MnemoConfig, options: OpenServicesOpt
   );
   const model = createChatModel(config.model);
   const recommender = new RecommenderService({ db: memory.db, memory, embedder: memory.embedder });
-  const agent = model ? createAgent({ store: memory, model, surface: options.surface, recommender }) : undefined;
+  const agent = model ? createAgent({ store: memory, model, recommender }) : undefined;
   return {
     memory,
     agent,

@@ -6,6 +6,7 @@ const line = (value: unknown): string => JSON.stringify(value);
 
 export const rememberTool = defineTool({
   name: 'remember',
+  quotesMemory: true,
   description: 'Store a durable fact or preference about the user when they ask you to remember it.',
   schema: z.object({
     text: z
@@ -31,6 +32,7 @@ export const rememberTool = defineTool({
 
 export const forgetTool = defineTool({
   name: 'forget',
+  quotesMemory: true,
   description: 'Delete one memory of the user when they ask you to forget something. Give its id, or words to find it.',
   schema: z.object({
     id: z.string().optional().describe('Id of the memory to delete (e.g. f12 or e34), from the recalled memories.'),
@@ -57,6 +59,7 @@ export const forgetTool = defineTool({
 
 export const searchMemoryTool = defineTool({
   name: 'search_memory',
+  quotesMemory: true,
   description:
     'Search everything remembered about the user (past conversations and facts), beyond the memories already shown.',
   schema: z.object({

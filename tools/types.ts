@@ -6,7 +6,7 @@ import type { Recommender } from '../recommender/index.js';
 export interface ToolServices {
   readonly memory: SqliteMemoryStore;
   /** Absent until a catalog and a model exist; the recommend and rate tools then explain so. */
-  readonly recommender?: Recommender;
+  readonly recommender?: Recommender | undefined;
 }
 
 /** Who the tool acts for: always the user of the current turn, never a user the model names. */
@@ -24,6 +24,11 @@ export interface ToolSpec<Schema extends z.ZodObject> {
   /** What the model reads to decide when to call the tool. */
   readonly description: string;
   readonly schema: Schema;
+  /**
+   * The result quotes stored memories: the model reads it during the turn, and the thread keeps only a note of it,
+   * so forgetting a memory leaves no copy in the thread's checkpoints. @default false
+   */
+  readonly quotesMemory?: boolean;
   /** Receives the arguments as the schema parsed them (defaults applied); returns the text the model reads. */
   execute(args: z.output<Schema>, services: ToolServices, context: ToolContext): Promise<string>;
 }
@@ -34,6 +39,8 @@ export interface ToolDefinition {
   readonly description: string;
   /** The arguments' schema, sent to the model as JSON Schema. */
   readonly schema: z.ZodObject;
+  /** See {@link ToolSpec.quotesMemory}. */
+  readonly quotesMemory: boolean;
   /**
    * Checks the model's arguments against the schema and runs the tool. Throws an InputError naming each field the
    * schema refuses (the model reads it and can correct them), or whatever the tool throws.
@@ -58,6 +65,7 @@ export function defineTool<Schema extends z.ZodObject>(spec: ToolSpec<Schema>): 
     name: spec.name,
     description: spec.description,
     schema: spec.schema,
+    quotesMemory: spec.quotesMemory ?? false,
     async call(args, services, context) {
       const parsed = spec.schema.safeParse(args);
       if (!parsed.success) {

@@ -1,5 +1,5 @@
 import { squeeze } from '../../memory/index.js';
-import type { AgentEvent, EventMemory, FactWrite } from '../events.js';
+import type { AgentEvent, EventMemory, FactWrite, Stage } from '../events.js';
 
 /** What kind of line the chat shows; the UI picks a colour per kind. */
 export type TranscriptKind = 'user' | 'assistant' | 'info' | 'memory' | 'tool' | 'error';
@@ -19,6 +19,9 @@ export interface TurnSummary {
 }
 
 const MAX_SHOWN = 3;
+
+/** A stage as people read it in an error line. */
+const STAGE_NAMES: Record<Stage, string> = { recall: 'recall', model: 'model', tools: 'tool', writeBack: 'write-back' };
 
 const listed = (memories: readonly EventMemory[]): string => {
   const shown = memories.slice(0, MAX_SHOWN).map((memory) => squeeze(memory.text, 60));
@@ -63,7 +66,7 @@ export function eventLines(event: AgentEvent): TranscriptLine[] {
         ? [{ kind: 'error', text: `${event.name} failed: ${squeeze(event.result, 200)}` }]
         : [{ kind: 'tool', text: `${event.name} → ${squeeze(event.result, 100)}` }];
     case 'error':
-      return [{ kind: 'error', text: `${event.stage} error: ${squeeze(event.message, 300)}` }];
+      return [{ kind: 'error', text: `${STAGE_NAMES[event.stage]} error: ${squeeze(event.message, 300)}` }];
     case 'text-delta':
     case 'turn-end':
       return [];

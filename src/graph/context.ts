@@ -1,31 +1,40 @@
-import { Annotation, type LangGraphRunnableConfig } from '@langchain/langgraph';
-import type { AgentEvent, TokenUsage } from '../events.js';
+import type { ConditionalEdgeRouter, GraphNode, LangGraphRunnableConfig } from '@langchain/langgraph';
+import { z } from 'zod';
+import type { AgentEvent, Stage, TokenUsage } from '../events.js';
+import type { AgentState } from './state.js';
 
-/** Per-run identity, passed on each invocation (never global). */
-export const TurnContextSchema = Annotation.Root({
-  userId: Annotation<string>,
+/** Per-run identity, passed on each invocation as the run's `context` (never global, never checkpointed). */
+export const TurnContextSchema = z.object({
+  userId: z.string(),
   /** The caller's thread id (the checkpoint key is derived from it and the user). */
-  threadId: Annotation<string>,
-  /** Which surface the turn came from: `cli`, `tui`, `slack`, `library`. */
-  surface: Annotation<string>,
+  threadId: z.string(),
   /**
    * Called once write-back has stored the turn's messages, at once (not through the event stream, which a slow
    * reader may not have drained when the turn is cancelled): the agent must not store them again.
    */
-  onStored: Annotation<(() => void) | undefined>,
+  onStored: z.custom<() => void>((value) => typeof value === 'function').optional(),
 });
 
-export type TurnContext = typeof TurnContextSchema.State;
+export type TurnContext = z.infer<typeof TurnContextSchema>;
+
+/** The graph's nodes, by name. */
+export type NodeName = 'recall' | 'converse' | 'tools' | 'write-back';
+
+/** A node of the agent graph, typed with LangGraph's own node type. */
+export type AgentNode = GraphNode<typeof AgentState, TurnContext, NodeName>;
+
+/** A conditional edge of the agent graph, typed with LangGraph's own router type. */
+export type AgentRouter<To extends NodeName> = ConditionalEdgeRouter<typeof AgentState, TurnContext, To>;
 
 /** Internal progress a node reports; the agent folds it into `turn-end`. */
-export type StageReport = {
+export interface StageReport {
   readonly type: 'stage';
-  readonly stage: 'recall' | 'model' | 'tools' | 'writeBack';
+  readonly stage: Stage;
   readonly ms: number;
   readonly usage?: TokenUsage;
-};
+}
 
-/** What nodes write to the custom stream. */
+/** What nodes write to the custom stream: events for surfaces, and stage reports. */
 export type NodeEmission = AgentEvent | StageReport;
 
 export type NodeConfig = LangGraphRunnableConfig<TurnContext>;

@@ -1,5 +1,5 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { type BaseCheckpointSaver, END, START, StateGraph } from '@langchain/langgraph';
+import { END, START, StateGraph } from '@langchain/langgraph';
 import type { QueryGenerator, SqliteMemoryStore } from '../../memory/index.js';
 import type { ToolDefinition, ToolServices } from '../../tools/index.js';
 import { TurnContextSchema } from './context.js';
@@ -16,35 +16,29 @@ export interface AgentGraphDependencies {
   model: BaseChatModel;
   tools: readonly ToolDefinition[];
   services: ToolServices;
-  checkpointer: BaseCheckpointSaver;
-  queryGenerator?: QueryGenerator;
+  /** φq: how retrieval queries are made. @default the memory store's offline rules */
+  queryGenerator?: QueryGenerator | undefined;
   /** Memories recalled per turn. @default 8 */
-  recallK?: number;
-  clock?: () => Date;
+  recallK?: number | undefined;
+  clock?: (() => Date) | undefined;
 }
 
-/** recall → converse ⇄ tools → write-back, checkpointed per thread. */
+/**
+ * The agent's graph, uncompiled: recall → converse ⇄ tools → write-back. The caller compiles it with its
+ * checkpointer (`createAgentGraph(deps).compile({ checkpointer })`).
+ */
 export function createAgentGraph(dependencies: AgentGraphDependencies) {
+  const { memory, model, tools, services, queryGenerator, recallK } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
+  const memoryQuotingTools = new Set(tools.filter((tool) => tool.quotesMemory).map((tool) => tool.name));
   return new StateGraph(AgentState, TurnContextSchema)
-    .addNode(
-      'recall',
-      createRecallNode({
-        memory: dependencies.memory,
-        clock,
-        ...(dependencies.queryGenerator ? { queryGenerator: dependencies.queryGenerator } : {}),
-        ...(dependencies.recallK ? { k: dependencies.recallK } : {}),
-      }),
-    )
-    .addNode('converse', createConverseNode({ model: dependencies.model, tools: dependencies.tools, clock }))
-    .addNode('tools', createToolsNode({ tools: dependencies.tools, services: dependencies.services }))
-    .addNode('write-back', createWriteBackNode({ memory: dependencies.memory, model: dependencies.model, clock }))
+    .addNode('recall', createRecallNode({ memory, clock, queryGenerator, k: recallK }))
+    .addNode('converse', createConverseNode({ model, tools, clock }))
+    .addNode('tools', createToolsNode({ tools, services }))
+    .addNode('write-back', createWriteBackNode({ memory, model, clock, memoryQuotingTools }))
     .addEdge(START, 'recall')
     .addEdge('recall', 'converse')
     .addConditionalEdges('converse', afterConverse, ['tools', 'write-back'])
     .addEdge('tools', 'converse')
-    .addEdge('write-back', END)
-    .compile({ checkpointer: dependencies.checkpointer });
+    .addEdge('write-back', END);
 }
-
-export type AgentGraph = ReturnType<typeof createAgentGraph>;

@@ -1,21 +1,23 @@
-import { Annotation, MessagesAnnotation } from '@langchain/langgraph';
+import { MessagesValue, StateSchema, UntrackedValue } from '@langchain/langgraph';
 import type { PromptMemory } from '../../prompts/system.js';
 
-const replace = <T>(initial: () => T) => Annotation<T>({ reducer: (_, next) => next, default: initial });
-
-/** The agent's state: the thread's messages (checkpointed) plus what this turn recalled. */
-export const AgentState = Annotation.Root({
-  ...MessagesAnnotation.spec,
+/**
+ * The agent's state. Only the thread's messages are checkpointed: what a turn recalls (memories, profile, persona)
+ * and its counters are untracked, rebuilt by the recall node at the start of every turn, and never written to the
+ * checkpoint tables, so forgetting a memory leaves no copy of it in a thread.
+ */
+export const AgentState = new StateSchema({
+  messages: MessagesValue,
   /** Memories recalled for the current turn, best first. */
-  recalled: replace<PromptMemory[]>(() => []),
+  recalled: new UntrackedValue<PromptMemory[]>(),
   /** The user's current facts, preferences and profile. */
-  profile: replace<PromptMemory[]>(() => []),
+  profile: new UntrackedValue<PromptMemory[]>(),
   /** The user's persona, if they belong to one. */
-  persona: replace<string | null>(() => null),
+  persona: new UntrackedValue<string | null>(),
   /** Tool rounds taken this turn (bounded, so a confused model cannot loop). */
-  toolRounds: replace<number>(() => 0),
+  toolRounds: new UntrackedValue<number>(),
   /** The model failed this turn; write-back still stores the user's message. */
-  failed: replace<boolean>(() => false),
+  failed: new UntrackedValue<boolean>(),
 });
 
 export type AgentStateType = typeof AgentState.State;

@@ -142,7 +142,7 @@ describe('agent graph with a scripted model', () => {
     const agent = createAgent({ store: store(), model: garbage });
     const result = await agent.chat('I like tea', { userId: 'ada' });
     expect(result.reply).toBe('Fine.');
-    expect(result.errors).toEqual([expect.objectContaining({ stage: 'write-back' })]);
+    expect(result.errors).toEqual([expect.objectContaining({ stage: 'writeBack' })]);
     expect(garbage.callCount).toBe(3);
 
     const broken = fakeModel().alwaysThrow(new Error('503 upstream unavailable'));

@@ -189,7 +189,7 @@ describe('write-back', () => {
     const result = await agent.chat('I like tea', { userId: 'ada' });
     expect(result.reply).toBe('Sure.');
     expect(result.errors).toEqual([
-      { stage: 'write-back', message: expect.stringMatching(/^fact extraction failed: .*503/) },
+      { stage: 'writeBack', message: expect.stringMatching(/^fact extraction failed: .*503/) },
     ]);
     expect(result.written.episodes.map((episode) => episode.text).sort()).toEqual(['I like tea', 'Sure.']);
   });

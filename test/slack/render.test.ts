@@ -15,7 +15,7 @@ describe('Slack rendering', () => {
       [
         ...replyEvents(long),
         { type: 'memory-written', episodes: [], facts: [{ op: 'add', id: 'f1', text: 'lives in Porto' }] },
-        { type: 'error', stage: 'write-back', code: 'store_failed', message: 'memory write-back failed: disk full' },
+        { type: 'error', stage: 'writeBack', code: 'store_failed', message: 'memory write-back failed: disk full' },
       ],
       { userId: 'T1:U1' },
     );

@@ -195,7 +195,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
       .respond(new AIMessage('{"changes": []}'))
       .respond(new AIMessage(`Your secret word is ${secret}.`))
       .respond(new AIMessage('{"changes": []}'));
-    const agent = createAgent({ store, model, surface: 'slack' });
+    const agent = createAgent({ store, model });
     const slack = await start({ agent, memory: store, recommender: noRecommender });
     const thread = { thread_ts: '1700000000.002000' };
 

@@ -307,7 +307,7 @@ describe('chat with an agent', () => {
     const model = fakeModel()
       .respond(new AIMessage('Noted, no cats then.'))
       .respond(new AIMessage('{"changes": [{"op": "add", "kind": "profile", "text": "is allergic to cats"}]}'));
-    const agent = createAgent({ store: memory, model, surface: 'tui' });
+    const agent = createAgent({ store: memory, model });
     const { instance } = chat({ agent, memory });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'By the way, I am allergic to cats.');

@@ -29,7 +29,7 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
     const model = createChatModel(context.config.model);
     if (!model) throw new ConfigError(NO_MODEL_HELP);
     const store = await context.openStore();
-    const agent = createAgent({ store, model, surface: 'cli' });
+    const agent = createAgent({ store, model });
     const thread = context.values.thread as string | undefined;
     const turn = { userId: user, ...(thread ? { threadId: thread } : {}) };
     try {

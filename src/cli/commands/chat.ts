@@ -69,7 +69,6 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
     // The first run builds the word-vector cache (seconds): show it before Ink takes the screen.
     const bar = progressBar(context.io, 'preparing word vectors (first run only)');
     const services = await openServices(context.config, {
-      surface: terminal ? 'tui' : 'cli',
       onProgress: ({ done, total }) => bar.update(done, total),
     });
     bar.finish();

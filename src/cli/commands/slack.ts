@@ -106,7 +106,6 @@ ${DB_HELP}`,
     }
     const bar = progressBar(io, 'preparing word vectors (first run only)');
     const services = await openServices(context.config, {
-      surface: 'slack',
       onProgress: ({ done, total }) => bar.update(done, total),
     });
     bar.finish();

@@ -4,10 +4,9 @@ import { AIMessage, type BaseMessage, SystemMessage, type ToolMessage } from '@l
 import { systemPrompt } from '../../../prompts/system.js';
 import type { ToolDefinition } from '../../../tools/index.js';
 import { errorLine } from '../../errors.js';
-import { emit, type NodeConfig } from '../context.js';
+import { type AgentNode, emit } from '../context.js';
 import { tokenUsage } from '../messages.js';
 import { MAX_TOOL_ROUNDS } from '../routes.js';
-import type { AgentStateType, AgentStateUpdate } from '../state.js';
 import { UNPARSED_ARGUMENTS } from './tools.js';
 
 /** Dependencies of the converse node. */
@@ -91,7 +90,7 @@ export function rejectsTools(error: unknown): boolean {
  * notes — then the model, which answers (streamed) or asks for tools. A failing model becomes an `error` event and a
  * flag, so the turn is still stored.
  */
-export function createConverseNode(options: ConverseNodeOptions) {
+export function createConverseNode(options: ConverseNodeOptions): AgentNode {
   const clock = options.clock ?? (() => new Date());
   const toolSpecs = options.tools.map((tool) => ({
     name: tool.name,
@@ -103,7 +102,7 @@ export function createConverseNode(options: ConverseNodeOptions) {
     options.tools.length > 0 && options.model.bindTools ? options.model.bindTools(toolSpecs) : undefined;
   // Set once the server refuses tools; the conversation goes on without them.
   let toolsRefused = false;
-  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+  return async (state, config) => {
     const started = performance.now();
     const now = clock();
     const prompt = (tools: readonly string[]): BaseMessage[] => [

@@ -1,18 +1,17 @@
 import type { QueryGenerator, QueryPlan, SqliteMemoryStore } from '../../../memory/index.js';
 import { FACT_KINDS, globalScope, personaScope, type SearchHit, userScope } from '../../../memory/index.js';
 import { MnemoError } from '../../errors.js';
-import { emit, type NodeConfig, turnContext } from '../context.js';
+import { type AgentNode, emit, turnContext } from '../context.js';
 import { eventMemory, promptMemory } from '../memories.js';
 import { messageText } from '../messages.js';
-import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
 /** Dependencies of the recall node. */
 export interface RecallNodeOptions {
   memory: SqliteMemoryStore;
   /** φq: how the retrieval query is made from the message and the thread. @default the memory store's offline rules */
-  queryGenerator?: QueryGenerator;
+  queryGenerator?: QueryGenerator | undefined;
   /** Memories recalled per turn. @default 8 */
-  k?: number;
+  k?: number | undefined;
   /** Most facts of the profile shown to the model (newest first). @default 40 */
   profileLimit?: number;
   clock?: () => Date;
@@ -22,10 +21,10 @@ export interface RecallNodeOptions {
  * recall (φq + A): a retrieval query from the latest message and the thread, then retrieval across user → persona →
  * global with the user's own memory first, plus the user's current profile.
  */
-export function createRecallNode(options: RecallNodeOptions) {
+export function createRecallNode(options: RecallNodeOptions): AgentNode {
   const { memory } = options;
   const clock = options.clock ?? (() => new Date());
-  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+  return async (state, config) => {
     const started = performance.now();
     const { userId, threadId } = turnContext(config);
     const user = userScope(userId);

@@ -1,8 +1,7 @@
 import { type AIMessage, ToolMessage } from '@langchain/core/messages';
 import type { ToolDefinition, ToolServices } from '../../../tools/index.js';
 import { errorLine } from '../../errors.js';
-import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
-import type { AgentStateType, AgentStateUpdate } from '../state.js';
+import { type AgentNode, emit, threadKey, turnContext } from '../context.js';
 
 /** Where a tool call keeps arguments that were not valid JSON (see the converse node); answered with an error. */
 export const UNPARSED_ARGUMENTS = '__unparsed_arguments';
@@ -17,9 +16,9 @@ export interface ToolsNodeOptions {
  * tasks: runs the tools the model asked for, always for the turn's own user. A failing tool (bad arguments, unknown
  * item, no recommender yet) becomes an error result the model reads and can recover from.
  */
-export function createToolsNode(options: ToolsNodeOptions) {
+export function createToolsNode(options: ToolsNodeOptions): AgentNode {
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
-  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+  return async (state, config) => {
     const started = performance.now();
     const { userId, threadId } = turnContext(config);
     const key = threadKey(config);

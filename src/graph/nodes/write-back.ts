@@ -1,20 +1,21 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { type BaseMessage, HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
 import type { SqliteMemoryStore } from '../../../memory/index.js';
 import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../../../memory/index.js';
 import { type ExtractedChange, extractionPrompt, parseExtraction } from '../../../prompts/extraction.js';
 import { errorLine, MnemoError, type MnemoErrorCode } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
-import { emit, type NodeConfig, threadKey, turnContext } from '../context.js';
+import { type AgentNode, emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import { eventMemory } from '../memories.js';
 import { addUsage, messageText, tokenUsage } from '../messages.js';
-import type { AgentStateType, AgentStateUpdate } from '../state.js';
 
 /** Dependencies of the write-back node. */
 export interface WriteBackNodeOptions {
   memory: SqliteMemoryStore;
   /** The model that extracts facts; the same chat model by default. */
   model: BaseChatModel;
+  /** Tools whose results quote stored memories: the thread keeps only a note of them (see ToolSpec.quotesMemory). */
+  memoryQuotingTools?: ReadonlySet<string>;
   /** Existing facts shown to the extractor to decide against. @default 8 */
   similarFacts?: number;
   clock?: () => Date;
@@ -25,9 +26,9 @@ export interface WriteBackNodeOptions {
  * decides against the similar existing ones (add, supersede, invalidate, or nothing). Unparseable output is retried
  * once, then skipped; nothing here can fail the turn.
  */
-export function createWriteBackNode(options: WriteBackNodeOptions) {
+export function createWriteBackNode(options: WriteBackNodeOptions): AgentNode {
   const clock = options.clock ?? (() => new Date());
-  return async (state: AgentStateType, config: NodeConfig): Promise<AgentStateUpdate> => {
+  return async (state, config) => {
     const started = performance.now();
     const { userId, threadId } = turnContext(config);
     const user = userScope(userId);
@@ -58,7 +59,7 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
           if (config.signal?.aborted) throw error;
           emit(config, {
             type: 'error',
-            stage: 'write-back',
+            stage: 'writeBack',
             code: errorCode(error, 'model_failed'),
             message: `fact extraction failed: ${errorLine(error)}`,
           });
@@ -68,14 +69,34 @@ export function createWriteBackNode(options: WriteBackNodeOptions) {
     } catch (error) {
       emit(config, {
         type: 'error',
-        stage: 'write-back',
+        stage: 'writeBack',
         code: errorCode(error, 'store_failed'),
         message: `memory write-back failed: ${errorLine(error)}`,
       });
     }
     emit(config, { type: 'stage', stage: 'writeBack', ms: performance.now() - started, usage });
-    return {};
+    return { messages: withoutMemoryQuotes(state.messages.slice(lastHuman + 1), options.memoryQuotingTools) };
   };
+}
+
+/**
+ * The turn's results of tools that quote stored memories, as notes that keep the call answered but hold no memory
+ * text (same message ids, so they replace the originals). The turn is checkpointed once, at its end, so the
+ * originals never reach the checkpoint tables: forgetting a memory leaves no copy of it in the thread.
+ */
+function withoutMemoryQuotes(turn: readonly BaseMessage[], tools: ReadonlySet<string> = new Set()): ToolMessage[] {
+  return turn
+    .filter((message): message is ToolMessage => ToolMessage.isInstance(message) && tools.has(message.name ?? ''))
+    .map(
+      (message) =>
+        new ToolMessage({
+          ...(message.id !== undefined ? { id: message.id } : {}),
+          content: `(${message.name} ${message.status === 'error' ? 'failed' : 'answered'}; its result quoted memory, which threads do not keep)`,
+          tool_call_id: message.tool_call_id,
+          name: message.name ?? '',
+          ...(message.status !== undefined ? { status: message.status } : {}),
+        }),
+    );
 }
 
 const errorCode = (error: unknown, fallback: MnemoErrorCode): MnemoErrorCode =>
@@ -118,7 +139,7 @@ async function extractFacts(
   if (!changes) {
     emit(config, {
       type: 'error',
-      stage: 'write-back',
+      stage: 'writeBack',
       code: 'model_failed',
       message: 'fact extraction returned no usable JSON twice; skipped for this turn',
     });

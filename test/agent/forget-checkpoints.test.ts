@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AIMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
+import { describe, expect, it } from 'vitest';
+import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { createAgent } from '../../src/agent.js';
+import { mnemo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const noFacts = () => new AIMessage('{"changes": []}');
+
+/** How often `needle` occurs in the database file and its WAL, as raw bytes. */
+function occurrences(db: string, needle: string): number {
+  let count = 0;
+  for (const file of [db, `${db}-wal`]) {
+    if (!existsSync(file)) continue;
+    const bytes = readFileSync(file);
+    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) count += 1;
+  }
+  return count;
+}
+
+describe('forgetting one memory', () => {
+  it('leaves none of its text in the database files, though a thread recalled it and a tool quoted it', async () => {
+    const db = join(tempDir(), 'mnemo.db');
+    const secret = 'locker combination is 4711 zebra quasar';
+    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
+    const model = fakeModel()
+      // Turn 1: recall puts the fact in the prompt; the reply does not repeat it.
+      .respond(new AIMessage('Noted, I can look that up when you need it.'))
+      .respond(noFacts())
+      // Turn 2: the model searches memory; the tool result quotes the fact.
+      // (Not respondWithTools: fakeModel's tool-call message echoes the whole prompt back as its content.)
+      .respond(
+        new AIMessage({
+          content: '',
+          tool_calls: [
+            { name: 'search_memory', args: { query: 'locker combination' }, id: 'call-1', type: 'tool_call' },
+          ],
+        }),
+      )
+      .respond(new AIMessage('Found it in your memories.'))
+      .respond(noFacts());
+    const agent = createAgent({ store: memory, model });
+    const first = await agent.chat('what is my locker combination?', { userId: 'ada', threadId: 'gym' });
+    expect(first.reply).toMatch(/^Noted/);
+    const prompt = String(model.calls[0]!.messages[0]!.content);
+    expect(prompt).toContain(secret);
+    const second = await agent.chat('search for it please', { userId: 'ada', threadId: 'gym' });
+    expect(second.toolCalls).toEqual([expect.objectContaining({ name: 'search_memory', isError: false })]);
+    expect(second.toolCalls[0]!.result).toContain(secret);
+    // The thread is checkpointed, and before the forget the fact's text is in the file.
+    expect((memory.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n).toBeGreaterThan(0);
+    memory.checkpoint();
+    expect(occurrences(db, secret)).toBeGreaterThan(0);
+    agent.close();
+    memory.close();
+
+    // forget opens the file without an embedder; the CLI path is the one a person runs.
+    const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
+    expect(forgot).toMatchObject({ code: 0, stderr: '' });
+    expect(occurrences(db, secret)).toBe(0);
+    // The conversation itself is still there: only the one memory went.
+    const after = SqliteMemoryStore.open(db, {});
+    expect(after.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toContain(
+      'search for it please',
+    );
+    after.close();
+  });
+});
