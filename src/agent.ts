@@ -7,9 +7,10 @@ import type { Embedder, QueryGenerator } from '../memory/index.js';
 import { SqliteMemoryStore, userScope, validateScope, validateText } from '../memory/index.js';
 import type { Recommender } from '../recommender/index.js';
 import type { ToolDefinition } from '../tools/index.js';
-import { TOOLS } from '../tools/index.js';
+import { memoryQuotingTools, TOOLS } from '../tools/index.js';
 import { ConfigError } from './errors.js';
 import type { AgentEvent, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
+import { scrubTurnContext } from './graph/checkpoints.js';
 import type { NodeEmission } from './graph/context.js';
 import { createAgentGraph } from './graph/graph.js';
 import { messageText } from './graph/messages.js';
@@ -88,10 +89,13 @@ export function createAgent(options: CreateAgentOptions): Agent {
   const ownsStore = !options.store;
   const { model, recommender, recallK, clock } = options;
   const queryGenerator = options.queryGenerator ?? (options.rewriteQueries ? llmQueryGenerator(model) : undefined);
+  const tools = options.tools ?? TOOLS;
+  // Threads an earlier version checkpointed in this file still hold what their turns recalled: strip it once.
+  if (!options.checkpointer) scrubTurnContext(memory.db, memoryQuotingTools(tools));
   const graph = createAgentGraph({
     memory,
     model,
-    tools: options.tools ?? TOOLS,
+    tools,
     services: { memory, recommender },
     queryGenerator,
     recallK,

@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { END, START, StateGraph } from '@langchain/langgraph';
 import type { QueryGenerator, SqliteMemoryStore } from '../../memory/index.js';
-import type { ToolDefinition, ToolServices } from '../../tools/index.js';
+import { memoryQuotingTools, type ToolDefinition, type ToolServices } from '../../tools/index.js';
 import { TurnContextSchema } from './context.js';
 import { createConverseNode } from './nodes/converse.js';
 import { createRecallNode } from './nodes/recall.js';
@@ -30,12 +30,11 @@ export interface AgentGraphDependencies {
 export function createAgentGraph(dependencies: AgentGraphDependencies) {
   const { memory, model, tools, services, queryGenerator, recallK } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
-  const memoryQuotingTools = new Set(tools.filter((tool) => tool.quotesMemory).map((tool) => tool.name));
   return new StateGraph(AgentState, TurnContextSchema)
     .addNode('recall', createRecallNode({ memory, clock, queryGenerator, k: recallK }))
     .addNode('converse', createConverseNode({ model, tools, clock }))
     .addNode('tools', createToolsNode({ tools, services }))
-    .addNode('write-back', createWriteBackNode({ memory, model, clock, memoryQuotingTools }))
+    .addNode('write-back', createWriteBackNode({ memory, model, clock, memoryQuotingTools: memoryQuotingTools(tools) }))
     .addEdge(START, 'recall')
     .addEdge('recall', 'converse')
     .addConditionalEdges('converse', afterConverse, ['tools', 'write-back'])

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AIMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
 import { createAgent } from '../../src/agent.js';
@@ -68,5 +69,63 @@ describe('forgetting one memory', () => {
       'search for it please',
     );
     after.close();
+  });
+
+  it('also leaves none in threads an earlier version checkpointed with the turn context in them', async () => {
+    const db = join(tempDir(), 'mnemo.db');
+    const secret = 'passport number is ZX 5512 walrus';
+    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
+    // What mnemo 0.1 wrote: recalled memories and the profile as checkpointed channels, and a search_memory result
+    // quoting the fact both in the thread's messages and among the pending writes.
+    const thread = { configurable: { thread_id: memory.threadKey(userScope('ada'), 'old'), checkpoint_ns: '' } };
+    const quoted = new ToolMessage({ content: `{"text":"${secret}"}`, name: 'search_memory', tool_call_id: 'c1' });
+    const messages = [
+      new HumanMessage('find my passport number'),
+      new AIMessage({ content: '', tool_calls: [{ name: 'search_memory', args: {}, id: 'c1', type: 'tool_call' }] }),
+      quoted,
+      new AIMessage('Found it.'),
+    ];
+    const saver = new SqliteSaver(memory.db);
+    const saved = await saver.put(
+      thread,
+      {
+        v: 4,
+        id: '1f000000-0000-6000-8000-000000000001',
+        ts: new Date().toISOString(),
+        channel_values: { messages, recalled: [{ id: fact!.id, text: secret }], profile: [{ text: secret }] },
+        channel_versions: { messages: 1, recalled: 1, profile: 1 },
+        versions_seen: {},
+      },
+      { source: 'loop', step: 3, parents: {} },
+    );
+    await saver.putWrites(
+      saved,
+      [
+        ['recalled', [{ text: secret }]],
+        ['messages', [quoted]],
+      ],
+      'task-1',
+    );
+    memory.checkpoint();
+    expect(occurrences(db, secret)).toBeGreaterThan(1);
+
+    // Opening the agent on the file strips it; the thread goes on with its messages.
+    const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
+    const agent = createAgent({ store: memory, model });
+    await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
+    const sent = model.calls[0]!.messages.slice(1).map((message) => String(message.content));
+    expect(sent).toEqual([
+      'find my passport number',
+      '',
+      '(search_memory answered; its result quoted memory, which threads do not keep)',
+      'Found it.',
+      'thanks',
+    ]);
+    agent.close();
+    memory.close();
+    const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
+    expect(forgot).toMatchObject({ code: 0, stderr: '' });
+    expect(occurrences(db, secret)).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../..
 import { type ExtractedChange, extractionPrompt, parseExtraction } from '../../../prompts/extraction.js';
 import { errorLine, MnemoError, type MnemoErrorCode } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
+import { memoryQuoteNote } from '../checkpoints.js';
 import { type AgentNode, emit, type NodeConfig, threadKey, turnContext } from '../context.js';
 import { eventMemory } from '../memories.js';
 import { addUsage, messageText, tokenUsage } from '../messages.js';
@@ -91,7 +92,7 @@ function withoutMemoryQuotes(turn: readonly BaseMessage[], tools: ReadonlySet<st
       (message) =>
         new ToolMessage({
           ...(message.id !== undefined ? { id: message.id } : {}),
-          content: `(${message.name} ${message.status === 'error' ? 'failed' : 'answered'}; its result quoted memory, which threads do not keep)`,
+          content: memoryQuoteNote(message.name ?? '', message.status === 'error'),
           tool_call_id: message.tool_call_id,
           name: message.name ?? '',
           ...(message.status !== undefined ? { status: message.status } : {}),
