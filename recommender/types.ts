@@ -66,8 +66,8 @@ export interface RecommendOptions {
   /** How many items. @default 10 */
   k?: number;
   /** Words that lift items whose title, tags or description contain them. */
-  query?: string;
-  signal?: AbortSignal;
+  query?: string | undefined;
+  signal?: AbortSignal | undefined;
   /** Penalty for sharing tags with an item already picked; 0 ranks by score alone. @default DIVERSITY (service.ts) */
   diversity?: number;
 }

@@ -20,11 +20,9 @@ export const rememberTool = defineTool({
       .describe('fact (default), preference (likes/dislikes) or profile (who they are).'),
   }),
   async execute({ text, kind }, services, context) {
-    const [fact] = await services.memory.changeFacts(
-      userScope(context.userId),
-      [{ op: 'add', fact: { text, kind } }],
-      context.threadKey === undefined ? {} : { thread: context.threadKey },
-    );
+    const [fact] = await services.memory.changeFacts(userScope(context.userId), [{ op: 'add', fact: { text, kind } }], {
+      thread: context.threadKey,
+    });
     if (!fact) throw new InputError('nothing was stored: the user has been forgotten');
     return `remembered ${fact.id}: ${fact.text}`;
   },
@@ -67,10 +65,7 @@ export const searchMemoryTool = defineTool({
     k: z.number().int().min(1).max(25).default(5).describe('How many results (1-25, default 5).'),
   }),
   async execute({ query, k }, services, context) {
-    const hits = await services.memory.search([userScope(context.userId)], query, {
-      k,
-      ...(context.signal ? { signal: context.signal } : {}),
-    });
+    const hits = await services.memory.search([userScope(context.userId)], query, { k, signal: context.signal });
     if (hits.length === 0) return 'no memories match';
     return hits
       .map((hit) =>

@@ -18,11 +18,7 @@ export const recommendTool = defineTool({
     query: z.string().max(300).optional().describe('Optional wish for this request, e.g. "a light comedy".'),
   }),
   async execute({ k, query }, services, context) {
-    const items = await requireRecommender(services).recommend(context.userId, {
-      k,
-      ...(query !== undefined ? { query } : {}),
-      ...(context.signal ? { signal: context.signal } : {}),
-    });
+    const items = await requireRecommender(services).recommend(context.userId, { k, query, signal: context.signal });
     if (items.length === 0) return NOTHING_LEFT;
     return items
       .map((item) =>

@@ -14,8 +14,8 @@ export interface ToolContext {
   readonly userId: string;
   readonly threadId: string;
   /** The turn's checkpoint key: memory writes pass it, so a user forgotten during the turn gets nothing stored. */
-  readonly threadKey?: string;
-  readonly signal?: AbortSignal;
+  readonly threadKey?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What {@link defineTool} takes: a zod object schema (every field described) and a thin execute over a service. */

@@ -21,7 +21,10 @@ export async function embedChecked(
 export async function embedInBatches(
   embedder: Embedder,
   texts: readonly string[],
-  options: { signal?: AbortSignal; onProgress?: (progress: { done: number; total: number }) => void } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    onProgress?: ((progress: { done: number; total: number }) => void) | undefined;
+  } = {},
 ): Promise<Float32Array[]> {
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += EMBED_BATCH) {

@@ -22,7 +22,7 @@ export interface SqliteMemoryStoreOptions {
 /** Options of `SqliteMemoryStore.search`. */
 export interface SearchOptions {
   /** How many results. @default 10 */
-  k?: number;
+  k?: number | undefined;
   /** Only these kinds. @default every kind */
   kinds?: readonly MemoryKind[];
   /** Include facts that were superseded or invalidated. @default false */
@@ -32,12 +32,12 @@ export interface SearchOptions {
   /** Earlier messages of the conversation, for short follow-up questions. */
   conversation?: readonly string[];
   /** A ready plan (e.g. from an LLM rewrite); skips the query generator. */
-  plan?: QueryPlan;
+  plan?: QueryPlan | undefined;
   /** Overrides of the ranking weights. */
   weights?: Partial<RankWeights>;
   /** Overrides of how many candidates each stage keeps (more: better recall, slower). */
   depth?: Partial<SearchDepth>;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Progress of a long write (embedding a big ingest, reindexing). */
@@ -69,10 +69,10 @@ export interface ForgetResult {
 
 /** Options of a write that belongs to a conversation turn. */
 export interface TurnWriteOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * The thread key (`SqliteMemoryStore.threadKey`) of the turn that writes: if its user has been forgotten
    * since the key was made, nothing is written (a turn running when its user said "forget me" keeps nothing).
    */
-  thread?: string;
+  thread?: string | undefined;
 }

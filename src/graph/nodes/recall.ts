@@ -45,8 +45,8 @@ export function createRecallNode(options: RecallNodeOptions): AgentNode {
         hits = await memory.search([user, ...(persona ? [personaScope(persona)] : []), globalScope], text, {
           k: options.k ?? 8,
           conversation: thread.slice(-4),
-          ...(plan ? { plan } : {}),
-          ...(config.signal ? { signal: config.signal } : {}),
+          plan,
+          signal: config.signal,
         });
         // Turns of this thread that are still in the message window would only repeat themselves.
         const inWindow = new Set(thread);

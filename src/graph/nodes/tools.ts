@@ -39,7 +39,7 @@ export function createToolsNode(options: ToolsNodeOptions): AgentNode {
           userId,
           threadId,
           threadKey: key,
-          ...(config.signal ? { signal: config.signal } : {}),
+          signal: config.signal,
         });
       } catch (error) {
         isError = true;
