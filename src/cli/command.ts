@@ -1,11 +1,70 @@
-import type { ParseArgsConfig } from 'node:util';
 import type { SqliteMemoryStore } from '../../memory/index.js';
 import { globalScope, personaScope, type Scope, userScope, validateScope, validateText } from '../../memory/index.js';
-import type { MnemoConfig } from '../config.js';
+import type { EnvironmentName, MnemoConfig } from '../config.js';
 import { InputError, UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+/** One `--name` option of a command: parsed by node's parseArgs, checked, typed and listed in `--help` from this. */
+export type OptionSpec = StringOption | IntegerOption | BooleanOption;
+
+interface OptionBase {
+  /** The one-letter alias: `-u` for `--user`. */
+  readonly short?: string;
+  /** What the option does, one sentence; `--help` wraps it and appends the default and "(required)". */
+  readonly description: string;
+}
+
+/** `--name VALUE`, read as a string. */
+export interface StringOption extends OptionBase {
+  readonly type: 'string';
+  /** How help names the value: `--user U`. */
+  readonly value: string;
+  /** Checked before `run`: missing or blank is `--name is required` (exit 2); `values.name` is then a string. */
+  readonly required?: boolean;
+  /**
+   * Options with the same group name exclude each other and one of them is required: `--user U | --persona NAME |
+   * --global` (usage shows them in parentheses).
+   */
+  readonly oneOf?: string;
+}
+
+/** `--name N`, an integer checked against its range before `run` (a mistake is a usage error naming the range). */
+export interface IntegerOption extends OptionBase {
+  readonly type: 'integer';
+  readonly value: string;
+  readonly min: number;
+  readonly max: number;
+  /** Used when the option is absent, and shown in help; `values.name` is then a number. */
+  readonly default?: number;
+  readonly required?: boolean;
+}
+
+/** `--name`, a switch. */
+export interface BooleanOption extends OptionBase {
+  readonly type: 'boolean';
+  readonly oneOf?: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** A positional argument, by the name `--help` shows (`"query"`, `FILE`). */
+export interface PositionalSpec {
+  readonly name: string;
+  /** Absent arguments are the command's to explain (`catalog import` says which FILE is missing). @default false */
+  readonly optional?: boolean;
+}
+
+type OptionValue<S extends OptionSpec> = S extends { type: 'boolean' }
+  ? boolean
+  : S extends { type: 'integer' }
+    ? number
+    : string;
+type Always<S extends OptionSpec> = S extends { required: true } ? true : S extends { default: number } ? true : false;
+
+/** The parsed flags of a command, typed from its option declarations, plus the global `--db`. */
+export type OptionValues<O extends OptionSpecs> = {
+  readonly [K in keyof O]: Always<O[K]> extends true ? OptionValue<O[K]> : OptionValue<O[K]> | undefined;
+} & { readonly db: string | undefined };
 
 /** Options of {@link CommandContext.openStore}. */
 export interface OpenStoreOptions {
@@ -15,9 +74,9 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/** What a command's `run` receives: parsed flags, positionals, io, and lazily built services. */
-export interface CommandContext {
-  readonly values: Record<string, string | boolean | undefined>;
+/** What a command's `run` receives: checked flags, positionals, io, the resolved configuration and services. */
+export interface CommandContext<O extends OptionSpecs = OptionSpecs> {
+  readonly values: OptionValues<O>;
   readonly positionals: readonly string[];
   readonly io: CliIo;
   readonly config: MnemoConfig;
@@ -25,16 +84,42 @@ export interface CommandContext {
   openStore(options?: OpenStoreOptions): Promise<SqliteMemoryStore>;
 }
 
-/** One `mnemo <name>` command. Its `help` is printed verbatim by `--help`. */
-export interface Command {
+/** One `mnemo <name>` command, declared once: parsing, checks, typed values and `--help` all come from this. */
+export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
   readonly name: string;
+  /** One line for the command list of `mnemo --help`. */
   readonly summary: string;
-  readonly help: string;
-  readonly options: OptionSpecs;
-  /** Positional arguments the command takes: [min, max]. */
-  readonly positionals: readonly [number, number];
+  /** What the command does: the paragraphs of `--help` under the usage line, as written (keep lines ≤ 110). */
+  readonly description: string;
+  readonly options: O;
+  readonly positionals: readonly PositionalSpec[];
+  /** Environment variables of the configuration that `--help` lists for this command, as `mnemo --help` says them. */
+  readonly environment?: readonly EnvironmentName[];
+  /** What `--help` ends with: model settings, alternative forms. */
+  readonly notes?: string;
+  /** Whether the command opens the database (its help then shows `--db`). @default true */
+  readonly database?: boolean;
   // biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing exits 0
-  run(context: CommandContext): Promise<number | void>;
+  run(context: CommandContext<O>): Promise<number | void>;
+}
+
+/** A declared command, as the CLI keeps it in its list (its option types erased). */
+export type Command = CommandSpec<OptionSpecs>;
+
+/**
+ * Declares a command. `run` gets `values` typed from `options`: a string option is `string | undefined` (a
+ * `string` when required), an integer option a `number`, a boolean one `boolean | undefined`.
+ *
+ * @example
+ * defineCommand({
+ *   name: 'hello', summary: 'say hello', description: 'Says hello.\n', positionals: [{ name: 'NAME' }],
+ *   options: { times: { type: 'integer', value: 'N', min: 1, max: 9, default: 1, description: 'how often' } },
+ *   async run({ values, positionals, io }) { io.stdout.write(`hello ${positionals[0]}\n`.repeat(values.times)); },
+ * });
+ */
+export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>): Command {
+  // `run` is a method, so a command with narrower values is assignable: the CLI passes values parsed from `options`.
+  return spec as unknown as Command;
 }
 
 /** Runs a library validator on a command-line argument: what it rejects is a usage mistake (exit 2), not a failure. */
@@ -48,63 +133,44 @@ export function checkArgument<T>(validate: () => T): T {
 }
 
 /** The command's text argument (a fact, a query): non-empty and within the stored length. */
-export function textArgument(context: CommandContext, what: string): string {
+export function textArgument(context: Pick<CommandContext, 'positionals'>, what: string): string {
   return checkArgument(() => validateText(context.positionals[0], what));
 }
 
-/** Reads a required string flag or explains which one is missing. */
-export function requireFlag(context: CommandContext, name: string): string {
-  const value = context.values[name];
-  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-/** Reads an optional positive integer flag. */
-export function integerFlag(context: CommandContext, name: string, fallback: number, range: [number, number]): number {
-  const raw = context.values[name];
-  if (raw === undefined) return fallback;
+/**
+ * Reads an integer flag whose range is known only at run time (bench's --user-episodes depends on --episodes); the
+ * same check and message as a declared `integer` option.
+ */
+export function integerArgument(name: string, raw: string, range: { min: number; max: number }): number {
   const value = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
-    throw new UsageError(`--${name} must be an integer from ${range[0]} to ${range[1]}, not "${String(raw)}"`);
-  }
+  if (!Number.isInteger(value) || value < range.min || value > range.max)
+    throw new UsageError(`--${name} must be an integer from ${range.min} to ${range.max}, not "${raw}"`);
   return value;
 }
 
-export const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies OptionSpecs;
-export const USER_OPTION = { user: { type: 'string', short: 'u' } } as const satisfies OptionSpecs;
+export const JSON_OPTION = { json: { type: 'boolean', description: 'print JSON' } } as const satisfies OptionSpecs;
+export const USER_OPTION = {
+  user: { type: 'string', short: 'u', value: 'U', description: 'user id' },
+} as const satisfies OptionSpecs;
 /** Whose memory a command reads or writes: a user, a persona or the global scope (see {@link scopeFlag}). */
 export const SCOPE_OPTIONS = {
-  ...USER_OPTION,
-  persona: { type: 'string' },
-  global: { type: 'boolean' },
+  user: { ...USER_OPTION.user, oneOf: 'scope', description: "a user's memory" },
+  persona: { type: 'string', value: 'NAME', oneOf: 'scope', description: "a persona's shared memory" },
+  global: { type: 'boolean', oneOf: 'scope', description: 'the memory shared by everyone' },
 } as const satisfies OptionSpecs;
 
-/** {@link SCOPE_OPTIONS} in a usage line. */
-export const SCOPE_USAGE = '(--user U | --persona NAME | --global)';
-/** The help lines of {@link SCOPE_OPTIONS}, aligned with the `--db` lines below them. */
-export const SCOPE_HELP = `  -u, --user U         a user's memory (one of --user, --persona, --global is required)
-      --persona NAME   a persona's shared memory
-      --global         the memory shared by everyone
-`;
+/** What the help of a command that talks to the model ends with. */
+export const MODEL_NOTE = 'Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.';
 
-/** The help lines every command that opens the database ends with (as the top-level help says). */
-export const DB_HELP = `      --db PATH        database file (default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,
-                       else ~/.local/share/mnemo/mnemo.db)
-  -h, --help           show this help
-`;
-
-/** The one scope named by --user U, --persona NAME or --global. */
-export function scopeFlag(context: CommandContext): Scope {
-  const { user, persona, global } = context.values;
-  if ([user !== undefined, persona !== undefined, global === true].filter(Boolean).length !== 1) {
-    throw new UsageError('give exactly one of --user U, --persona NAME, --global');
-  }
-  if (global) return globalScope;
-  return typeof persona === 'string' ? personaScope(persona) : userScope(requireFlag(context, 'user'));
+/** The one scope named by --user U, --persona NAME or --global (the CLI has checked that exactly one is given). */
+export function scopeFlag(values: OptionValues<typeof SCOPE_OPTIONS>): Scope {
+  if (values.global) return globalScope;
+  if (values.persona !== undefined) return personaScope(values.persona);
+  return userScope(values.user ?? '');
 }
 
 /** Checks the ids given to the shared --user and --persona options of any command, once, as usage mistakes. */
-export function checkScopeIds(values: CommandContext['values']): void {
+export function checkScopeIds(values: Readonly<Record<string, unknown>>): void {
   for (const kind of ['user', 'persona'] as const) {
     const id = values[kind];
     if (typeof id === 'string') checkArgument(() => validateScope({ kind, id }));

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { SqliteMemoryStore } from '../../memory/index.js';
-import { loadConfig } from '../config.js';
+import { ENVIRONMENT, type EnvironmentName, loadConfig, type MnemoConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
 import { openMemoryStore } from '../providers.js';
-import { type Command, type CommandContext, checkScopeIds } from './command.js';
+import { type Command, type CommandContext, checkScopeIds, integerArgument, type OptionSpecs } from './command.js';
 import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
 import { chatCommand } from './commands/chat.js';
@@ -23,6 +23,7 @@ import {
 import { reindexCommand } from './commands/reindex.js';
 import { searchCommand } from './commands/search.js';
 import { slackCommand } from './commands/slack.js';
+import { columns, commandHelp, environmentRows, GLOBAL_OPTIONS, groupFlags, optionRows } from './help.js';
 import { type CliIo, progressBar } from './io.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -45,8 +46,6 @@ export const COMMANDS: readonly Command[] = [
   trainCommand,
   benchCommand,
 ];
-
-const GLOBAL_OPTIONS = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 /** What the CLI says when another process holds the write lock for longer than the busy timeout. */
 const BUSY_MESSAGE = 'the database is busy (another mnemo process is writing); try again';
@@ -84,40 +83,95 @@ function joinNegativeValues(args: readonly string[], options: NonNullable<ParseA
  * The database path a command line names. An explicit path (--db or MNEMO_DB) must lie in an existing directory:
  * a typo would otherwise create directories and an empty database. Only the default location is created.
  */
-function checkDatabasePath(db: string | boolean | undefined, env: NodeJS.ProcessEnv, path: string): void {
-  if (typeof db === 'string' && db.trim() === '') throw new UsageError('--db needs a file path');
-  const explicit = typeof db === 'string' ? '--db' : env.MNEMO_DB?.trim() ? 'MNEMO_DB' : undefined;
+function checkDatabasePath({ db: path, dbNamedBy: explicit }: MnemoConfig): void {
   if (!explicit || path === ':memory:' || existsSync(dirname(path))) return;
   const message = `${explicit} ${path}: directory ${dirname(path)} does not exist`;
   throw explicit === '--db' ? new UsageError(message) : new ConfigError(message);
 }
 
+type ParsedLine = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+/** Parses a command's arguments with node's parseArgs, from the command's declared options and the global ones. */
+function parseCommandLine(command: Command, args: readonly string[]): ParsedLine {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options } as OptionSpecs))
+    options[name] = {
+      type: spec.type === 'boolean' ? 'boolean' : 'string',
+      ...(spec.short ? { short: spec.short } : {}),
+    };
+  try {
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    }) as ParsedLine;
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+}
+
+/**
+ * Checks a parsed command line against the declaration, as usage mistakes: the number of positionals, required
+ * options, integer ranges (applying defaults), and `oneOf` groups. Returns the values `run` is typed to receive.
+ */
+function checkValues(command: Command, parsed: ParsedLine): Record<string, string | number | boolean | undefined> {
+  const { positionals } = parsed;
+  const min = command.positionals.filter((positional) => !positional.optional).length;
+  const max = command.positionals.length;
+  if (positionals.length < min || positionals.length > max) {
+    throw new UsageError(
+      positionals.length < min
+        ? `mnemo ${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`} (see mnemo ${command.name} --help)`
+        : `unexpected argument "${positionals[max]}" (see mnemo ${command.name} --help)`,
+    );
+  }
+  const values: Record<string, string | number | boolean | undefined> = { ...parsed.values };
+  if (typeof values.db === 'string' && values.db.trim() === '') throw new UsageError('--db needs a file path');
+  const given = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(command.options)) {
+    const raw = parsed.values[name];
+    if (spec.type === 'boolean') {
+      if (spec.oneOf !== undefined && raw === true) given.set(spec.oneOf, [...(given.get(spec.oneOf) ?? []), name]);
+      continue;
+    }
+    if (spec.required && (typeof raw !== 'string' || raw.trim() === '')) throw new UsageError(`--${name} is required`);
+    if (spec.type === 'string') {
+      if (spec.oneOf !== undefined && raw !== undefined)
+        given.set(spec.oneOf, [...(given.get(spec.oneOf) ?? []), name]);
+      continue;
+    }
+    values[name] = typeof raw === 'string' ? integerArgument(name, raw, spec) : spec.default;
+  }
+  const groups = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(command.options))
+    if ('oneOf' in spec && spec.oneOf !== undefined) groups.set(spec.oneOf, [...(groups.get(spec.oneOf) ?? []), name]);
+  for (const [group, members] of groups) {
+    if ((given.get(group) ?? []).length !== 1)
+      throw new UsageError(`give exactly one of ${groupFlags(command.options, members)}`);
+  }
+  return values;
+}
+
+/** `mnemo --help`: the commands, the global options, and every environment variable of the configuration. */
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const globalOptions = optionRows({
+    db: GLOBAL_OPTIONS.db,
+    help: { ...GLOBAL_OPTIONS.help, description: 'show help; `mnemo <command> --help` for a command' },
+    version: { type: 'boolean', description: 'print the version' },
+  });
   return `mnemo — a conversational agent with long-term memory, in one SQLite file
 
 Usage: mnemo <command> [options]
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+${columns(COMMANDS.map((command) => [command.name, command.summary]))}
 
 Global options:
-  --db PATH   database file (default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,
-              else ~/.local/share/mnemo/mnemo.db)
-  -h, --help  show help; \`mnemo <command> --help\` for a command
-  --version   print the version
+${columns(globalOptions)}
 
 Environment:
-  MNEMO_DB                database file
-  XDG_DATA_HOME           the data directory is $XDG_DATA_HOME/mnemo (else ~/.local/share/mnemo): the
-                          database and, in cache/, the word-vector cache (41 MB, built on first use)
-  MNEMO_EMBEDDER          glove (default: offline GloVe word vectors) or openai
-  OPENAI_BASE_URL         OpenAI-compatible endpoint for MNEMO_EMBEDDER=openai (Ollama, vLLM, ...)
-  OPENAI_API_KEY          its key
-  MNEMO_EMBEDDING_MODEL   embedding model (default text-embedding-3-small)
-  MNEMO_MODEL             chat model for chat, ask and slack (default gpt-4o-mini); a model is
-                          configured by OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server)
-  MNEMO_USER              who you are in the terminal chat (default: your OS user name)
+${columns(environmentRows(Object.keys(ENVIRONMENT) as EnvironmentName[]))}
 `;
 }
 
@@ -128,6 +182,7 @@ Environment:
 export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.0'): Promise<number> {
   const name = argv.find((arg, index) => !arg.startsWith('-') && argv[index - 1] !== '--db');
   const command = COMMANDS.find((candidate) => candidate.name === name);
+  let config: MnemoConfig | undefined;
   try {
     if (!name) {
       if (argv.includes('--version')) {
@@ -140,47 +195,28 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     }
     if (!command) throw new UsageError(`unknown command "${name}" (see mnemo --help)`);
     const args = argv.filter((arg, index) => !(arg === name && index === argv.indexOf(name)));
-    let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-    try {
-      const options = { ...GLOBAL_OPTIONS, ...command.options };
-      parsed = parseArgs({
-        args: joinNegativeValues(args, options),
-        options,
-        allowPositionals: true,
-        strict: true,
-      }) as typeof parsed;
-    } catch (error) {
-      throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
-    }
+    const parsed = parseCommandLine(command, args);
     if (parsed.values.help) {
-      io.stdout.write(command.help);
+      io.stdout.write(commandHelp(command));
       return 0;
     }
-    const [min, max] = command.positionals;
-    if (parsed.positionals.length < min || parsed.positionals.length > max) {
-      throw new UsageError(
-        parsed.positionals.length < min
-          ? `mnemo ${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`} (see mnemo ${command.name} --help)`
-          : `unexpected argument "${parsed.positionals[max]}" (see mnemo ${command.name} --help)`,
-      );
-    }
-    checkScopeIds(parsed.values);
-    const config = loadConfig({
-      env: io.env,
-      ...(typeof parsed.values.db === 'string' ? { db: parsed.values.db } : {}),
-    });
-    checkDatabasePath(parsed.values.db, io.env, config.db);
+    const values = checkValues(command, parsed);
+    checkScopeIds(values);
+    const db = typeof values.db === 'string' ? values.db : undefined;
+    config = loadConfig({ env: io.env, ...(db !== undefined ? { db } : {}) });
+    checkDatabasePath(config);
+    const resolved = config;
     const context: CommandContext = {
-      values: parsed.values,
+      values: values as CommandContext['values'],
       positionals: parsed.positionals,
       io,
       config,
       async openStore({ embedder = true, busyTimeoutMs } = {}) {
         const lock = busyTimeoutMs === undefined ? {} : { busyTimeoutMs };
-        if (!embedder) return SqliteMemoryStore.open(config.db, lock);
+        if (!embedder) return SqliteMemoryStore.open(resolved.db, lock);
         const bar = progressBar(io, 'preparing word vectors (first run only)');
         try {
-          return await openMemoryStore(config.db, config.embedder, {
+          return await openMemoryStore(resolved.db, resolved.embedder, {
             ...lock,
             onProgress: ({ done, total }) => bar.update(done, total),
           });
@@ -201,7 +237,7 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     else if (error instanceof MnemoError) say(error.message);
     else {
       say(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
-      if (io.env.MNEMO_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+      if (config?.debug) io.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     }
     return 1;
   }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { slackCommand, slackSettings } from '../../src/cli/commands/slack.js';
+import { slackCommand } from '../../src/cli/commands/slack.js';
+import { commandHelp } from '../../src/cli/help.js';
 import { mainHelp } from '../../src/cli/main.js';
-import { NO_MODEL_HELP } from '../../src/config.js';
+import { NO_MODEL_HELP, slackSettings } from '../../src/config.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
@@ -123,7 +124,9 @@ describe('mnemo slack (command line)', () => {
 
   it('is listed in mnemo --help and documents its variables', () => {
     expect(mainHelp()).toMatch(/\n {2}slack +run the Slack bot/);
-    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'PORT'])
-      expect(slackCommand.help).toContain(variable);
+    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'PORT']) {
+      expect(commandHelp(slackCommand)).toMatch(new RegExp(`\\n {2}${variable} +\\S`));
+      expect(mainHelp()).toMatch(new RegExp(`\\n {2}${variable} +\\S`));
+    }
   });
 });

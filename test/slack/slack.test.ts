@@ -1,10 +1,10 @@
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userScope } from '../../memory/types.js';
 import { RecommenderService } from '../../recommender/service.js';
 import { decodeRating } from '../../src/adapters/slack/render.js';
-import { PLACEHOLDER, UPDATE_INTERVAL_MS } from '../../src/adapters/slack/turn.js';
-import type { SlackBlock } from '../../src/adapters/slack/types.js';
+import { answerInThread, PLACEHOLDER, UPDATE_INTERVAL_MS } from '../../src/adapters/slack/turn.js';
+import type { SlackBlock, SlackClient } from '../../src/adapters/slack/types.js';
 import { createAgent } from '../../src/agent.js';
 import type { AgentEvent } from '../../src/events.js';
 import { createChatModel } from '../../src/models.js';
@@ -411,28 +411,6 @@ describe('mnemo slack streams the reply into a placeholder (loopback Web API)', 
     expect(final!.args).toMatchObject({ thread_ts: '1700000000.007000', text: ':warning: the model went away' });
   });
 
-  it('throttles a burst of 200 deltas to about one update a second, plus the final one', async () => {
-    const words = Array.from({ length: 200 }, (_, index) => `w${index} `);
-    const whole = words.join('');
-    const agent = scriptedAgent(() => replyEvents(whole), { delayMs: 10 });
-    const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
-
-    const started = Date.now();
-    await slack.send(directMessage('U1', 'go', '1700000000.008000'));
-    const [final] = await slack.api.waitForReplies(1, 8000);
-    const elapsed = Date.now() - started;
-
-    const updates = slack.api.callsTo('chat.update');
-    const intermediate = updates.filter((update) => !isFinal(update));
-    expect(elapsed).toBeGreaterThan(UPDATE_INTERVAL_MS);
-    expect(intermediate.length).toBeGreaterThanOrEqual(2);
-    expect(updates.length).toBeLessThanOrEqual(Math.floor(elapsed / UPDATE_INTERVAL_MS) + 2);
-    for (let index = 1; index < intermediate.length; index++)
-      expect(intermediate[index]!.at - intermediate[index - 1]!.at).toBeGreaterThanOrEqual(UPDATE_INTERVAL_MS - 100);
-    expect(String(final!.args.text).trim()).toBe(whole.trim());
-    expect(slack.api.callsTo('chat.postMessage')).toHaveLength(1);
-  }, 10_000);
-
   it('posts the reply once at the end when the placeholder cannot be posted', async () => {
     const agent = scriptedAgent(() => replyEvents('Try Heat.'), { delayMs: 20 });
     const slack = await start({ agent, memory: noMemory, recommender: noRecommender });
@@ -448,5 +426,57 @@ describe('mnemo slack streams the reply into a placeholder (loopback Web API)', 
     expect(final!.args).toMatchObject({ channel: 'C1', thread_ts: '1700000000.009000', text: 'Try Heat.' });
     expect(final!.args.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'Try Heat.' } }]);
     expect(slack.api.callsTo('chat.update')).toEqual([]);
+  });
+});
+
+describe('the streaming reply is throttled (fake timers and clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('throttles a burst of 200 deltas to one update a second, plus the final one', async () => {
+    vi.useFakeTimers();
+    const started = Date.now();
+    const calls: Array<{ method: string; at: number; text: string; final: boolean }> = [];
+    const record = (method: string) => async (args: { text: string; blocks?: unknown }) => {
+      calls.push({ method, at: Date.now() - started, text: args.text, final: 'blocks' in args });
+      return { ok: true, ts: '1800000000.000001' };
+    };
+    const client: SlackClient = {
+      chat: {
+        postMessage: record('chat.postMessage'),
+        postEphemeral: record('chat.postEphemeral'),
+        update: record('chat.update'),
+      },
+    };
+    const words = Array.from({ length: 200 }, (_, index) => `w${index} `);
+    // A delta every 10 ms: w0 at 10 ms ... w199 at 2000 ms, the turn's end at 2010 ms.
+    const agent = scriptedAgent(() => replyEvents(words.join('')), { delayMs: 10 });
+    const logger = { error: vi.fn(), warn: vi.fn() };
+
+    const answered = answerInThread(
+      { channel: 'D1', threadTs: '1700000000.008000', userId: `${TEAM}:U1`, text: 'go' },
+      {
+        agent,
+        client,
+        logger,
+      },
+    );
+    await vi.advanceTimersByTimeAsync(2010);
+    await answered;
+
+    expect(logger.error).not.toHaveBeenCalled();
+    expect(calls.filter((call) => call.method === 'chat.postMessage')).toEqual([
+      { method: 'chat.postMessage', at: 0, text: PLACEHOLDER, final: false },
+    ]);
+    const updates = calls.filter((call) => call.method === 'chat.update');
+    // The first delta is shown at once; later ones wait for the interval, so 200 deltas in 2 s make 3 previews.
+    expect(updates.filter((update) => !update.final).map((update) => [update.at, update.text.trim()])).toEqual([
+      [10, 'w0'],
+      [10 + UPDATE_INTERVAL_MS, words.slice(0, 100).join('').trim()],
+      [10 + 2 * UPDATE_INTERVAL_MS, words.join('').trim()],
+    ]);
+    expect(updates.at(-1)).toMatchObject({ at: 2010, text: words.join(''), final: true });
+    expect(updates).toHaveLength(4);
   });
 });

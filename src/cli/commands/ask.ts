@@ -3,34 +3,33 @@ import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { AgentEvent } from '../../events.js';
 import { createChatModel } from '../../models.js';
-import { type Command, DB_HELP, JSON_OPTION, requireFlag, USER_OPTION } from '../command.js';
+import { defineCommand, MODEL_NOTE, USER_OPTION } from '../command.js';
 import { printJson } from '../io.js';
 
-export const askCommand: Command = {
+export const askCommand = defineCommand({
   name: 'ask',
   summary: 'one conversational turn: recall, answer, remember (needs a model)',
-  help: `Usage: mnemo ask --user U [--thread T] [--json] "message"
-
+  description: `
 Runs one turn of the agent: recalls what it knows about the user, answers (streaming the
 reply to stdout), and writes the turn and any new facts back to memory before it exits.
-Without --thread a new thread is started; its id is printed on stderr (in --json output).
-
-Options:
-  -u, --user U         who is talking (required)
-  -t, --thread T       continue this conversation thread
-      --json           print { reply, threadId, recalled, written, toolCalls, usage, latencyMs }
-${DB_HELP}
-Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
-`,
-  options: { ...USER_OPTION, ...JSON_OPTION, thread: { type: 'string', short: 't' } },
-  positionals: [1, 1],
+Without --thread a new thread is started; its id is printed on stderr (in --json output).`,
+  options: {
+    user: { ...USER_OPTION.user, description: 'who is talking', required: true },
+    thread: { type: 'string', short: 't', value: 'T', description: 'continue this conversation thread' },
+    json: {
+      type: 'boolean',
+      description: 'print { reply, threadId, recalled, written, toolCalls, usage, latencyMs }',
+    },
+  },
+  positionals: [{ name: '"message"' }],
+  notes: MODEL_NOTE,
   async run(context) {
-    const user = requireFlag(context, 'user');
+    const user = context.values.user;
     const model = createChatModel(context.config.model);
     if (!model) throw new ConfigError(NO_MODEL_HELP);
     const store = await context.openStore();
     const agent = createAgent({ store, model });
-    const thread = context.values.thread as string | undefined;
+    const thread = context.values.thread;
     const turn = { userId: user, ...(thread ? { threadId: thread } : {}) };
     try {
       if (context.values.json) {
@@ -60,7 +59,7 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
       store.close();
     }
   },
-};
+});
 
 /** Prints one event for a person; true when the model failed. */
 function render(

@@ -4,7 +4,7 @@ import { type MovielensReport, runMovielensBench } from '../../bench/movielens.j
 import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { UsageError } from '../../errors.js';
 import { createEmbedder } from '../../providers.js';
-import { type Command, type CommandContext, integerFlag, JSON_OPTION } from '../command.js';
+import { type CommandContext, defineCommand, integerArgument } from '../command.js';
 import { printJson, progressBar } from '../io.js';
 
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
@@ -73,12 +73,13 @@ async function embedderFor(context: CommandContext) {
   return embedder;
 }
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'measure retrieval quality (LoCoMo), speed at scale, and recommendations (MovieLens)',
-  help: `Usage: mnemo bench locomo --data PATH/locomo10.json [--json]
-       mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--json]
-       mnemo bench movielens --data PATH/movielens-100k [--json]
+  description: `
+  mnemo bench locomo --data PATH/locomo10.json [--json]
+  mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--json]
+  mnemo bench movielens --data PATH/movielens-100k [--json]
 
 locomo  Ingests each LoCoMo conversation as a fresh user and scores, for every question with
         evidence, the share of its evidence turns in the top k results (recall@5/10/25),
@@ -97,33 +98,54 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         on 2 cores; fixed seeds.
 
 locomo and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
-movielens needs none.
-
-Options:
-      --data PATH          locomo10.json (locomo), or the MovieLens 100K directory (movielens)
-      --limit N            only the first N conversations (locomo)
-      --episodes N         total episodes (scale, default 1000000)
-      --user-episodes N    episodes of the measured user (scale, default 100000)
-      --queries N          searches to time (scale, default 500)
-      --json               print the figures as JSON
-  -h, --help               show this help
-`,
+movielens needs none.`,
   options: {
-    ...JSON_OPTION,
-    data: { type: 'string' },
-    limit: { type: 'string' },
-    episodes: { type: 'string' },
-    'user-episodes': { type: 'string' },
-    queries: { type: 'string' },
+    data: {
+      type: 'string',
+      value: 'PATH',
+      description: 'locomo10.json for locomo, or the MovieLens 100K directory for movielens',
+    },
+    limit: {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      max: 1000,
+      default: 10,
+      description: 'only the first N conversations, in locomo',
+    },
+    episodes: {
+      type: 'integer',
+      value: 'N',
+      min: 1000,
+      max: 100_000_000,
+      default: 1_000_000,
+      description: 'total episodes, in scale',
+    },
+    // Its range and default depend on --episodes: checked in run.
+    'user-episodes': {
+      type: 'string',
+      value: 'N',
+      description: 'episodes of the measured user, in scale (100 to --episodes, default 100000 or --episodes)',
+    },
+    queries: {
+      type: 'integer',
+      value: 'N',
+      min: 10,
+      max: 100_000,
+      default: 500,
+      description: 'searches to time, in scale',
+    },
+    json: { type: 'boolean', description: 'print the figures as JSON' },
   },
-  positionals: [1, 1],
+  positionals: [{ name: 'locomo|scale|movielens' }],
+  database: false,
   async run(context) {
     const which = context.positionals[0];
     if (which === 'locomo') {
       const dataPath = context.values.data;
       if (typeof dataPath !== 'string')
         throw new UsageError('--data PATH/locomo10.json is required (see mnemo bench --help)');
-      const limit = integerFlag(context, 'limit', 10, [1, 1000]);
+      const limit = context.values.limit;
       const embedder = await embedderFor(context);
       const bar = progressBar(context.io, 'locomo');
       const report = await runLocomoBench({
@@ -137,9 +159,12 @@ Options:
       return;
     }
     if (which === 'scale') {
-      const episodes = integerFlag(context, 'episodes', 1_000_000, [1000, 100_000_000]);
-      const userEpisodes = integerFlag(context, 'user-episodes', Math.min(100_000, episodes), [100, episodes]);
-      const queries = integerFlag(context, 'queries', 500, [10, 100_000]);
+      const { episodes, queries } = context.values;
+      const raw = context.values['user-episodes'];
+      const userEpisodes =
+        raw === undefined
+          ? Math.min(100_000, episodes)
+          : integerArgument('user-episodes', raw, { min: 100, max: episodes });
       const embedder = await embedderFor(context);
       const bar = progressBar(context.io, 'scale');
       // Real English word frequencies make realistic posting lists; any embedder's text works the same way.
@@ -171,4 +196,4 @@ Options:
     }
     throw new UsageError(`unknown benchmark "${which}": use locomo, scale or movielens`);
   },
-};
+});

@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { userScope, validateScope } from '../../../memory/index.js';
-import { dataDir } from '../../paths.js';
 import { openServices } from '../../services.js';
-import { type Command, type CommandContext, DB_HELP, USER_OPTION } from '../command.js';
+import { defineCommand, MODEL_NOTE, USER_OPTION } from '../command.js';
 import { progressBar } from '../io.js';
 
-/** `--user`, else $MNEMO_USER, else the OS user name. */
-function chatUser(context: CommandContext): string {
-  const flag = context.values.user;
-  if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
-  const fromEnv = context.io.env.MNEMO_USER?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    return userInfo().username;
-  } catch {
-    // Containers may run as a uid with no passwd entry.
-    return context.io.env.USER?.trim() || 'me';
-  }
-}
-
-export const chatCommand: Command = {
+export const chatCommand = defineCommand({
   name: 'chat',
   summary: 'talk with the agent in the terminal (slash commands work without a model)',
-  help: `Usage: mnemo chat [--user U] [--thread T]
-
+  description: `
 Opens the terminal chat (when stdin is not a terminal, it reads one message or slash command
 per line and answers in plain text): the reply streams as it arrives, memories recalled and written
 show as short lines, and a status line shows the user, the model, memory counts and the
@@ -45,18 +28,20 @@ Commands inside the chat:
   /persona              your taste group and what it likes
   /export               write everything about you to a JSON file in the data directory
   /user NAME            talk as someone else
-  /quit                 leave (Ctrl+C too; Esc cancels a reply in progress)
-
-Options:
-  -u, --user U         who is talking (default: $MNEMO_USER, else your OS user name)
-  -t, --thread T       continue this conversation thread (default: a new one)
-${DB_HELP}
-Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNEMO_MODEL.
-`,
-  options: { ...USER_OPTION, thread: { type: 'string', short: 't' } },
-  positionals: [0, 0],
+  /quit                 leave (Ctrl+C too; Esc cancels a reply in progress)`,
+  options: {
+    user: { ...USER_OPTION.user, description: 'who is talking (default: $MNEMO_USER, else your OS user name)' },
+    thread: {
+      type: 'string',
+      short: 't',
+      value: 'T',
+      description: 'continue this conversation thread (default: a new one)',
+    },
+  },
+  positionals: [],
+  notes: MODEL_NOTE,
   async run(context) {
-    const userId = chatUser(context);
+    const userId = context.values.user?.trim() || context.config.user;
     validateScope(userScope(userId));
     const thread = context.values.thread;
     const threadId = typeof thread === 'string' && thread.trim() !== '' ? thread.trim() : randomUUID();
@@ -84,7 +69,7 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
           agent: services.agent,
           userId,
           threadId,
-          exportDir: dataDir(context.io.env),
+          exportDir: context.config.dataDir,
         });
         return;
       }
@@ -104,10 +89,10 @@ Model: OPENAI_API_KEY and/or OPENAI_BASE_URL (any OpenAI-compatible server), MNE
         userId,
         threadId,
         modelName: context.config.model.kind === 'openai' ? context.config.model.model : undefined,
-        exportDir: dataDir(context.io.env),
+        exportDir: context.config.dataDir,
       });
     } finally {
       services.close();
     }
   },
-};
+});

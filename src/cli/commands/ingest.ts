@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EpisodeInput } from '../../../memory/index.js';
 import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, userScope } from '../../../memory/index.js';
 import { badLinesError, InputError } from '../../errors.js';
-import { type Command, DB_HELP, requireFlag, USER_OPTION } from '../command.js';
+import { defineCommand, USER_OPTION } from '../command.js';
 import { type CliIo, progressBar } from '../io.js';
 
 const required = (what: string) => ({
@@ -87,12 +87,11 @@ async function readInput(file: string, io: CliIo): Promise<string> {
   }
 }
 
-export const ingestCommand: Command = {
+export const ingestCommand = defineCommand({
   name: 'ingest',
   summary: "append conversation turns from a JSONL file to a user's episodic memory",
-  help: `Usage: mnemo ingest --user U FILE.jsonl     (FILE "-" reads stdin)
-
-Appends one episode per line. Each line is a JSON object:
+  description: `
+Appends one episode per line of FILE.jsonl (FILE "-" reads stdin). Each line is a JSON object:
   text     string, required   what was said or happened
   role     string             "user" (default), "assistant", or a speaker's name
   at       ISO-8601 string    when it happened (default: now)
@@ -103,15 +102,11 @@ Appends one episode per line. Each line is a JSON object:
 
 The whole file is one transaction: if any line is bad, every bad line is reported with its
 number and nothing is written. An ingest waits up to 5 minutes for another process writing
-to the same file.
-
-Options:
-  -u, --user U         the user the turns belong to (required)
-${DB_HELP}`,
-  options: { ...USER_OPTION },
-  positionals: [1, 1],
+to the same file.`,
+  options: { user: { ...USER_OPTION.user, description: 'the user the turns belong to', required: true } },
+  positionals: [{ name: 'FILE.jsonl' }],
   async run(context) {
-    const user = requireFlag(context, 'user');
+    const user = context.values.user;
     const file = context.positionals[0]!;
     const episodes = parseEpisodesJsonl(await readInput(file, context.io), file === '-' ? 'stdin' : file);
     let stored = 0;
@@ -131,4 +126,4 @@ ${DB_HELP}`,
       `ingested ${stored} episode${stored === 1 ? '' : 's'} for ${user}${skipped > 0 ? ` (${skipped} already stored, skipped)` : ''}\n`,
     );
   },
-};
+});

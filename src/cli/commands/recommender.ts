@@ -11,16 +11,21 @@ import {
 } from '../../../recommender/index.js';
 import { InputError, UsageError } from '../../errors.js';
 import {
-  type Command,
   type CommandContext,
   checkArgument,
-  DB_HELP,
-  integerFlag,
+  defineCommand,
   JSON_OPTION,
-  requireFlag,
+  type OptionSpecs,
   USER_OPTION,
 } from '../command.js';
 import { printJson, progressBar } from '../io.js';
+
+const ITEM_OPTION = {
+  type: 'string',
+  value: 'X',
+  required: true,
+  description: 'item id or title',
+} as const satisfies OptionSpecs[string];
 
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });
@@ -40,28 +45,23 @@ function subcommandArgument(context: CommandContext, what: string, names: readon
   return value;
 }
 
-export const catalogCommand: Command = {
+export const catalogCommand = defineCommand({
   name: 'catalog',
   summary: 'import catalog items (CSV or JSONL) for recommendations',
-  help: `Usage: mnemo catalog import FILE [--format csv|jsonl]
-
+  description: `
 Adds or replaces catalog items. The format follows the file extension (.csv, .jsonl) unless --format says.
   JSONL: one object per line: {"id": "m1", "title": "Alien (1979)", "description": "...",
          "tags": ["Horror", "Sci-Fi"], "year": 1979, "metadata": {...}}; id and title required.
   CSV:   a header naming id,title and optionally description,tags,year; tags separated by "|";
          fields with commas in double quotes.
 Every line is checked first: a malformed line is reported with its number and nothing is written.
-Item text (title, description, tags) is embedded with the configured embedder (MNEMO_EMBEDDER).
-
-Options:
-      --format F       csv or jsonl
-${DB_HELP}`,
-  options: { format: { type: 'string' } },
-  positionals: [1, 2],
+Item text (title, description, tags) is embedded with the configured embedder (MNEMO_EMBEDDER).`,
+  options: { format: { type: 'string', value: 'F', description: 'csv or jsonl' } },
+  // The subcommand explains a missing FILE itself ("import needs a FILE").
+  positionals: [{ name: 'import' }, { name: 'FILE', optional: true }],
   async run(context) {
     const file = subcommandArgument(context, 'subcommand', ['import'], 'a FILE');
-    const format =
-      (context.values.format as string | undefined) ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+    const format = context.values.format ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
     let text: string;
     try {
@@ -75,22 +75,18 @@ ${DB_HELP}`,
     await service.importItems(items);
     context.io.stdout.write(`imported ${items.length} items\n`);
   },
-};
+});
 
-export const importCommand: Command = {
+export const importCommand = defineCommand({
   name: 'import',
   summary: 'import a ratings dataset (MovieLens 100K) for evaluation',
-  help: `Usage: mnemo import movielens DIR
-
+  description: `
 Reads MovieLens 100K (u.item in ISO-8859-1, u.data, u.user) into the catalog and ratings: items get ids
 "ml<movie id>" with their genres as tags, users "ml<user id>" with age band, gender and occupation.
 MovieLens is for research only: keep such a database to yourself. Item text is not embedded (fast).
-Run mnemo train afterwards.
-
-Options:
-${DB_HELP}`,
+Run mnemo train afterwards.`,
   options: {},
-  positionals: [1, 2],
+  positionals: [{ name: 'movielens' }, { name: 'DIR', optional: true }],
   async run(context) {
     const directory = subcommandArgument(context, 'dataset', ['movielens'], 'a DIR');
     let movielens: ReturnType<typeof readMovielens>;
@@ -105,56 +101,42 @@ ${DB_HELP}`,
     const stored = storeMovielens(service.storage, movielens);
     context.io.stdout.write(`imported ${stored.items} items, ${stored.ratings} ratings, ${stored.users} users\n`);
   },
-};
+});
 
-export const rateCommand: Command = {
+export const rateCommand = defineCommand({
   name: 'rate',
   summary: "record a user's rating of a catalog item",
-  help: `Usage: mnemo rate --user U --item ID-or-TITLE --stars N
-
+  description: `
 Records 1–5 stars (source: explicit). A title is matched fuzzily; an ambiguous title lists the candidates
 and records nothing. Rating the same item again replaces the rating. It counts at once: predictions fold
-in a user's current ratings without retraining.
-
-Options:
-  -u, --user U         user id
-      --item X         item id or title
-      --stars N        1 to 5
-${DB_HELP}`,
-  options: { ...USER_OPTION, item: { type: 'string' }, stars: { type: 'string' } },
-  positionals: [0, 0],
+in a user's current ratings without retraining.`,
+  options: {
+    user: { ...USER_OPTION.user, required: true },
+    item: ITEM_OPTION,
+    stars: { type: 'integer', value: 'N', min: 1, max: 5, required: true, description: 'stars' },
+  },
+  positionals: [],
   async run(context) {
-    const user = requireFlag(context, 'user');
-    const item = requireFlag(context, 'item');
-    const stars = integerFlag(context, 'stars', Number.NaN, [1, 5]);
-    if (Number.isNaN(stars)) throw new UsageError('--stars is required');
+    const { user, item, stars } = context.values;
     const service = await openService(context);
     const rating = await service.rate(user, item, stars);
     context.io.stdout.write(
       `${user} rated ${rating.itemId} "${service.storage.item(rating.itemId)!.title}" ${stars}/5\n`,
     );
   },
-};
+});
 
-export const predictCommand: Command = {
+export const predictCommand = defineCommand({
   name: 'predict',
   summary: "predict a user's rating of an item, with the reasons",
-  help: `Usage: mnemo predict --user U --item ID-or-TITLE [--json]
-
+  description: `
 Prints the predicted stars, the level it came from (user, persona or global: the blend backs off from the
 user's own model to their persona and global biases when they have rated and said little) and why.
---json prints { itemId, title, predicted, level, why: [...] }.
-
-Options:
-  -u, --user U         user id
-      --item X         item id or title
-      --json           print JSON
-${DB_HELP}`,
-  options: { ...USER_OPTION, ...JSON_OPTION, item: { type: 'string' } },
-  positionals: [0, 0],
+--json prints { itemId, title, predicted, level, why: [...] }.`,
+  options: { user: { ...USER_OPTION.user, required: true }, item: ITEM_OPTION, ...JSON_OPTION },
+  positionals: [],
   async run(context) {
-    const user = requireFlag(context, 'user');
-    const item = requireFlag(context, 'item');
+    const { user, item } = context.values;
     const service = await openService(context, { embedder: true });
     const prediction = await service.predict(user, item);
     context.io.stdout.write(
@@ -163,27 +145,23 @@ ${DB_HELP}`,
         : `${prediction.title}: ${prediction.predicted.toFixed(2)} stars (${prediction.level} level)\n${prediction.why.map((why) => `  - ${why.text}\n`).join('')}`,
     );
   },
-};
+});
 
-export const recommendCommand: Command = {
+export const recommendCommand = defineCommand({
   name: 'recommend',
   summary: 'recommend unseen items to a user, each with why',
-  help: `Usage: mnemo recommend --user U [--k 10] [--json]
-
+  description: `
 Top-k items the user has not rated, honouring hard constraints they stated ("I can't stand horror" removes
 horror), with some diversity across tags. --json prints an array of
-{ itemId, title, score, predicted, level, why: [...] }.
-
-Options:
-  -u, --user U         user id
-      --k N            how many (default 10)
-      --json           print JSON
-${DB_HELP}`,
-  options: { ...USER_OPTION, ...JSON_OPTION, k: { type: 'string' } },
-  positionals: [0, 0],
+{ itemId, title, score, predicted, level, why: [...] }.`,
+  options: {
+    user: { ...USER_OPTION.user, required: true },
+    k: { type: 'integer', value: 'N', min: 1, max: 1000, default: 10, description: 'how many' },
+    ...JSON_OPTION,
+  },
+  positionals: [],
   async run(context) {
-    const user = requireFlag(context, 'user');
-    const k = integerFlag(context, 'k', 10, [1, 1000]);
+    const { user, k } = context.values;
     const service = await openService(context, { embedder: true });
     const recommendations = await service.recommend(user, { k });
     context.io.stdout.write(
@@ -199,7 +177,7 @@ ${DB_HELP}`,
               .join(''),
     );
   },
-};
+});
 
 const counted = (count: number, noun: string, nouns = `${noun}s`): string => `${count} ${count === 1 ? noun : nouns}`;
 
@@ -220,30 +198,32 @@ function describePersona(user: string, report: PersonaReport): string {
   return `${user}: ${persona}: ${counted(report.members, 'member')}, ${counted(report.sharedMemories, 'shared memory', 'shared memories')}\n${model}${likes}`;
 }
 
-export const personaCommand: Command = {
+export const personaCommand = defineCommand({
   name: 'persona',
   summary: "show a user's persona (taste group) and what it likes",
-  help: `Usage: mnemo persona --user U [--json]
-       mnemo persona --user U --set NAME | --clear
-
+  description: `
 Personas are groups of users found from their tastes by mnemo train; a new or sparse user is placed from
 their ratings, demographics and stated preferences. Shows the user's persona (a hand placement wins), its
 members and shared memories, the level the user's predictions come from, and what the persona likes.
 Showing writes nothing. Training records each user's persona in memory, so the agent's recall merges what
 is remembered for that persona (mnemo remember --persona NAME).
 
-Options:
-  -u, --user U         user id
-      --set NAME       place the user in a persona by hand (training never overrides it; predictions back off
-                       to it when it is one of the trained personas)
-      --clear          undo a hand placement: the user's persona follows their tastes again
-      --json           print JSON
-${DB_HELP}`,
-  options: { ...USER_OPTION, ...JSON_OPTION, set: { type: 'string' }, clear: { type: 'boolean' } },
-  positionals: [0, 0],
+  mnemo persona --user U [--json]             show
+  mnemo persona --user U --set NAME | --clear place by hand, or undo that`,
+  options: {
+    user: { ...USER_OPTION.user, required: true },
+    set: {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'place the user in a persona by hand (training never overrides it; predictions back off to it when it is one of the trained personas)',
+    },
+    clear: { type: 'boolean', description: "undo a hand placement: the user's persona follows their tastes again" },
+    ...JSON_OPTION,
+  },
+  positionals: [],
   async run(context) {
-    const user = requireFlag(context, 'user');
-    const placed = context.values.set;
+    const { user, set: placed } = context.values;
     if (typeof placed === 'string' && context.values.clear)
       throw new UsageError('--set and --clear exclude each other');
     if (typeof placed === 'string') checkArgument(() => validateScope(personaScope(placed)));
@@ -267,21 +247,17 @@ ${DB_HELP}`,
       store.close();
     }
   },
-};
+});
 
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
   name: 'train',
   summary: 'train the rating model and personas on every stored rating',
-  help: `Usage: mnemo train
-
+  description: `
 Trains the collaborative model (SVD++), fits personas (k-means over user factors) and the item-item model
 (EASE) on every rating in the database, and keeps them in it. New ratings afterwards are folded in at
-prediction time; retrain now and then to update items and personas.
-
-Options:
-${DB_HELP}`,
+prediction time; retrain now and then to update items and personas.`,
   options: {},
-  positionals: [0, 0],
+  positionals: [],
   async run(context) {
     const service = await openService(context);
     const bar = progressBar(context.io, 'training');
@@ -291,4 +267,4 @@ ${DB_HELP}`,
       `trained on ${summary.ratings} ratings of ${summary.items} items by ${summary.users} users\n`,
     );
   },
-};
+});

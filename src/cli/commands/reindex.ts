@@ -1,26 +1,22 @@
 import { openDatabase, readVectorIndexInfo, reindex } from '../../../memory/index.js';
 import { RecommenderService, RecommenderStorage } from '../../../recommender/index.js';
 import { createEmbedder } from '../../providers.js';
-import { type Command, DB_HELP } from '../command.js';
+import { defineCommand } from '../command.js';
 import { progressBar } from '../io.js';
 
 /** Catalog items embedded per call. */
 const CATALOG_BATCH = 256;
 
-export const reindexCommand: Command = {
+export const reindexCommand = defineCommand({
   name: 'reindex',
   summary: 'rebuild every vector with the configured embedder (after changing MNEMO_EMBEDDER)',
-  help: `Usage: mnemo reindex
-
+  description: `
 Re-embeds every memory in the database with the embedder configured now (MNEMO_EMBEDDER,
 MNEMO_EMBEDDING_MODEL, ...) and records it in the file. The new index is built beside the old
 one and swapped in at the end, so an interrupted reindex changes nothing; writes made meanwhile
-by another process are included. Then re-embeds the recommender's catalog items.
-
-Options:
-${DB_HELP}`,
+by another process are included. Then re-embeds the recommender's catalog items.`,
   options: {},
-  positionals: [0, 0],
+  positionals: [],
   async run(context) {
     const preparing = progressBar(context.io, 'preparing embedder');
     const embedder = await createEmbedder(context.config.embedder, {
@@ -49,4 +45,4 @@ ${DB_HELP}`,
       db.close();
     }
   },
-};
+});

@@ -1,40 +1,36 @@
 import { squeeze } from '../../../memory/index.js';
 import { formatHit, hitJson, scopeLabel } from '../../format.js';
-import {
-  type Command,
-  DB_HELP,
-  integerFlag,
-  JSON_OPTION,
-  SCOPE_HELP,
-  SCOPE_OPTIONS,
-  SCOPE_USAGE,
-  scopeFlag,
-  textArgument,
-} from '../command.js';
+import { defineCommand, SCOPE_OPTIONS, scopeFlag, textArgument } from '../command.js';
 import { printJson } from '../io.js';
 
-export const searchCommand: Command = {
+export const searchCommand = defineCommand({
   name: 'search',
   summary: "hybrid search of a user's memories (full text + vectors, time and speaker aware)",
-  help: `Usage: mnemo search ${SCOPE_USAGE} [--k 10] [--context N] [--json] "query"
-
+  description: `
 Searches the user's (or persona's, or the global) episodes and current facts, best first.
 The query may name a time ("last month", "in May 2023") or a speaker, and both are taken
-into account.
-
-Options:
-${SCOPE_HELP}  -k, --k N            number of results, 1-1000 (default 10)
-      --context N      attach N neighbouring turns on each side of each episode (default 0)
-      --json           print a JSON array of { id, kind, text, score, at, role, session,
-                       source: { id }, parts }
-${DB_HELP}`,
-  options: { ...SCOPE_OPTIONS, ...JSON_OPTION, k: { type: 'string', short: 'k' }, context: { type: 'string' } },
-  positionals: [1, 1],
+into account.`,
+  options: {
+    ...SCOPE_OPTIONS,
+    k: { type: 'integer', short: 'k', value: 'N', min: 1, max: 1000, default: 10, description: 'number of results' },
+    context: {
+      type: 'integer',
+      value: 'N',
+      min: 0,
+      max: 20,
+      default: 0,
+      description: 'attach N neighbouring turns on each side of each episode',
+    },
+    json: {
+      type: 'boolean',
+      description: 'print a JSON array of\n{ id, kind, text, score, at, role, session, source: { id }, parts }',
+    },
+  },
+  positionals: [{ name: '"query"' }],
   async run(context) {
-    const scope = scopeFlag(context);
+    const scope = scopeFlag(context.values);
     const query = textArgument(context, 'the query');
-    const k = integerFlag(context, 'k', 10, [1, 1000]);
-    const around = integerFlag(context, 'context', 0, [0, 20]);
+    const { k, context: around } = context.values;
     const store = await context.openStore();
     try {
       const hits = await store.search([scope], query, { k, context: around });
@@ -52,4 +48,4 @@ ${DB_HELP}`,
       store.close();
     }
   },
-};
+});

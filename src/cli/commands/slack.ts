@@ -1,60 +1,27 @@
 import { NO_MODEL_HELP } from '../../config.js';
 import { ConfigError, errorLine, InputError, UsageError } from '../../errors.js';
-import { type Command, type CommandContext, DB_HELP } from '../command.js';
+import { type CommandContext, defineCommand, type OptionSpecs } from '../command.js';
 import { progressBar } from '../io.js';
 
-/** How `mnemo slack` connects, as read from the environment. */
-export type SlackSettings =
-  | {
-      readonly mode: 'http';
-      readonly botToken: string;
-      readonly signingSecret: string;
-      readonly port: number;
-      readonly slackApiUrl?: string;
-    }
-  | { readonly mode: 'socket'; readonly botToken: string; readonly appToken: string; readonly slackApiUrl?: string };
+const SLACK_OPTIONS = {
+  manifest: {
+    type: 'boolean',
+    description:
+      'print the Slack app manifest (scopes, events, /mnemo-forget) to paste at https://api.slack.com/apps, and exit',
+  },
+  'socket-mode': { type: 'boolean', description: 'with --manifest: the Socket Mode manifest (no request URLs)' },
+  url: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'with --manifest: the public https:// base URL of this server, without query or fragment; http:// only for localhost (default https://YOUR-HOST.example.com)',
+  },
+} as const satisfies OptionSpecs;
 
-/**
- * Reads the Slack settings: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode with SLACK_SIGNING_SECRET and
- * PORT (default 3000). SLACK_BOT_TOKEN is always needed. A missing or malformed variable is one ConfigError line.
- */
-export function slackSettings(env: NodeJS.ProcessEnv): SlackSettings {
-  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const botToken = read('SLACK_BOT_TOKEN');
-  const appToken = read('SLACK_APP_TOKEN');
-  const signingSecret = read('SLACK_SIGNING_SECRET');
-  const apiUrl = read('SLACK_API_URL');
-  if (!botToken) {
-    throw new ConfigError(
-      'SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) and SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see mnemo slack --help',
-    );
-  }
-  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl))
-    throw new ConfigError(`SLACK_API_URL must be an http(s) URL, not "${apiUrl}"`);
-  const slackApiUrl = apiUrl ? { slackApiUrl: apiUrl } : {};
-  if (appToken) {
-    if (!appToken.startsWith('xapp-'))
-      throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-...) with connections:write');
-    return { mode: 'socket', botToken, appToken, ...slackApiUrl };
-  }
-  if (!signingSecret) {
-    throw new ConfigError(
-      'set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode; see mnemo slack --help',
-    );
-  }
-  const rawPort = read('PORT');
-  const port = rawPort === undefined ? 3000 : Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new ConfigError(`PORT must be a port number from 0 to 65535, not "${rawPort}"`);
-  return { mode: 'http', botToken, signingSecret, port, ...slackApiUrl };
-}
-
-export const slackCommand: Command = {
+export const slackCommand = defineCommand({
   name: 'slack',
   summary: 'run the Slack bot (HTTP events or Socket Mode; needs a model)',
-  help: `Usage: mnemo slack
-       mnemo slack --manifest [--socket-mode] [--url URL]
-
+  description: `
 Runs mnemo as a Slack bot until interrupted. It answers direct messages and @mentions
 in threads; each Slack thread is an agent thread. Every person is their own mnemo user
 (TEAM:USER), so in a shared channel nobody sees anyone else's memories. Recommendations
@@ -62,31 +29,18 @@ carry 1-5 rating buttons; a click records the rating. "forget me" (as a message)
 /mnemo-forget deletes everything mnemo keeps about the speaker. A failure is answered
 with ":warning: reason" and the bot keeps running.
 
-Environment:
-  SLACK_BOT_TOKEN        bot token, xoxb-... (required)
-  SLACK_SIGNING_SECRET   HTTP mode: verifies requests to POST /slack/events
-  PORT                   HTTP mode: port to listen on (default 3000)
-  SLACK_APP_TOKEN        Socket Mode instead of HTTP: app-level token, xapp-...,
-                         with connections:write (no public URL needed)
-  SLACK_API_URL          Web API base URL (default https://slack.com/api/), for proxies
-  plus the model and database settings of mnemo --help (a model is required)
-
-Options:
-      --manifest       print the Slack app manifest (scopes, events, /mnemo-forget) to
-                       paste at https://api.slack.com/apps, and exit
-      --socket-mode    with --manifest: the Socket Mode manifest (no request URLs)
-      --url URL        with --manifest: the public https:// base URL of this server,
-                       without query or fragment; http:// only for localhost
-                       (default https://YOUR-HOST.example.com)
-${DB_HELP}`,
-  options: { manifest: { type: 'boolean' }, 'socket-mode': { type: 'boolean' }, url: { type: 'string' } },
-  positionals: [0, 0],
+With --manifest it prints the app manifest instead: mnemo slack --manifest [--socket-mode] [--url URL]`,
+  options: SLACK_OPTIONS,
+  positionals: [],
+  environment: ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'PORT', 'SLACK_APP_TOKEN', 'SLACK_API_URL'],
+  notes: 'Also the model and database settings of mnemo --help (a model is required).',
   async run(context) {
     const { io, values } = context;
     if (values.manifest) return printManifest(context);
-    for (const flag of ['socket-mode', 'url'])
+    for (const flag of ['socket-mode', 'url'] as const)
       if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --manifest`);
-    const settings = slackSettings(io.env);
+    const settings = context.config.slack;
+    if (settings.mode === 'unusable') throw new ConfigError(settings.problem);
     if (context.config.model.kind === 'none') throw new ConfigError(NO_MODEL_HELP);
     const [{ openServices }, { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL }] = await Promise.all([
       import('../../services.js'),
@@ -145,13 +99,13 @@ ${DB_HELP}`,
       services.close();
     }
   },
-};
+});
 
 /** `--manifest`: the manifest for `--url` (checked: a bad URL is a usage error) or with the placeholder host. */
-async function printManifest({ io, values }: CommandContext): Promise<number> {
+async function printManifest({ io, values }: CommandContext<typeof SLACK_OPTIONS>): Promise<number> {
   const { eventsUrl, slackManifestYaml } = await import('../../adapters/slack/manifest.js');
   const socketMode = values['socket-mode'] === true;
-  const url = typeof values.url === 'string' ? values.url : undefined;
+  const { url } = values;
   if (url !== undefined) {
     if (socketMode) throw new UsageError('--url does not apply with --socket-mode (Socket Mode needs no request URL)');
     try {
