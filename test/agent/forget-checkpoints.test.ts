@@ -22,6 +22,52 @@ function occurrences(db: string, needle: string): number {
   return count;
 }
 
+/**
+ * A thread as mnemo 0.1 checkpointed it: recalled memories and the profile as channels, and a search_memory result
+ * quoting the fact both in the thread's messages and among the pending writes.
+ */
+async function threadOfEarlierVersion(memory: SqliteMemoryStore, secret: string, factId: string): Promise<void> {
+  const thread = { configurable: { thread_id: memory.threadKey(userScope('ada'), 'old'), checkpoint_ns: '' } };
+  const quoted = new ToolMessage({ content: `{"text":"${secret}"}`, name: 'search_memory', tool_call_id: 'c1' });
+  const messages = [
+    new HumanMessage('find my passport number'),
+    new AIMessage({ content: '', tool_calls: [{ name: 'search_memory', args: {}, id: 'c1', type: 'tool_call' }] }),
+    quoted,
+    new AIMessage('Found it.'),
+  ];
+  const saver = new SqliteSaver(memory.db);
+  const saved = await saver.put(
+    thread,
+    {
+      v: 4,
+      id: '1f000000-0000-6000-8000-000000000001',
+      ts: new Date().toISOString(),
+      channel_values: { messages, recalled: [{ id: factId, text: secret }], profile: [{ text: secret }] },
+      channel_versions: { messages: 1, recalled: 1, profile: 1 },
+      versions_seen: {},
+    },
+    { source: 'loop', step: 3, parents: {} },
+  );
+  await saver.putWrites(
+    saved,
+    [
+      ['recalled', [{ text: secret }]],
+      ['messages', [quoted]],
+    ],
+    'task-1',
+  );
+  memory.checkpoint();
+}
+
+/** What the model is sent when the thread of {@link threadOfEarlierVersion} goes on. */
+const CONTINUED = [
+  'find my passport number',
+  '',
+  '(search_memory answered; its result quoted memory, which threads do not keep)',
+  'Found it.',
+  'thanks',
+];
+
 describe('forgetting one memory', () => {
   it('leaves none of its text in the database files, though a thread recalled it and a tool quoted it', async () => {
     const db = join(tempDir(), 'mnemo.db');
@@ -76,56 +122,38 @@ describe('forgetting one memory', () => {
     const secret = 'passport number is ZX 5512 walrus';
     const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
     const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
-    // What mnemo 0.1 wrote: recalled memories and the profile as checkpointed channels, and a search_memory result
-    // quoting the fact both in the thread's messages and among the pending writes.
-    const thread = { configurable: { thread_id: memory.threadKey(userScope('ada'), 'old'), checkpoint_ns: '' } };
-    const quoted = new ToolMessage({ content: `{"text":"${secret}"}`, name: 'search_memory', tool_call_id: 'c1' });
-    const messages = [
-      new HumanMessage('find my passport number'),
-      new AIMessage({ content: '', tool_calls: [{ name: 'search_memory', args: {}, id: 'c1', type: 'tool_call' }] }),
-      quoted,
-      new AIMessage('Found it.'),
-    ];
-    const saver = new SqliteSaver(memory.db);
-    const saved = await saver.put(
-      thread,
-      {
-        v: 4,
-        id: '1f000000-0000-6000-8000-000000000001',
-        ts: new Date().toISOString(),
-        channel_values: { messages, recalled: [{ id: fact!.id, text: secret }], profile: [{ text: secret }] },
-        channel_versions: { messages: 1, recalled: 1, profile: 1 },
-        versions_seen: {},
-      },
-      { source: 'loop', step: 3, parents: {} },
-    );
-    await saver.putWrites(
-      saved,
-      [
-        ['recalled', [{ text: secret }]],
-        ['messages', [quoted]],
-      ],
-      'task-1',
-    );
-    memory.checkpoint();
+    await threadOfEarlierVersion(memory, secret, fact!.id);
     expect(occurrences(db, secret)).toBeGreaterThan(1);
-
-    // Opening the agent on the file strips it; the thread goes on with its messages.
-    const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
-    const agent = createAgent({ store: memory, model });
-    await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
-    const sent = model.calls[0]!.messages.slice(1).map((message) => String(message.content));
-    expect(sent).toEqual([
-      'find my passport number',
-      '',
-      '(search_memory answered; its result quoted memory, which threads do not keep)',
-      'Found it.',
-      'thanks',
-    ]);
-    agent.close();
     memory.close();
+
     const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
     expect(forgot).toMatchObject({ code: 0, stderr: '' });
     expect(occurrences(db, secret)).toBe(0);
+
+    // The thread goes on with its messages, the quoted result now a note.
+    const reopened = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
+    const agent = createAgent({ store: reopened, model });
+    await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
+    expect(model.calls[0]!.messages.slice(1).map((message) => String(message.content))).toEqual(CONTINUED);
+    reopened.close();
+  });
+
+  it('strips those threads when an agent opens the file, before anything is forgotten', async () => {
+    const db = join(tempDir(), 'mnemo.db');
+    const secret = 'passport number is QV 9034 narwhal';
+    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
+    await threadOfEarlierVersion(memory, secret, fact!.id);
+    const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
+    const agent = createAgent({ store: memory, model });
+    // Only the fact itself holds the text now.
+    expect(
+      memory.db.prepare("SELECT count(*) FROM checkpoints WHERE instr(checkpoint, 'narwhal') > 0").pluck().get(),
+    ).toBe(0);
+    expect(memory.db.prepare("SELECT count(*) FROM writes WHERE instr(value, 'narwhal') > 0").pluck().get()).toBe(0);
+    await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
+    expect(model.calls[0]!.messages.slice(1).map((message) => String(message.content))).toEqual(CONTINUED);
+    memory.close();
   });
 });

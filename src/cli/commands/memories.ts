@@ -1,7 +1,9 @@
 import { FACT_KINDS, type FactKind, parseMemoryId } from '../../../memory/index.js';
+import { memoryQuotingTools, TOOLS } from '../../../tools/index.js';
 import { UsageError } from '../../errors.js';
 import { exportDocument } from '../../export.js';
 import { forgotten, formatMemory, memoryJson, scopeLabel } from '../../format.js';
+import { scrubTurnContext } from '../../graph/checkpoints.js';
 import { checkArgument, defineCommand, SCOPE_OPTIONS, scopeFlag, textArgument } from '../command.js';
 import { printJson } from '../io.js';
 
@@ -109,6 +111,8 @@ and the write-ahead log is truncated, so the database files keep no copy of the 
     const id = idFlag(context.values.id);
     const store = await context.openStore({ embedder: false });
     try {
+      // Threads an earlier version checkpointed may still quote the memory: strip them first.
+      if (id !== undefined) scrubTurnContext(store.db, memoryQuotingTools(TOOLS));
       const removed = store.forget(scope, id);
       context.io.stdout.write(
         context.values.json
