@@ -19,6 +19,3 @@ export const AgentState = new StateSchema({
   /** The model failed this turn; write-back still stores the user's message. */
   failed: new UntrackedValue<boolean>(),
 });
-
-export type AgentStateType = typeof AgentState.State;
-export type AgentStateUpdate = typeof AgentState.Update;
