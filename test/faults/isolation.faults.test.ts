@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Embedder, type Memory, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { type FaultRow, faultCount, reportFaults } from '../helpers/faults.js';
+import { sharedGloveEmbedder } from '../helpers/glove.js';
+import { tempDir } from '../helpers/tmp.js';
+
+// Randomized operations over many users on one file, checked against a model of what each user should have: no
+// read ever returns another user's memory, every acknowledged write is there, every forgotten one is gone (from
+// reads and from the file's bytes). The seed is printed, so a failure can be replayed.
+
+let embedder: Embedder;
+beforeAll(async () => {
+  embedder = await sharedGloveEmbedder();
+});
+
+/** A small deterministic generator (mulberry32), so a printed seed replays a run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TOPICS = ['gardening', 'jazz records', 'night shifts', 'the border collie', 'sourdough', 'cycling to work'];
+
+function bytesContain(db: string, needle: string): boolean {
+  return [db, `${db}-wal`].some((file) => existsSync(file) && readFileSync(file).includes(needle));
+}
+
+describe('randomized multi-user isolation', () => {
+  it('never shows one user another user’s memory, and loses or keeps nothing it should not', {
+    timeout: 600_000,
+  }, async () => {
+    const seed = Number(process.env.MNEMO_FAULTS_SEED ?? Date.now() % 1_000_000);
+    const next = random(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const db = join(tempDir(), 'isolation.db');
+    const store = SqliteMemoryStore.open(db, { embedder });
+    const users = Array.from({ length: faultCount(12, 50) }, (_, index) => `u${index}x${seed}`);
+    /** What each user should have: memory id → text (current facts and episodes). */
+    const expected = new Map(users.map((user) => [user, new Map<string, string>()]));
+    const forgottenTexts: Array<{ user: string; text: string }> = [];
+    const counts = { leak: 0, lost: 0, resurrected: 0, residue: 0, operations: 0 };
+    let serial = 0;
+    const text = (user: string) => `${user} note ${serial++} about ${pick(TOPICS)}`;
+    const operations = faultCount(300, 2500);
+
+    for (let step = 0; step < operations; step++) {
+      const user = pick(users);
+      const scope = userScope(user);
+      const mine = expected.get(user)!;
+      const roll = next();
+      counts.operations += 1;
+      if (roll < 0.3) {
+        const turns = Array.from({ length: 1 + Math.floor(next() * 4) }, () => ({ text: text(user), session: 's' }));
+        for (const episode of await store.addEpisodes(scope, turns)) mine.set(episode.id, episode.text);
+      } else if (roll < 0.5) {
+        const [fact] = await store.changeFacts(scope, [{ op: 'add', fact: { text: text(user) } }]);
+        mine.set(fact!.id, fact!.text);
+      } else if (roll < 0.6) {
+        const current = [...mine.keys()].filter((id) => id.startsWith('f'));
+        if (current.length === 0) continue;
+        const old = pick(current);
+        const [fact] = await store.changeFacts(scope, [{ op: 'supersede', id: old, fact: { text: text(user) } }]);
+        mine.delete(old);
+        mine.set(fact!.id, fact!.text);
+      } else if (roll < 0.8) {
+        const hits = await store.search([scope], `note about ${pick(TOPICS)}`, { k: 10 });
+        counts.leak += hits.filter((hit) => !hit.memory.text.startsWith(`${user} `)).length;
+      } else if (roll < 0.9) {
+        if (mine.size === 0) continue;
+        const id = pick([...mine.keys()]);
+        forgottenTexts.push({ user, text: mine.get(id)! });
+        store.forget(scope, id);
+        mine.delete(id);
+      } else if (roll < 0.93) {
+        for (const forgotten of mine.values()) forgottenTexts.push({ user, text: forgotten });
+        store.forget(scope);
+        mine.clear();
+      } else {
+        const listed = new Map(store.list(scope, { limit: 100_000 }).map((memory: Memory) => [memory.id, memory.text]));
+        counts.leak += [...listed.values()].filter((stored) => !stored.startsWith(`${user} `)).length;
+        counts.lost += [...mine].filter(([id, stored]) => listed.get(id) !== stored).length;
+        counts.resurrected += [...listed.keys()].filter((id) => !mine.has(id)).length;
+      }
+    }
+
+    // The end state, user by user, and the forgotten texts' bytes.
+    for (const user of users) {
+      const mine = expected.get(user)!;
+      const listed = new Map(store.list(userScope(user), { limit: 100_000 }).map((memory) => [memory.id, memory.text]));
+      counts.leak += [...listed.values()].filter((stored) => !stored.startsWith(`${user} `)).length;
+      counts.lost += [...mine].filter(([id, stored]) => listed.get(id) !== stored).length;
+      counts.resurrected += [...listed.keys()].filter((id) => !mine.has(id)).length;
+    }
+    store.checkpoint();
+    counts.residue = forgottenTexts.filter(({ text: forgotten }) => bytesContain(db, forgotten)).length;
+    store.close();
+
+    const rows: FaultRow[] = [
+      { fault: `operations over ${users.length} users (seed ${seed})`, tried: counts.operations, failed: 0 },
+      { fault: "a read returned another user's memory", tried: counts.operations, failed: counts.leak },
+      { fault: 'an acknowledged write missing', tried: counts.operations, failed: counts.lost },
+      { fault: 'a forgotten or superseded memory listed', tried: counts.operations, failed: counts.resurrected },
+      { fault: 'forgotten text left in the file', tried: forgottenTexts.length, failed: counts.residue },
+    ];
+    expect(reportFaults('randomized multi-user isolation', rows)).toEqual([]);
+  });
+});
