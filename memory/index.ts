@@ -13,7 +13,13 @@ export { SqliteStore, type SqliteStoreIndexOptions, type SqliteStoreOptions } fr
 export { type QueryGenerator, type QueryInput, type QueryPlan, ruleQueryGenerator } from './retrieval/query.js';
 export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';
-export { type OpenDatabaseOptions, openDatabase } from './sqlite/database.js';
+export {
+  databaseError,
+  type OpenDatabaseOptions,
+  openDatabase,
+  QUICK_CHECK_MAX_BYTES,
+  readOnlyReason,
+} from './sqlite/database.js';
 export { type ReindexOptions, reindex } from './sqlite/reindex.js';
 export { parseMemoryId } from './sqlite/rows.js';
 export {
@@ -26,5 +32,6 @@ export {
 export { checkEmbedderId, readVectorIndexInfo } from './sqlite/vectors.js';
 export { isContentToken, type Token, tokenize } from './text/nlp.js';
 export { squeeze } from './text/squeeze.js';
+export { decodeUtf8 } from './text/utf8.js';
 export * from './types.js';
 export { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, validateScope, validateText } from './validate.js';

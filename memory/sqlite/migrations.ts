@@ -158,12 +158,7 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
 
 /** Brings `db` to the newest schema, one transaction per migration. */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the database has schema version ${current}, newer than this mnemo understands (${MIGRATIONS.length}); upgrade mnemo`,
-    );
-  }
+  const current = checkSchemaVersion(db);
   for (let version = current; version < MIGRATIONS.length; version++) {
     const step = MIGRATIONS[version]!;
     db.transaction(() => {
@@ -171,4 +166,21 @@ export function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
+}
+
+/**
+ * The file's schema version, refusing one newer than this code (its tables may mean something else) and, when
+ * `migrating` is false (a read-only open), one older (its tables lack what queries expect).
+ */
+export function checkSchemaVersion(db: Database.Database, { migrating = true } = {}): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length)
+    throw new Error(
+      `the database has schema version ${current}, newer than this mnemo understands (${MIGRATIONS.length}); upgrade mnemo`,
+    );
+  if (!migrating && current < MIGRATIONS.length)
+    throw new Error(
+      `the database has schema version ${current} and needs upgrading to ${MIGRATIONS.length}, which needs write access; run any writing command on it once`,
+    );
+  return current;
 }

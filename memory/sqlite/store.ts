@@ -92,7 +92,10 @@ export class SqliteMemoryStore {
     this.configuredEmbedder = options.embedder;
     this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
     this.clock = options.clock ?? (() => new Date());
-    const info = options.embedder ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
+    const info = options.embedder && !db.readonly ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
+    // A read-only file cannot take a vector index, so it is only checked: searches then use full text alone.
+    if (db.readonly && info && options.embedder && info.embedderId !== options.embedder.id)
+      throw embedderMismatch(info, `${options.embedder.id} (${options.embedder.dims} dims)`);
     this.vectors = info && new VectorIndex(this.prepare, info);
   }
 

@@ -51,15 +51,18 @@ export const MOVIELENS_GENRES = [
  * The `|`-separated lines of u.item or u.user. Their ids must count up from 1: ratings address movies and users by
  * id − 1.
  */
-function numberedLines(directory: string, file: string): string[][] {
+function numberedLines(directory: string, file: string, fieldCount: number): string[][] {
   const rows: string[][] = [];
   const problems: string[] = [];
   readFileSync(join(directory, file), 'latin1')
     .split('\n')
     .forEach((line, index) => {
       if (line.trim() === '') return;
-      const fields = line.split('|');
-      if (fields[0] !== String(rows.length + 1))
+      const fields = line.replace(/\r$/, '').split('|');
+      // A line cut short (a truncated download) would otherwise pass as an item without genres.
+      if (fields.length < fieldCount)
+        problems.push(`line ${index + 1}: ${fields.length} "|"-separated fields, expected ${fieldCount} (truncated?)`);
+      else if (fields[0] !== String(rows.length + 1))
         problems.push(
           `line ${index + 1}: id "${fields[0]}" where ${rows.length + 1} was expected (ids count up from 1)`,
         );
@@ -71,7 +74,7 @@ function numberedLines(directory: string, file: string): string[][] {
 
 /** The movies of u.item (ISO-8859-1, `|`-separated). */
 export function readMovielensItems(directory: string): MovielensItem[] {
-  return numberedLines(directory, 'u.item').map((fields) => {
+  return numberedLines(directory, 'u.item', 5 + MOVIELENS_GENRES.length).map((fields) => {
     const id = Number(fields[0]);
     const title = fields[1] ?? '';
     const year = /\((\d{4})\)\s*$/.exec(title)?.[1] ?? /(\d{4})$/.exec(fields[2] ?? '')?.[1];
@@ -90,7 +93,7 @@ export function readMovielensItems(directory: string): MovielensItem[] {
 
 /** The users of u.user. */
 export function readMovielensUsers(directory: string): MovielensUser[] {
-  return numberedLines(directory, 'u.user').map(([id = '0', age = '0', gender = '', occupation = '', zip = '']) => ({
+  return numberedLines(directory, 'u.user', 5).map(([id = '0', age = '0', gender = '', occupation = '', zip = '']) => ({
     index: Number(id) - 1,
     id: Number(id),
     age: Number(age),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Embedder, RankWeights } from '../../memory/index.js';
 import {
+  decodeUtf8,
   type EpisodeInput,
   InputError,
   isContentToken,
@@ -107,8 +108,9 @@ export interface LocomoBenchOptions {
 export async function runLocomoBench(options: LocomoBenchOptions): Promise<LocomoReport> {
   let samples: LocomoSample[];
   try {
-    samples = JSON.parse(readFileSync(options.dataPath, 'utf8')) as LocomoSample[];
+    samples = JSON.parse(decodeUtf8(readFileSync(options.dataPath), options.dataPath)) as LocomoSample[];
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`cannot read LoCoMo data at ${options.dataPath}: ${(error as Error).message}`, {
       cause: error,
     });

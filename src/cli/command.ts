@@ -72,6 +72,11 @@ export interface OpenStoreOptions {
   embedder?: boolean;
   /** How long to wait for another process's write lock, in milliseconds. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * Whether the command may write. One that only reads opens a read-only file (or one in a read-only directory)
+   * read-only; one that writes is refused with one line naming the file before anything is written. @default true
+   */
+  writes?: boolean;
 }
 
 /** What a command's `run` receives: checked flags, positionals, io, the resolved configuration and services. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { SqliteMemoryStore } from '../../memory/index.js';
+import { databaseError, readOnlyReason, SqliteMemoryStore } from '../../memory/index.js';
 import { ENVIRONMENT, type EnvironmentName, loadConfig, type MnemoConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
 import { openMemoryStore } from '../providers.js';
@@ -87,6 +87,16 @@ function checkDatabasePath({ db: path, dbNamedBy: explicit }: MnemoConfig): void
   if (!explicit || path === ':memory:' || existsSync(dirname(path))) return;
   const message = `${explicit} ${path}: directory ${dirname(path)} does not exist`;
   throw explicit === '--db' ? new UsageError(message) : new ConfigError(message);
+}
+
+/**
+ * A message as one line: scripts read the first line of stderr, and a listing (a file's bad lines) stays readable
+ * joined by "; " after its headline.
+ */
+function oneLine(message: string): string {
+  const [headline = '', ...rest] = message.split(/\r?\n/).map((line) => line.trim());
+  const details = rest.filter(Boolean);
+  return details.length === 0 ? headline : `${headline}: ${details.join('; ')}`;
 }
 
 type ParsedLine = { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -211,8 +221,11 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
       positionals: parsed.positionals,
       io,
       config,
-      async openStore({ embedder = true, busyTimeoutMs } = {}) {
-        const lock = busyTimeoutMs === undefined ? {} : { busyTimeoutMs };
+      async openStore({ embedder = true, busyTimeoutMs, writes = true } = {}) {
+        // A command that only reads opens a file it may not write read-only; one that writes is refused by
+        // openDatabase before anything is written.
+        const readonly = !writes && existsSync(resolved.db) && readOnlyReason(resolved.db) !== undefined;
+        const lock = { ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }), ...(readonly ? { readonly } : {}) };
         if (!embedder) return SqliteMemoryStore.open(resolved.db, lock);
         const bar = progressBar(io, 'preparing word vectors (first run only)');
         try {
@@ -228,12 +241,15 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
     return (await command.run(context)) ?? 0;
   } catch (error) {
     const say = (message: string): void =>
-      void io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${message}\n`);
+      void io.stderr.write(`mnemo${command ? ` ${command.name}` : ''}: ${oneLine(message)}\n`);
     if (error instanceof UsageError) {
       say(error.message);
       return 2;
     }
+    // A damaged file may only show when a query reaches the broken page, as a bare SQLite or sqlite-vec error.
+    const fileError = config && !(error instanceof MnemoError) ? databaseError(config.db, error) : undefined;
     if (isBusy(error)) say(BUSY_MESSAGE);
+    else if (fileError) say(fileError.message);
     else if (error instanceof MnemoError) say(error.message);
     else {
       say(`unexpected error: ${(error as Error)?.message ?? String(error)}`);

@@ -227,10 +227,10 @@ describe('mnemo import movielens', () => {
     const rejected = await mnemo(fresh, ['import', 'movielens', directory]);
     expect([rejected.code, rejected.stderr]).toEqual([
       1,
-      'mnemo import: u.data: 3 bad lines, nothing was written\n' +
-        '  line 2: item "999" is not a movie id of u.item (1 to 3)\n' +
-        '  line 3: expected 4 tab-separated fields (user, item, stars, time), found 2\n' +
-        '  line 4: stars must be a whole number from 1 to 5, not "0"\n',
+      'mnemo import: u.data: 3 bad lines, nothing was written: ' +
+        'line 2: item "999" is not a movie id of u.item (1 to 3); ' +
+        'line 3: expected 4 tab-separated fields (user, item, stars, time), found 2; ' +
+        'line 4: stars must be a whole number from 1 to 5, not "0"\n',
     ]);
     const untouched = SqliteMemoryStore.open(fresh.MNEMO_DB!, {});
     expect(untouched.db.prepare('SELECT count(*) FROM rec_items').pluck().get()).toBe(0);

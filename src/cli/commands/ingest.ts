@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { EpisodeInput } from '../../../memory/index.js';
-import { MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, userScope } from '../../../memory/index.js';
+import { decodeUtf8, MAX_FIELD, MAX_ROLE, MAX_TEXT, parseTime, userScope } from '../../../memory/index.js';
 import { badLinesError, InputError } from '../../errors.js';
 import { defineCommand, USER_OPTION } from '../command.js';
 import { type CliIo, progressBar } from '../io.js';
@@ -72,19 +72,23 @@ export function parseEpisodesJsonl(content: string, name: string): EpisodeInput[
   return episodes;
 }
 
+/** The bytes of FILE (or stdin for "-"), decoded as UTF-8: malformed bytes are refused, never replaced. */
 async function readInput(file: string, io: CliIo): Promise<string> {
+  const name = file === '-' ? 'stdin' : file;
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
+    return decodeUtf8(Buffer.concat(chunks), name);
   }
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     throw new InputError(
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     );
   }
+  return decodeUtf8(bytes, name);
 }
 
 export const ingestCommand = defineCommand({

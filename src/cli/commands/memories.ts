@@ -68,7 +68,7 @@ fact (with the date it stopped holding).`,
   positionals: [],
   async run(context) {
     const scope = scopeFlag(context.values);
-    const store = await context.openStore({ embedder: false });
+    const store = await context.openStore({ embedder: false, writes: false });
     try {
       const memories = context.values.all
         ? store.list(scope, { history: true })
@@ -143,7 +143,7 @@ demographics: everything that mnemo forget deletes.`,
   positionals: [],
   async run(context) {
     const scope = scopeFlag(context.values);
-    const store = await context.openStore({ embedder: false });
+    const store = await context.openStore({ embedder: false, writes: false });
     try {
       context.io.stdout.write(printJson(exportDocument(store, scope, new Date())));
     } finally {

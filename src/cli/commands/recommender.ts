@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { personaScope, userScope, validateScope } from '../../../memory/index.js';
+import { decodeUtf8, personaScope, userScope, validateScope } from '../../../memory/index.js';
 import {
   NOTHING_LEFT,
   type PersonaReport,
@@ -63,13 +63,13 @@ Item text (title, description, tags) is embedded with the configured embedder (M
     const file = subcommandArgument(context, 'subcommand', ['import'], 'a FILE');
     const format = context.values.format ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (error) {
       throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
     }
-    const items = parseCatalog(text, format, file);
+    const items = parseCatalog(decodeUtf8(bytes, file), format, file);
     const store = await context.openStore();
     const service = new RecommenderService({ db: store.db, memory: store, embedder: store.embedder });
     await service.importItems(items);
@@ -227,7 +227,10 @@ is remembered for that persona (mnemo remember --persona NAME).
     if (typeof placed === 'string' && context.values.clear)
       throw new UsageError('--set and --clear exclude each other');
     if (typeof placed === 'string') checkArgument(() => validateScope(personaScope(placed)));
-    const store = await context.openStore({ embedder: false });
+    const store = await context.openStore({
+      embedder: false,
+      writes: typeof placed === 'string' || context.values.clear === true,
+    });
     try {
       const service = new RecommenderService({ db: store.db, memory: store });
       if (typeof placed === 'string') {

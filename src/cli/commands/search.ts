@@ -31,7 +31,7 @@ into account.`,
     const scope = scopeFlag(context.values);
     const query = textArgument(context, 'the query');
     const { k, context: around } = context.values;
-    const store = await context.openStore();
+    const store = await context.openStore({ writes: false });
     try {
       const hits = await store.search([scope], query, { k, context: around });
       if (context.values.json) {
