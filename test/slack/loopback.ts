@@ -156,6 +156,8 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
 export interface LoopbackSlack {
   readonly app: App;
   readonly api: WebApiStub;
+  /** The app's base URL, `http://127.0.0.1:PORT`. */
+  readonly url: string;
   /** POSTs a body to /slack/events, signed unless told otherwise. */
   send(body: string, options?: SendOptions): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
@@ -168,6 +170,10 @@ export interface SendOptions {
   timestamp?: number;
   /** The secret the signature is made with. @default SIGNING_SECRET */
   secret?: string;
+  /** More headers, e.g. `x-slack-retry-num`. */
+  headers?: Record<string, string>;
+  /** How long to wait for the answer before failing: a request the app never answers fails the test. @default 5000 */
+  timeoutMs?: number;
 }
 
 export async function startLoopbackSlack(dependencies: SlackDependencies): Promise<LoopbackSlack> {
@@ -188,6 +194,7 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
   return {
     app,
     api,
+    url: base,
     send: (body, options) => sendSigned(base, body, options),
     async close() {
       await app.stop();
@@ -212,8 +219,10 @@ export async function sendSigned(
       'content-type': options.contentType ?? 'application/json',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': signature,
+      ...options.headers,
     },
     body,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
   });
   return { status: response.status, text: await response.text() };
 }

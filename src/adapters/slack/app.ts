@@ -1,6 +1,7 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { registerListeners } from './listeners/index.js';
 import { EVENTS_PATH } from './manifest.js';
+import { BODY_LIMIT_BYTES, guardRequests } from './requests.js';
 import { apiBaseUrl, type SlackBotIdentity } from './token.js';
 import type { SlackDependencies } from './types.js';
 
@@ -60,26 +61,27 @@ export function createSlackApp(options: SlackAppOptions): App {
   const base = { slackApiUrl: apiBaseUrl(slackApiUrl) };
   const clientOptions = { ...base, retryConfig: REPLY_RETRIES, timeout: REQUEST_TIMEOUT_MS };
   const bot = identity ? { botId: identity.botId, botUserId: identity.botUserId } : { tokenVerificationEnabled: false };
-  const app =
-    connection.mode === 'http'
-      ? new App({
-          token: botToken,
-          ...bot,
-          receiver: new HTTPReceiver({ signingSecret: connection.signingSecret, endpoints: EVENTS_PATH, logLevel }),
-          clientOptions,
-          logLevel,
-        })
-      : new App({
-          token: botToken,
-          ...bot,
-          appToken: connection.appToken,
-          socketMode: true,
-          clientOptions,
-          // The socket's own client keeps its default of many retries: it reconnects after a dropped connection,
-          // and while it does, its timers are what keeps the process running.
-          installerOptions: { clientOptions: base },
-          logLevel,
-        });
+  const httpApp = (signingSecret: string): App => {
+    const receiver = new HTTPReceiver({ signingSecret, endpoints: EVENTS_PATH, logLevel, bodyLimit: BODY_LIMIT_BYTES });
+    const created = new App({ token: botToken, ...bot, receiver, clientOptions, logLevel });
+    // HTTPReceiver.start() serves every request through the receiver's public `requestListener`: replacing it puts
+    // the guard in front of Bolt without forking it.
+    receiver.requestListener = guardRequests(receiver.requestListener, { signingSecret, logger: created.logger });
+    return created;
+  };
+  const socketApp = (appToken: string): App =>
+    new App({
+      token: botToken,
+      ...bot,
+      appToken,
+      socketMode: true,
+      clientOptions,
+      // The socket's own client keeps its default of many retries: it reconnects after a dropped connection,
+      // and while it does, its timers are what keeps the process running.
+      installerOptions: { clientOptions: base },
+      logLevel,
+    });
+  const app = connection.mode === 'http' ? httpApp(connection.signingSecret) : socketApp(connection.appToken);
   registerListeners(app, { agent, memory, recommender });
   // A listener that throws anyway is logged; Bolt keeps serving the next request.
   app.error(async (error) => {
