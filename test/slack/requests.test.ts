@@ -58,7 +58,7 @@ describe('mnemo slack refuses requests that are not signed Slack payloads (loopb
     expect(agent.turns.map((turn) => turn.input)).toEqual(['still there?']);
   });
 
-  it('answers 401 to forged, stale and headerless requests, whatever their body', async () => {
+  it('answers 401 to forged, stale, future-dated and headerless requests, whatever their body', async () => {
     const { agent, slack } = await start();
     const now = Math.floor(Date.now() / 1000);
     const bodies = ['null', '{not json', directMessage('U1', 'hi', '1700000000.000200')];
@@ -66,10 +66,11 @@ describe('mnemo slack refuses requests that are not signed Slack payloads (loopb
     for (const body of bodies) {
       statuses.push((await slack.send(body, { secret: 'not-the-secret' })).status);
       statuses.push((await slack.send(body, { timestamp: now - 6 * 60 })).status);
+      statuses.push((await slack.send(body, { timestamp: now + 6 * 60 })).status);
       const headerless = await fetch(`${slack.url}/slack/events`, { method: 'POST', body });
       statuses.push(headerless.status);
     }
-    expect(statuses).toEqual(bodies.flatMap(() => [401, 401, 401]));
+    expect(statuses).toEqual(bodies.flatMap(() => [401, 401, 401, 401]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(agent.turns).toEqual([]);
   });

@@ -6,6 +6,9 @@ import type { SlackLogger } from './types.js';
 /** Largest request body read, in bytes: Bolt's own default (4 MB). */
 export const BODY_LIMIT_BYTES = defaultBodyLimit;
 
+/** How far a request's `x-slack-request-timestamp` may be from the local clock. */
+const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
 /** Options of {@link guardRequests}. */
 export interface RequestGuardOptions {
   /** The app's signing secret, checked against `x-slack-signature`. */
@@ -108,6 +111,10 @@ function signatureProblem(request: IncomingMessage, body: string, signingSecret:
   const signature = request.headers['x-slack-signature'];
   const timestamp = request.headers['x-slack-request-timestamp'];
   if (typeof signature !== 'string' || typeof timestamp !== 'string') return 'missing signature headers';
+  // Bolt refuses timestamps over five minutes old only; Slack's advice is five minutes either way, so a signed
+  // request cannot be kept and replayed later by stamping it with a time ahead.
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS)
+    return 'the request timestamp is more than five minutes from now';
   try {
     verifySlackRequest({
       signingSecret,
