@@ -158,6 +158,8 @@ export interface LoopbackSlack {
   readonly api: WebApiStub;
   /** The app's base URL, `http://127.0.0.1:PORT`. */
   readonly url: string;
+  /** The HTTP server Bolt's receiver started. */
+  readonly server: Server;
   /** POSTs a body to /slack/events, signed unless told otherwise. */
   send(body: string, options?: SendOptions): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
@@ -195,6 +197,7 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
     app,
     api,
     url: base,
+    server,
     send: (body, options) => sendSigned(base, body, options),
     async close() {
       await app.stop();

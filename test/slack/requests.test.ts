@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   directMessage,
@@ -75,6 +76,22 @@ describe('mnemo slack refuses requests that are not signed Slack payloads (loopb
     expect(agent.turns).toEqual([]);
   });
 
+  it('refuses a body over 1 MiB with 413, however it is sent, and stops reading it', async () => {
+    const { agent, slack } = await start();
+    const padded = (bytes: number) =>
+      JSON.stringify({ ...JSON.parse(directMessage('U1', 'big', '1700000000.000400')), pad: 'x'.repeat(bytes) });
+    // Declared with content-length: refused without reading, but answered (the client sees the 413).
+    expect((await slack.send(padded(2 * 1024 * 1024))).status).toBe(413);
+    // Streamed without a length: refused once past the limit, and the connection closed rather than drained.
+    const sent = await streamBody(slack, 16 * 1024 * 1024);
+    expect(sent.status).toBe(413);
+    expect(sent.serverRead).toBeLessThan(4 * 1024 * 1024);
+    // Just under the limit is an ordinary event.
+    expect((await slack.send(padded(1024 * 1024 - 2000))).status).toBe(200);
+    await slack.api.waitForReplies();
+    expect(agent.turns.map((turn) => turn.input)).toEqual(['big']);
+  });
+
   it('keeps serving after a client hangs up halfway through a body', async () => {
     const { agent, slack } = await start();
     const port = Number(new URL(slack.url).port);
@@ -103,3 +120,37 @@ describe('mnemo slack refuses requests that are not signed Slack payloads (loopb
     expect(agent.turns.map((turn) => turn.input)).toEqual(['after']);
   });
 });
+
+/**
+ * Streams `bytes` of a JSON body in 64 KiB chunks without a content-length, as fast as the server reads them; the
+ * status the server answered and how many bytes its side of the connection read.
+ */
+async function streamBody(slack: LoopbackSlack, bytes: number): Promise<{ status: number; serverRead: number }> {
+  const port = Number(new URL(slack.url).port);
+  const serverRead = new Promise<number>((resolve) =>
+    slack.server.once('connection', (socket: Socket) => socket.on('close', () => resolve(socket.bytesRead))),
+  );
+  const status = await new Promise<number>((resolve, reject) => {
+    const upload = request({ host: '127.0.0.1', port, path: '/slack/events', method: 'POST' });
+    upload.setHeader('content-type', 'application/json');
+    upload.setHeader('x-slack-request-timestamp', String(Math.floor(Date.now() / 1000)));
+    upload.setHeader('x-slack-signature', 'v0=0');
+    upload.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    upload.on('error', (error) => reject(error));
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let written = 0;
+    const pump = (): void => {
+      while (written < bytes && !upload.destroyed) {
+        written += chunk.length;
+        if (!upload.write(chunk)) return void upload.once('drain', pump);
+      }
+      if (!upload.destroyed) upload.end();
+    };
+    upload.write('{"pad": "');
+    pump();
+  });
+  return { status, serverRead: await serverRead };
+}

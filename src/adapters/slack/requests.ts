@@ -1,10 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { defaultBodyLimit, HTTPModuleFunctions, verifySlackRequest } from '@slack/bolt';
+import { HTTPModuleFunctions, verifySlackRequest } from '@slack/bolt';
 import { EVENTS_PATH } from './manifest.js';
 import type { SlackLogger } from './types.js';
 
-/** Largest request body read, in bytes: Bolt's own default (4 MB). */
-export const BODY_LIMIT_BYTES = defaultBodyLimit;
+/**
+ * Largest request body read, in bytes (1 MiB). Slack's own payloads stay far below it: a message's text is at most
+ * 40,000 characters, and the largest payload, a block action, carries one message of at most 50 blocks. Bolt's
+ * default is 4 MB.
+ */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** How far a request's `x-slack-request-timestamp` may be from the local clock. */
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -38,7 +42,13 @@ export function guardRequests(next: RequestListener, options: RequestGuardOption
   };
   const guard = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const rawBody = await readBody(request, bodyLimit);
-    if (!rawBody) return refuse(response, 413, `the body is over ${bodyLimit} bytes`);
+    if (!rawBody) {
+      // The rest of the body is never read, so the connection cannot carry another request: close it rather than
+      // leave the client stalled mid-upload until the server's timeouts end it.
+      response.setHeader('connection', 'close');
+      response.on('finish', () => request.destroy());
+      return refuse(response, 413, `the body is over ${bodyLimit} bytes`);
+    }
     const text = rawBody.toString('utf8');
     const form = request.headers['content-type'] === 'application/x-www-form-urlencoded';
     // Slack's ssl_check is unsigned; Bolt answers it and drops anything else the body carries.
