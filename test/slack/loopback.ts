@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, LogLevel } from '@slack/bolt';
+import type Database from 'better-sqlite3';
 import { checkBotToken, createSlackApp } from '../../src/adapters/slack/app.js';
 import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
@@ -178,8 +179,19 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-export async function startLoopbackSlack(dependencies: SlackDependencies): Promise<LoopbackSlack> {
-  const api = await startWebApiStub();
+/** Options of {@link startLoopbackSlack}. */
+export interface LoopbackOptions {
+  /** Where deliveries are claimed (the app's default otherwise: a private in-memory database). */
+  database?: Database.Database;
+  /** A Web API stub to share with another app (not closed by `close()`). @default a new stub */
+  api?: WebApiStub;
+}
+
+export async function startLoopbackSlack(
+  dependencies: SlackDependencies,
+  options: LoopbackOptions = {},
+): Promise<LoopbackSlack> {
+  const api = options.api ?? (await startWebApiStub());
   // As `mnemo slack` starts: the token is checked first, and the app is given the bot's ids.
   const identity = await checkBotToken({ botToken: 'xoxb-test', slackApiUrl: api.url });
   if (!identity.ok) throw new Error(`the stub refused the token: ${identity.reason}`);
@@ -189,6 +201,7 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
     identity,
     slackApiUrl: api.url,
     logLevel: LogLevel.ERROR,
+    ...(options.database ? { database: options.database } : {}),
     ...dependencies,
   });
   const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
@@ -201,7 +214,7 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
     send: (body, options) => sendSigned(base, body, options),
     async close() {
       await app.stop();
-      await api.close();
+      if (!options.api) await api.close();
     },
   };
 }
