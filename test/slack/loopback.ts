@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, LogLevel } from '@slack/bolt';
+import type Database from 'better-sqlite3';
 import { checkBotToken, createSlackApp } from '../../src/adapters/slack/app.js';
 import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
@@ -156,6 +157,10 @@ export async function startWebApiStub(answers: Record<string, Record<string, unk
 export interface LoopbackSlack {
   readonly app: App;
   readonly api: WebApiStub;
+  /** The app's base URL, `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** The HTTP server Bolt's receiver started. */
+  readonly server: Server;
   /** POSTs a body to /slack/events, signed unless told otherwise. */
   send(body: string, options?: SendOptions): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
@@ -168,10 +173,25 @@ export interface SendOptions {
   timestamp?: number;
   /** The secret the signature is made with. @default SIGNING_SECRET */
   secret?: string;
+  /** More headers, e.g. `x-slack-retry-num`. */
+  headers?: Record<string, string>;
+  /** How long to wait for the answer before failing: a request the app never answers fails the test. @default 5000 */
+  timeoutMs?: number;
 }
 
-export async function startLoopbackSlack(dependencies: SlackDependencies): Promise<LoopbackSlack> {
-  const api = await startWebApiStub();
+/** Options of {@link startLoopbackSlack}. */
+export interface LoopbackOptions {
+  /** Where deliveries are claimed (the app's default otherwise: a private in-memory database). */
+  database?: Database.Database;
+  /** A Web API stub to share with another app (not closed by `close()`). @default a new stub */
+  api?: WebApiStub;
+}
+
+export async function startLoopbackSlack(
+  dependencies: SlackDependencies,
+  options: LoopbackOptions = {},
+): Promise<LoopbackSlack> {
+  const api = options.api ?? (await startWebApiStub());
   // As `mnemo slack` starts: the token is checked first, and the app is given the bot's ids.
   const identity = await checkBotToken({ botToken: 'xoxb-test', slackApiUrl: api.url });
   if (!identity.ok) throw new Error(`the stub refused the token: ${identity.reason}`);
@@ -181,6 +201,7 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
     identity,
     slackApiUrl: api.url,
     logLevel: LogLevel.ERROR,
+    ...(options.database ? { database: options.database } : {}),
     ...dependencies,
   });
   const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
@@ -188,10 +209,12 @@ export async function startLoopbackSlack(dependencies: SlackDependencies): Promi
   return {
     app,
     api,
+    url: base,
+    server,
     send: (body, options) => sendSigned(base, body, options),
     async close() {
       await app.stop();
-      await api.close();
+      if (!options.api) await api.close();
     },
   };
 }
@@ -212,8 +235,10 @@ export async function sendSigned(
       'content-type': options.contentType ?? 'application/json',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': signature,
+      ...options.headers,
     },
     body,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
   });
   return { status: response.status, text: await response.text() };
 }

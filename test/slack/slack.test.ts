@@ -263,7 +263,8 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
           user: { id: user, team_id: TEAM },
           api_app_id: 'A1',
           token: 'legacy',
-          trigger_id: '1.2.3',
+          // Every click has its own trigger_id; the app answers each one once.
+          trigger_id: `1.2.${user}.${row}.${stars}`,
           container: { type: 'message', message_ts: '1800000000.000001', channel_id: 'C1', is_ephemeral: false },
           channel: { id: 'C1', name: 'general' },
           message: { type: 'message', ts: '1800000000.000001', text: posted!.args.text, blocks },

@@ -1,6 +1,9 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import Database from 'better-sqlite3';
+import { DeliveryLedger, firstDeliveryOnly } from './dedupe.js';
 import { registerListeners } from './listeners/index.js';
 import { EVENTS_PATH } from './manifest.js';
+import { BODY_LIMIT_BYTES, guardRequests } from './requests.js';
 import { apiBaseUrl, type SlackBotIdentity } from './token.js';
 import type { SlackDependencies } from './types.js';
 
@@ -35,6 +38,12 @@ export interface SlackAppOptions extends SlackDependencies {
   readonly identity?: SlackBotIdentity;
   /** Bolt's log level. @default LogLevel.INFO */
   readonly logLevel?: LogLevel;
+  /**
+   * The SQLite database whose `slack_deliveries` table records the deliveries already answered (see
+   * {@link DeliveryLedger}), so a retried or replayed event is answered once, even by replicas sharing the file.
+   * `mnemo slack` passes its memory file. @default a private in-memory database: once per process
+   */
+  readonly database?: Database.Database;
 }
 
 /**
@@ -57,29 +66,32 @@ const REQUEST_TIMEOUT_MS = 30_000;
  */
 export function createSlackApp(options: SlackAppOptions): App {
   const { connection, botToken, slackApiUrl, identity, logLevel = LogLevel.INFO, agent, memory, recommender } = options;
+  const ledger = new DeliveryLedger(options.database ?? new Database(':memory:'));
   const base = { slackApiUrl: apiBaseUrl(slackApiUrl) };
   const clientOptions = { ...base, retryConfig: REPLY_RETRIES, timeout: REQUEST_TIMEOUT_MS };
   const bot = identity ? { botId: identity.botId, botUserId: identity.botUserId } : { tokenVerificationEnabled: false };
-  const app =
-    connection.mode === 'http'
-      ? new App({
-          token: botToken,
-          ...bot,
-          receiver: new HTTPReceiver({ signingSecret: connection.signingSecret, endpoints: EVENTS_PATH, logLevel }),
-          clientOptions,
-          logLevel,
-        })
-      : new App({
-          token: botToken,
-          ...bot,
-          appToken: connection.appToken,
-          socketMode: true,
-          clientOptions,
-          // The socket's own client keeps its default of many retries: it reconnects after a dropped connection,
-          // and while it does, its timers are what keeps the process running.
-          installerOptions: { clientOptions: base },
-          logLevel,
-        });
+  const httpApp = (signingSecret: string): App => {
+    const receiver = new HTTPReceiver({ signingSecret, endpoints: EVENTS_PATH, logLevel, bodyLimit: BODY_LIMIT_BYTES });
+    const created = new App({ token: botToken, ...bot, receiver, clientOptions, logLevel });
+    // HTTPReceiver.start() serves every request through the receiver's public `requestListener`: replacing it puts
+    // the guard in front of Bolt without forking it.
+    receiver.requestListener = guardRequests(receiver.requestListener, { signingSecret, logger: created.logger });
+    return created;
+  };
+  const socketApp = (appToken: string): App =>
+    new App({
+      token: botToken,
+      ...bot,
+      appToken,
+      socketMode: true,
+      clientOptions,
+      // The socket's own client keeps its default of many retries: it reconnects after a dropped connection,
+      // and while it does, its timers are what keeps the process running.
+      installerOptions: { clientOptions: base },
+      logLevel,
+    });
+  const app = connection.mode === 'http' ? httpApp(connection.signingSecret) : socketApp(connection.appToken);
+  app.use(firstDeliveryOnly(ledger));
   registerListeners(app, { agent, memory, recommender });
   // A listener that throws anyway is logged; Bolt keeps serving the next request.
   app.error(async (error) => {

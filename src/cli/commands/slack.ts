@@ -74,6 +74,8 @@ With --manifest it prints the app manifest instead: mnemo slack --manifest [--so
         ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
         agent: services.agent,
         memory: services.memory,
+        // Deliveries are claimed in the memory file, so replicas sharing it answer each event once.
+        database: services.memory.db,
         recommender: services.recommender,
       });
       let started: unknown;

@@ -21,7 +21,6 @@ export interface AppMentionArgs {
   readonly context: {
     readonly teamId?: string | undefined;
     readonly botUserId?: string | undefined;
-    readonly retryNum?: number | undefined;
   };
   readonly client: SlackClient;
   readonly logger: SlackLogger;
@@ -34,7 +33,6 @@ export interface AppMentionArgs {
 export function createAppMentionListener(dependencies: Pick<SlackDependencies, 'agent' | 'memory'>) {
   const { agent, memory } = dependencies;
   return async ({ event, body, context, client, logger }: AppMentionArgs): Promise<void> => {
-    if (context.retryNum) return;
     // A DM reaches the bot as a message event already; answering its mention too would reply twice.
     if (event.bot_id !== undefined || event.channel.startsWith('D')) return;
     const team = speakerTeam(event, body, context);

@@ -19,7 +19,7 @@ export interface MessageEventFields {
 export interface DirectMessageArgs {
   readonly event: MessageEventFields;
   readonly body: { readonly team_id?: string | undefined };
-  readonly context: { readonly teamId?: string | undefined; readonly retryNum?: number | undefined };
+  readonly context: { readonly teamId?: string | undefined };
   readonly client: SlackClient;
   readonly logger: SlackLogger;
 }
@@ -31,9 +31,6 @@ export interface DirectMessageArgs {
 export function createDirectMessageListener(dependencies: Pick<SlackDependencies, 'agent' | 'memory'>) {
   const { agent, memory } = dependencies;
   return async ({ event, body, context, client, logger }: DirectMessageArgs): Promise<void> => {
-    // Bolt acknowledges events before listeners run, so a retry means Slack did not see that ack in time: the
-    // first delivery is already being answered.
-    if (context.retryNum) return;
     if (event.channel_type !== 'im' || event.subtype !== undefined || event.bot_id !== undefined) return;
     const team = speakerTeam(event, body, context);
     const text = event.text?.trim();
