@@ -52,7 +52,14 @@ export interface LocomoReport extends RecallFigures {
 }
 
 /** The weights that turn hybrid search into plain BM25, for the baseline row. */
-const BM25_ONLY: Partial<RankWeights> = { vector: 0, lateInteraction: 0, speaker: 0, time: 0, recency: 0, context: 0 };
+export const BM25_ONLY: Partial<RankWeights> = {
+  vector: 0,
+  lateInteraction: 0,
+  speaker: 0,
+  time: 0,
+  recency: 0,
+  context: 0,
+};
 
 /** "1:56 pm on 8 May, 2023" → Date (LoCoMo's session timestamps, read as UTC). */
 export function parseLocomoDate(value: string): Date {

@@ -1,6 +1,13 @@
 import { GloveEmbedder } from '../../../memory/index.js';
 import { LOCOMO_CATEGORIES, type LocomoReport, runLocomoBench } from '../../bench/locomo.js';
 import { type MovielensReport, runMovielensBench } from '../../bench/movielens.js';
+import {
+  loadPersonalSet,
+  PERSONAL_CATEGORIES,
+  type PersonalRecall,
+  type PersonalReport,
+  runPersonalBench,
+} from '../../bench/personal.js';
 import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { UsageError } from '../../errors.js';
 import { createEmbedder } from '../../providers.js';
@@ -34,6 +41,36 @@ function printScale(report: ScaleReport): string {
     `search (that user, ${report.queries} queries, incl. query embedding): p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms\n` +
     `database: ${report.databaseMegabytes} MB\n`
   );
+}
+
+function printPersonal(report: PersonalReport): string {
+  const cells = (figures: PersonalRecall | undefined): string =>
+    figures
+      ? [figures.recallAt1, figures.recallAt5, figures.recallAt10, figures.anyAt10]
+          .map((value) => pct(value).padStart(6))
+          .join('  ')
+      : '';
+  const categories = Object.keys(PERSONAL_CATEGORIES) as Array<keyof typeof PERSONAL_CATEGORIES>;
+  const rows = [
+    `Personal questions in the user's own words (${report.questions} questions, ${report.users} users, ${report.sessions} sessions, ${report.turns} turns; embedder ${report.embedder})`,
+    `found at k: every evidence turn in the top k; any@10: at least one`,
+    '',
+    `                          R@1     R@5    R@10  any@10`,
+    `mnemo hybrid           ${cells(report)}`,
+    `BM25 only, same run    ${cells(report.baseline)}`,
+    '',
+    `by category             mnemo hybrid                    |  BM25 only`,
+    `                          R@1     R@5    R@10  any@10  |     R@1     R@5    R@10  any@10`,
+    ...categories
+      .filter((category) => report.byCategory[category])
+      .map(
+        (category) =>
+          `  ${category.padEnd(14)} (${String(report.byCategory[category]!.questions).padStart(2)})  ${cells(report.byCategory[category])}  |  ${cells(report.baseline.byCategory[category])}`,
+      ),
+    '',
+    `search latency p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms; ${report.seconds} s in all`,
+  ];
+  return `${rows.join('\n')}\n`;
 }
 
 const figure = (value: number): string => value.toFixed(4);
@@ -78,12 +115,18 @@ export const benchCommand = defineCommand({
   summary: 'measure retrieval quality (LoCoMo), speed at scale, and recommendations (MovieLens)',
   description: `
   mnemo bench locomo --data PATH/locomo10.json [--json]
+  mnemo bench personal --data test/fixtures/personal [--json]
   mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--json]
   mnemo bench movielens --data PATH/movielens-100k [--json]
 
 locomo  Ingests each LoCoMo conversation as a fresh user and scores, for every question with
         evidence, the share of its evidence turns in the top k results (recall@5/10/25),
         overall and per category, with a BM25-only baseline from the same run.
+personal  Personal questions asked in the user's own words over simulated users' multi-session
+        histories (a directory of JSON files, one user each). Each history is stored as its
+        user, each question searched as mnemo search does, at the moment the user asks it:
+        share of questions whose evidence turns are all in the top 1, 5 and 10, and with at
+        least one in the top 10, overall and per category, with a BM25-only baseline.
 scale   Builds a synthetic database (default 1,000,000 episodes, 100,000 of them one user's)
         in a temporary file and measures ingest throughput and that user's search latency,
         including query embedding. Takes several minutes at the default size.
@@ -97,13 +140,14 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         every u1.test rating through mnemo predict's code path (RMSE, latency). About 90 s
         on 2 cores; fixed seeds.
 
-locomo and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
+locomo, personal and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
 movielens needs none.`,
   options: {
     data: {
       type: 'string',
       value: 'PATH',
-      description: 'locomo10.json for locomo, or the MovieLens 100K directory for movielens',
+      description:
+        'locomo10.json for locomo, the directory of JSON files for personal, or the MovieLens 100K directory for movielens',
     },
     limit: {
       type: 'integer',
@@ -137,7 +181,7 @@ movielens needs none.`,
     },
     json: { type: 'boolean', description: 'print the figures as JSON' },
   },
-  positionals: [{ name: 'locomo|scale|movielens' }],
+  positionals: [{ name: 'locomo|personal|scale|movielens' }],
   database: false,
   async run(context) {
     const which = context.positionals[0];
@@ -156,6 +200,22 @@ movielens needs none.`,
       });
       bar.finish();
       context.io.stdout.write(context.values.json ? printJson(report) : printLocomo(report));
+      return;
+    }
+    if (which === 'personal') {
+      const dataPath = context.values.data;
+      if (typeof dataPath !== 'string')
+        throw new UsageError('--data DIR is required, e.g. test/fixtures/personal (see mnemo bench --help)');
+      const users = loadPersonalSet(dataPath);
+      const embedder = await embedderFor(context);
+      const bar = progressBar(context.io, 'personal');
+      const report = await runPersonalBench({
+        users,
+        embedder,
+        onProgress: ({ done, total }) => bar.update(done, total),
+      });
+      bar.finish();
+      context.io.stdout.write(context.values.json ? printJson(report) : printPersonal(report));
       return;
     }
     if (which === 'scale') {
@@ -194,6 +254,6 @@ movielens needs none.`,
       context.io.stdout.write(context.values.json ? printJson(report) : printMovielens(report));
       return;
     }
-    throw new UsageError(`unknown benchmark "${which}": use locomo, scale or movielens`);
+    throw new UsageError(`unknown benchmark "${which}": use locomo, personal, scale or movielens`);
   },
 });
