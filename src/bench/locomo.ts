@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Embedder, RankWeights } from '../../memory/index.js';
+import type { Embedder } from '../../memory/index.js';
 import {
   decodeUtf8,
   type EpisodeInput,
@@ -9,6 +9,7 @@ import {
   tokenize,
   userScope,
 } from '../../memory/index.js';
+import { BM25_ONLY } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
 /** LoCoMo's question categories, by the ids used in locomo10.json. */
@@ -50,16 +51,6 @@ export interface LocomoReport extends RecallFigures {
   /** Plain BM25 over the same index and queries. */
   baseline: RecallFigures;
 }
-
-/** The weights that turn hybrid search into plain BM25, for the baseline row. */
-export const BM25_ONLY: Partial<RankWeights> = {
-  vector: 0,
-  lateInteraction: 0,
-  speaker: 0,
-  time: 0,
-  recency: 0,
-  context: 0,
-};
 
 /** "1:56 pm on 8 May, 2023" → Date (LoCoMo's session timestamps, read as UTC). */
 export function parseLocomoDate(value: string): Date {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Embedder, EpisodeInput } from '../../memory/index.js';
 import { InputError, parseTime, SqliteMemoryStore, userScope } from '../../memory/index.js';
-import { BM25_ONLY } from './locomo.js';
+import { BM25_ONLY } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
 /** What each category of personal question tests. */

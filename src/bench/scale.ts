@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Embedder } from '../../memory/index.js';
 import { type EpisodeInput, SqliteMemoryStore, userScope } from '../../memory/index.js';
-import { latencySummary } from './stats.js';
+import { latencySummary, seededRandom } from './stats.js';
 
 export interface ScaleReport {
   embedder: string;
@@ -35,18 +35,6 @@ export interface ScaleBenchOptions {
 /** Turns written per transaction, as a chat or an importer would batch them. */
 const BATCH = 1000;
 
-/** Mulberry32: a small seeded PRNG, so every run builds the same data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FALLBACK_VOCABULARY = (
   'time year people way day man thing woman life child world school state family student group country problem hand part place case week ' +
   'company system program question work government number night point home water room mother area money story fact month lot right study book ' +
@@ -76,7 +64,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
   const directory = options.path ? undefined : mkdtempSync(join(tmpdir(), 'mnemo-scale-'));
   const path = options.path ?? join(directory!, 'scale.db');
   const store = SqliteMemoryStore.open(path, { embedder: options.embedder });
-  const next = random(42);
+  const next = seededRandom(42);
   const start = Date.parse('2024-01-01T00:00:00Z');
   try {
     // Interleave the measured user's batches with everyone else's, as a shared file fills up in practice.

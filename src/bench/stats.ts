@@ -16,3 +16,35 @@ export function latencySummary(samples: readonly number[]): { p50: number; p95: 
   const round = (value: number): number => Math.round(value * 100) / 100;
   return { p50: round(quantile(samples, 0.5)), p95: round(quantile(samples, 0.95)) };
 }
+
+/** Mulberry32: a small seeded PRNG in [0, 1), so every run of a bench draws the same numbers. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 32-bit seed from a string (FNV-1a), to give each item of a data set its own stable random stream. */
+export function stringSeed(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** A shuffled copy of `values` (Fisher-Yates) drawn from `next`. */
+export function shuffled<T>(values: readonly T[], next: () => number): T[] {
+  const copy = [...values];
+  for (let index = copy.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(next() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+}

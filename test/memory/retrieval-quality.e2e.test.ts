@@ -2,10 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RankWeights } from '../../memory/retrieval/rank.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
+import { BM25_ONLY } from '../../src/bench/baselines.js';
 import { PARAPHRASE_DISTRACTORS, PARAPHRASE_QUESTIONS, PARAPHRASE_TURNS } from '../fixtures/paraphrase.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
-
-const BM25_ONLY: Partial<RankWeights> = { vector: 0, lateInteraction: 0, speaker: 0, context: 0, time: 0, recency: 0 };
 
 // Paraphrased personal questions with the offline GloVe embedder: the answer shares no word with the question,
 // so plain BM25 finds almost nothing; the hybrid search must.

@@ -8,6 +8,13 @@ import {
   type PersonalReport,
   runPersonalBench,
 } from '../../bench/personal.js';
+import {
+  DEFAULT_FILLER_TURNS,
+  type PrefevalRecall,
+  type PrefevalReport,
+  type PrefevalSetReport,
+  runPrefevalBench,
+} from '../../bench/prefeval.js';
 import { runScaleBench, type ScaleReport } from '../../bench/scale.js';
 import { UsageError } from '../../errors.js';
 import { createEmbedder } from '../../providers.js';
@@ -30,6 +37,39 @@ function printLocomo(report: LocomoReport): string {
     ),
     '',
     `search latency p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms; mean tokens in top 10: ${report.meanTokensTop10}`,
+  ];
+  return `${rows.join('\n')}\n`;
+}
+
+const recallRow = (label: string, figures: PrefevalRecall): string =>
+  `${label.padEnd(20)}${pct(figures.recallAt1).padStart(6)}  ${pct(figures.recallAt5).padStart(6)}  ${pct(figures.recallAt10).padStart(6)}`;
+
+function printPrefevalSet(title: string, set: PrefevalSetReport): string[] {
+  const { mcq } = set;
+  return [
+    `${title}: ${set.items} items, ${set.turnsPerUser} turns per user`,
+    `                       R@1    R@5     R@10`,
+    recallRow('mnemo hybrid', set.mnemo),
+    recallRow('BM25 only', set.bm25),
+    `multiple choice (${mcq.items} items, 4 options, chance ${pct(mcq.chance)}):`,
+    `  from mnemo's top ${mcq.fromTop} ${pct(mcq.retrieved).padStart(6)}   from BM25's top ${mcq.fromTop} ${pct(mcq.bm25Retrieved).padStart(6)}`,
+    `  gold preference given ${pct(mcq.gold).padStart(6)}   (similarity only, polarity ignored: ${pct(mcq.goldSimilarityOnly)})`,
+    `by topic: R@10 mnemo / BM25, MCQ from mnemo's top ${mcq.fromTop}`,
+    ...Object.entries(set.byTopic).map(
+      ([topic, figures]) =>
+        `  ${topic.padEnd(34)} ${pct(figures.mnemo.recallAt10).padStart(6)} / ${pct(figures.bm25.recallAt10).padStart(6)}  ${pct(figures.mcqRetrieved).padStart(6)}`,
+    ),
+  ];
+}
+
+function printPrefeval(report: PrefevalReport): string {
+  const rows = [
+    `PrefEval preference recall (${report.topics} topics, ${report.fillerTurns} filler turns after each preference, embedder ${report.embedder})`,
+    '',
+    ...printPrefevalSet('explicit preferences', report.explicit),
+    ...(report.implicit ? ['', ...printPrefevalSet('implicit preferences (choice-based)', report.implicit)] : []),
+    '',
+    `search latency p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms; run ${report.seconds} s`,
   ];
   return `${rows.join('\n')}\n`;
 }
@@ -112,10 +152,11 @@ async function embedderFor(context: CommandContext) {
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'measure retrieval quality (LoCoMo), speed at scale, and recommendations (MovieLens)',
+  summary: 'measure recall (LoCoMo, PrefEval, personal questions), speed at scale, recommendations',
   description: `
-  mnemo bench locomo --data PATH/locomo10.json [--json]
+  mnemo bench locomo --data PATH/locomo10.json [--limit N] [--json]
   mnemo bench personal --data test/fixtures/personal [--json]
+  mnemo bench prefeval --data PATH/prefeval [--limit N] [--turns N] [--json]
   mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--json]
   mnemo bench movielens --data PATH/movielens-100k [--json]
 
@@ -127,6 +168,14 @@ personal  Personal questions asked in the user's own words over simulated users'
         user, each question searched as mnemo search does, at the moment the user asks it:
         share of questions whose evidence turns are all in the top 1, 5 and 10, and with at
         least one in the top 10, overall and per category, with a BM25-only baseline.
+prefeval  Stores each PrefEval preference as a fresh user's turn, followed by the first N
+        turns of PrefEval's filler conversations in file order (default ${DEFAULT_FILLER_TURNS}), asks
+        the later question, and scores recall@1/5/10 of the preference turn with mnemo's
+        search and with BM25 alone. Then answers the multiple-choice items (options shuffled
+        with a fixed seed) offline from the best-matching memory in the top 5, and from the
+        gold preference as the answerer's bound. Explicit preferences, and the implicit
+        choice-based set when the data has it (the turn where the user picks is the one to find).
+        About 9 minutes of CPU for the 2,000 items.
 scale   Builds a synthetic database (default 1,000,000 episodes, 100,000 of them one user's)
         in a temporary file and measures ingest throughput and that user's search latency,
         including query embedding. Takes several minutes at the default size.
@@ -140,22 +189,29 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         every u1.test rating through mnemo predict's code path (RMSE, latency). About 90 s
         on 2 cores; fixed seeds.
 
-locomo, personal and scale use the configured embedder (MNEMO_EMBEDDER; default: offline GloVe vectors);
-movielens needs none.`,
+locomo, personal, prefeval and scale use the configured embedder (MNEMO_EMBEDDER; default: offline
+GloVe vectors); movielens needs none.`,
   options: {
     data: {
       type: 'string',
       value: 'PATH',
       description:
-        'locomo10.json for locomo, the directory of JSON files for personal, or the MovieLens 100K directory for movielens',
+        'locomo10.json for locomo, the directory of JSON files for personal, the PrefEval directory for prefeval, or the MovieLens 100K directory',
     },
     limit: {
       type: 'integer',
       value: 'N',
       min: 1,
       max: 1000,
-      default: 10,
-      description: 'only the first N conversations, in locomo',
+      description: 'only the first N conversations in locomo, or the first N items of each topic in prefeval',
+    },
+    turns: {
+      type: 'integer',
+      value: 'N',
+      min: 0,
+      max: 316,
+      default: DEFAULT_FILLER_TURNS,
+      description: 'filler turns stored after each preference, in prefeval',
     },
     episodes: {
       type: 'integer',
@@ -181,7 +237,7 @@ movielens needs none.`,
     },
     json: { type: 'boolean', description: 'print the figures as JSON' },
   },
-  positionals: [{ name: 'locomo|personal|scale|movielens' }],
+  positionals: [{ name: 'locomo|personal|prefeval|scale|movielens' }],
   database: false,
   async run(context) {
     const which = context.positionals[0];
@@ -195,7 +251,7 @@ movielens needs none.`,
       const report = await runLocomoBench({
         dataPath,
         embedder,
-        limit,
+        ...(limit === undefined ? {} : { limit }),
         onProgress: ({ done, total }) => bar.update(done, total),
       });
       bar.finish();
@@ -216,6 +272,23 @@ movielens needs none.`,
       });
       bar.finish();
       context.io.stdout.write(context.values.json ? printJson(report) : printPersonal(report));
+      return;
+    }
+    if (which === 'prefeval') {
+      const dataPath = context.values.data;
+      if (typeof dataPath !== 'string')
+        throw new UsageError('--data PATH/prefeval is required (see mnemo bench --help)');
+      const embedder = await embedderFor(context);
+      const bar = progressBar(context.io, 'prefeval');
+      const report = await runPrefevalBench({
+        dataPath,
+        embedder,
+        limit: context.values.limit,
+        fillerTurns: context.values.turns,
+        onProgress: ({ done, total }) => bar.update(done, total),
+      });
+      bar.finish();
+      context.io.stdout.write(context.values.json ? printJson(report) : printPrefeval(report));
       return;
     }
     if (which === 'scale') {
@@ -254,6 +327,6 @@ movielens needs none.`,
       context.io.stdout.write(context.values.json ? printJson(report) : printMovielens(report));
       return;
     }
-    throw new UsageError(`unknown benchmark "${which}": use locomo, personal, scale or movielens`);
+    throw new UsageError(`unknown benchmark "${which}": use locomo, personal, prefeval, scale or movielens`);
   },
 });
