@@ -158,7 +158,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
 
 /** Brings `db` to the newest schema, one transaction per migration. */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const schemaVersion = (): number => db.pragma('user_version', { simple: true }) as number;
+  const current = schemaVersion();
   if (current > MIGRATIONS.length) {
     throw new Error(
       `the database has schema version ${current}, newer than this mnemo understands (${MIGRATIONS.length}); upgrade mnemo`,
@@ -167,6 +168,9 @@ export function migrate(db: Database.Database): void {
   for (let version = current; version < MIGRATIONS.length; version++) {
     const step = MIGRATIONS[version]!;
     db.transaction(() => {
+      // Processes that open a new file at once all read version 0 before any takes the write lock; the ones that
+      // get it later find the step done (re-running it failed with "table meta already exists").
+      if (schemaVersion() > version) return;
       step(db);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
