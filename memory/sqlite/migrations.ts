@@ -162,6 +162,9 @@ export function migrate(db: Database.Database): void {
   for (let version = current; version < MIGRATIONS.length; version++) {
     const step = MIGRATIONS[version]!;
     db.transaction(() => {
+      // Processes that open a new file at once all read version 0 before any takes the write lock; the ones that
+      // get it later find the step done (re-running it failed with "table meta already exists").
+      if ((db.pragma('user_version', { simple: true }) as number) > version) return;
       step(db);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
