@@ -105,16 +105,14 @@ function quickCheck(db: Database.Database, path: string): void {
  * migrates the schema. `:memory:` works for tests.
  *
  * A file that cannot be used is refused before anything is written, each with one line naming it and the cause:
- * read-only (file or directory, unless `readonly`), empty, not a database, damaged (`PRAGMA quick_check`, for
+ * read-only (file or directory, unless `readonly`), not a database, damaged (`PRAGMA quick_check`, for
  * files up to `quickCheckMaxBytes`), or of a newer schema.
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database.Database {
   const file = path !== ':memory:';
   const size = file && existsSync(path) ? statSync(path).size : undefined;
-  if (size === 0)
-    // SQLite would take it for a new database; an empty file where a database was expected is more likely a
-    // truncated copy or a mistake, and nothing mnemo writes stays empty past its first statement.
-    throw new StoreError('store_failed', `${path} is empty (0 bytes), not a mnemo database; delete it to start anew`);
+  // An empty file is a new database, as SQLite takes it: processes that open a new file at once meet it empty
+  // while the first of them creates the schema (test/faults/concurrency.faults.test.ts).
   if (file && !options.readonly) {
     const reason = readOnlyReason(path);
     if (reason) throw new StoreError('store_failed', reason);

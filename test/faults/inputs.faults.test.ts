@@ -330,7 +330,6 @@ describe('damaged and unusable database files', () => {
       () => true,
     ],
     ['a text file', (path) => writeFileSync(path, 'my notes\n'.repeat(1000)), /is not a mnemo database/, () => true],
-    ['zero-length', (path) => writeFileSync(path, ''), /is empty \(0 bytes\)/, () => true],
     [
       'newer schema',
       (path) => {
