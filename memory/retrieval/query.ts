@@ -64,7 +64,10 @@ const SHORT_FOLLOW_UP = 3;
 export const ruleQueryGenerator: QueryGenerator = ({ text, history, now }) => {
   const analysis = analyze(text);
   const tokens = analysis.tokens.filter(isContentToken);
-  const content = tokens.filter((token) => !token.stop && !QUESTION_WORDS.has(token.normal));
+  // A clitic ("'s" of "my mother's", "'re") is no search term: as a full-text term it matches every possessive.
+  const content = tokens.filter(
+    (token) => !token.stop && !QUESTION_WORDS.has(token.normal) && !/^['’]/.test(token.normal),
+  );
   const terms = new Set<string>();
   for (const token of content) {
     terms.add(token.normal);
