@@ -151,7 +151,10 @@ export function searchNamespace(
     scored = scoreCandidates([...shortlist, ...added], search.plan, search.now, weights);
     const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));
     scored = scored.map((entry) => {
-      const best = Math.max(0, ...(neighbours.get(entry.candidate.id) ?? []).map((id) => own.get(id) ?? 0));
+      const around = neighbours.get(entry.candidate.id) ?? [];
+      // A memory with no neighbours (a fact, a one-turn session) is its own context: without this, any turn of a
+      // long conversation would outrank it on the boost alone.
+      const best = around.length === 0 ? entry.score : Math.max(0, ...around.map((id) => own.get(id) ?? 0));
       const context = weights.context * best;
       return context > 0 ? { ...entry, score: entry.score + context, parts: { ...entry.parts, context } } : entry;
     });
