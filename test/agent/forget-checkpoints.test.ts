@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
@@ -7,20 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
 import { createAgent } from '../../src/agent.js';
 import { mnemo } from '../helpers/cli.js';
+import { occurrencesInDatabase } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const noFacts = () => new AIMessage('{"changes": []}');
-
-/** How often `needle` occurs in the database file and its WAL, as raw bytes. */
-function occurrences(db: string, needle: string): number {
-  let count = 0;
-  for (const file of [db, `${db}-wal`]) {
-    if (!existsSync(file)) continue;
-    const bytes = readFileSync(file);
-    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) count += 1;
-  }
-  return count;
-}
 
 /**
  * A thread as mnemo 0.1 checkpointed it: recalled memories and the profile as channels, and a search_memory result
@@ -101,14 +90,14 @@ describe('forgetting one memory', () => {
     // The thread is checkpointed, and before the forget the fact's text is in the file.
     expect((memory.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n).toBeGreaterThan(0);
     memory.checkpoint();
-    expect(occurrences(db, secret)).toBeGreaterThan(0);
+    expect(occurrencesInDatabase(db, secret)).toBeGreaterThan(0);
     agent.close();
     memory.close();
 
     // forget opens the file without an embedder; the CLI path is the one a person runs.
     const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
     expect(forgot).toMatchObject({ code: 0, stderr: '' });
-    expect(occurrences(db, secret)).toBe(0);
+    expect(occurrencesInDatabase(db, secret)).toBe(0);
     // The conversation itself is still there: only the one memory went.
     const after = SqliteMemoryStore.open(db, {});
     expect(after.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toContain(
@@ -123,12 +112,12 @@ describe('forgetting one memory', () => {
     const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
     const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
     await threadOfEarlierVersion(memory, secret, fact!.id);
-    expect(occurrences(db, secret)).toBeGreaterThan(1);
+    expect(occurrencesInDatabase(db, secret)).toBeGreaterThan(1);
     memory.close();
 
     const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
     expect(forgot).toMatchObject({ code: 0, stderr: '' });
-    expect(occurrences(db, secret)).toBe(0);
+    expect(occurrencesInDatabase(db, secret)).toBe(0);
 
     // The thread goes on with its messages, the quoted result now a note.
     const reopened = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { faultCount, reportFaults } from '../helpers/faults.js';
+import { occurrencesInDatabase } from '../helpers/files.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { contentText, type OpenAIServer, startOpenAIServer } from '../helpers/openai-server.js';
 
@@ -31,17 +32,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server.close());
-
-/** Occurrences of `needle` in the database file and its WAL. */
-function occurrences(db: string, needle: string): number {
-  let count = 0;
-  for (const file of [db, `${db}-wal`]) {
-    if (!existsSync(file)) continue;
-    const bytes = readFileSync(file);
-    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) count += 1;
-  }
-  return count;
-}
 
 /** What one user leaves, by kind, each with the needle that finds it. */
 const kinds = (marker: string) => ({
@@ -124,7 +114,7 @@ describe('forget, then scan the files', () => {
     type Kind = keyof ReturnType<typeof kinds>;
     const residueAt = (marker: string): Kind[] =>
       (Object.entries(kinds(marker)) as Array<[Kind, string]>)
-        .filter(([, needle]) => occurrences(db, needle) > 0)
+        .filter(([, needle]) => occurrencesInDatabase(db, needle) > 0)
         .map(([kind]) => kind);
     // Scanned right after each forget, and again at the end, when every other user's writes have come after it.
     const rightAfter = new Map<string, Kind[]>();
@@ -140,7 +130,7 @@ describe('forget, then scan the files', () => {
         (marker) => rightAfter.get(marker)!.includes(kind) || atEnd.get(marker)!.includes(kind),
       );
       // The scan must see what is there: the kept users' copies of the same kind.
-      const missing = kept.filter((marker) => occurrences(db, kinds(marker)[kind]) === 0);
+      const missing = kept.filter((marker) => occurrencesInDatabase(db, kinds(marker)[kind]) === 0);
       return {
         fault: `forget --user, then scan: ${kind}`,
         tried: forgotten.length,

@@ -11,18 +11,16 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, runCli } from '../../src/cli/main.js';
+import { COMMANDS } from '../../src/cli/main.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
+import { FULL_FAULTS } from '../helpers/faults.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 
 // Malformed input for every command: each must exit non-zero with one line on stderr that names the cause (and the
 // file, when there is one), never "unexpected error", and write nothing. MNEMO_FAULTS=full also corrupts every page of
 // a small database in turn. Run with `npx vitest run --project faults` (or by path until that project exists).
-
-const FULL = process.env.MNEMO_FAULTS === 'full';
 
 interface Outcome {
   code: number;
@@ -38,20 +36,6 @@ interface Tally {
 }
 const tally: Tally = { tried: 0, accepted: [], unexpected: [], multiLine: [] };
 
-/** Runs `argv` with stdin given as bytes (the helper's string stdin would be re-encoded as UTF-8). */
-async function run(env: NodeJS.ProcessEnv, argv: string[], stdin: Buffer | string = ''): Promise<Outcome> {
-  if (typeof stdin === 'string') return mnemo(env, argv, stdin);
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from([stdin]),
-    env,
-  });
-  return { code, stdout, stderr };
-}
-
 /** A fault case: what it runs, what stderr must say, and the file it must name. */
 interface Case {
   name: string;
@@ -65,7 +49,7 @@ interface Case {
 async function check(env: NodeJS.ProcessEnv, fault: Case): Promise<void> {
   const db = env.MNEMO_DB!;
   const before = existsSync(db) ? readFileSync(db) : undefined;
-  const result = await run(env, fault.argv, fault.stdin ?? '');
+  const result: Outcome = await mnemo(env, fault.argv, fault.stdin ?? '');
   tally.tried++;
   const label = `${fault.name}: ${fault.argv.map((arg) => (arg.length > 40 ? `${arg.slice(0, 20)}…` : arg)).join(' ')}`;
   if (result.code === 0) tally.accepted.push(label);
@@ -149,7 +133,7 @@ afterAll(() => {
     ['more than one line', tally.multiLine.length],
   ];
   console.log(
-    `malformed-input faults${FULL ? ' (full)' : ''}\n${rows.map(([name, count]) => `  ${String(name).padEnd(22)} ${count}`).join('\n')}` +
+    `malformed-input faults${FULL_FAULTS ? ' (full)' : ''}\n${rows.map(([name, count]) => `  ${String(name).padEnd(22)} ${count}`).join('\n')}` +
       [...tally.accepted, ...tally.unexpected, ...tally.multiLine].map((line) => `\n  ! ${line}`).join(''),
   );
 });
@@ -364,7 +348,7 @@ describe('damaged and unusable database files', () => {
     }
   }, 120_000);
 
-  it.runIf(FULL)(
+  it.runIf(FULL_FAULTS)(
     'corrupting any page of a small database is refused by every memory command',
     async () => {
       const pages = statSync(goodDb).size / 4096;

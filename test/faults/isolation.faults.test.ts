@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Embedder, type Memory, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { seededRandom } from '../../src/bench/stats.js';
 import { type FaultRow, faultCount, reportFaults } from '../helpers/faults.js';
+import { occurrencesInDatabase } from '../helpers/files.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -15,30 +16,14 @@ beforeAll(async () => {
   embedder = await sharedGloveEmbedder();
 });
 
-/** A small deterministic generator (mulberry32), so a printed seed replays a run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TOPICS = ['gardening', 'jazz records', 'night shifts', 'the border collie', 'sourdough', 'cycling to work'];
-
-function bytesContain(db: string, needle: string): boolean {
-  return [db, `${db}-wal`].some((file) => existsSync(file) && readFileSync(file).includes(needle));
-}
 
 describe('randomized multi-user isolation', () => {
   it('never shows one user another user’s memory, and loses or keeps nothing it should not', {
     timeout: 600_000,
   }, async () => {
     const seed = Number(process.env.MNEMO_FAULTS_SEED ?? Date.now() % 1_000_000);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const db = join(tempDir(), 'isolation.db');
     const store = SqliteMemoryStore.open(db, { embedder });
@@ -100,7 +85,7 @@ describe('randomized multi-user isolation', () => {
       counts.resurrected += [...listed.keys()].filter((id) => !mine.has(id)).length;
     }
     store.checkpoint();
-    counts.residue = forgottenTexts.filter(({ text: forgotten }) => bytesContain(db, forgotten)).length;
+    counts.residue = forgottenTexts.filter(({ text: forgotten }) => occurrencesInDatabase(db, forgotten) > 0).length;
     store.close();
 
     const rows: FaultRow[] = [

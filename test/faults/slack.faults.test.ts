@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { FULL_FAULTS } from '../helpers/faults.js';
 import {
   directMessage,
   type LoopbackSlack,
@@ -25,8 +26,7 @@ import {
  *
  * MNEMO_FAULTS=full raises the counts (1000 burst, 200 replays); the default short form runs in a few seconds.
  */
-const FULL = process.env.MNEMO_FAULTS === 'full';
-const COUNTS = FULL
+const COUNTS = FULL_FAULTS
   ? { forged: 200, stale: 200, burst: 1000, replays: 200, replicaReplays: 50 }
   : { forged: 20, stale: 20, burst: 100, replays: 40, replicaReplays: 10 };
 /** Requests in flight at once during the burst and the replays. */
@@ -79,7 +79,7 @@ afterAll(async () => {
   );
   console.log(
     [
-      `hostile Slack (${FULL ? 'full' : 'short'} form)`,
+      `hostile Slack (${FULL_FAULTS ? 'full' : 'short'} form)`,
       `${'fault'.padEnd(width)}  tried  failed  expected`,
       ...lines,
     ].join('\n'),
@@ -154,7 +154,7 @@ function streamFiveMegabytes(target: LoopbackSlack): Promise<number> {
   });
 }
 
-describe('mnemo slack against a hostile Slack', { timeout: FULL ? 300_000 : 60_000 }, () => {
+describe('mnemo slack against a hostile Slack', { timeout: FULL_FAULTS ? 300_000 : 60_000 }, () => {
   it('refuses bad requests, survives them, and answers every event exactly once', async () => {
     const now = () => Math.floor(Date.now() / 1000);
     const valid = () => directMessage('U1', 'hello', nextTs());
@@ -245,7 +245,7 @@ describe('mnemo slack against a hostile Slack', { timeout: FULL ? 300_000 : 60_0
     await pool(burstBodies, CONCURRENCY, async (body) => {
       burstStatuses.set(String(JSON.parse(body).event.ts), await send(slack, body));
     });
-    await settle(slack.api, [replayedTs, ...burstThreads], FULL ? 60_000 : 15_000);
+    await settle(slack.api, [replayedTs, ...burstThreads], FULL_FAULTS ? 60_000 : 15_000);
     const posts = postsPerThread(slack.api);
     for (const thread of burstThreads) {
       const status = burstStatuses.get(thread);

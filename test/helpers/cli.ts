@@ -14,11 +14,11 @@ export function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
   return { HOME: home, XDG_DATA_HOME: home, MNEMO_DB: join(home, 'test.db'), ...extra };
 }
 
-/** Runs one mnemo command line in-process and captures what it printed. */
+/** Runs one mnemo command line in-process and captures what it printed; stdin as text, or as raw bytes. */
 export async function mnemo(
   env: NodeJS.ProcessEnv,
   argv: string[],
-  stdin = '',
+  stdin: string | Buffer = '',
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';

@@ -156,17 +156,8 @@ export async function listMemories(env: NodeJS.ProcessEnv, user: string): Promis
   return JSON.parse(exit.stdout) as ListedMemory[];
 }
 
-/** A small seeded generator (mulberry32): a fault run prints its seed, so its random choices can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benches' seeded generator: a fault run prints its seed, so its random choices can be replayed. */
+export { seededRandom } from '../../src/bench/stats.js';
 
 /** The seed of this run: MNEMO_FAULTS_SEED to replay one, else the clock. */
 export const faultSeed = (): number => Number(process.env.MNEMO_FAULTS_SEED ?? Date.now() % 2 ** 31);
