@@ -10,6 +10,8 @@ export type { Embedder, EmbedOptions, LateInteractionEmbedder } from './embedder
 export { supportsLateInteraction } from './embedders/types.js';
 export * from './errors.js';
 export { SqliteStore, type SqliteStoreIndexOptions, type SqliteStoreOptions } from './langgraph-store.js';
+export { isPostgresLocation, type OpenStoreOptions, openStore } from './open.js';
+export type * from './port.js';
 export { type QueryGenerator, type QueryInput, type QueryPlan, ruleQueryGenerator } from './retrieval/query.js';
 export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';
@@ -20,15 +22,7 @@ export {
   QUICK_CHECK_MAX_BYTES,
   readOnlyReason,
 } from './sqlite/database.js';
-export { type ReindexOptions, reindex } from './sqlite/reindex.js';
 export { parseMemoryId } from './sqlite/rows.js';
-export {
-  type AddEpisodesOptions,
-  type ProgressListener,
-  type SearchOptions,
-  SqliteMemoryStore,
-  type SqliteMemoryStoreOptions,
-} from './sqlite/store.js';
 export { checkEmbedderId, readVectorIndexInfo } from './sqlite/vectors.js';
 export { isContentToken, type Token, tokenize } from './text/nlp.js';
 export { squeeze } from './text/squeeze.js';

@@ -92,7 +92,7 @@ export interface Turn {
   readonly threadKey: string;
   /** True once the user has been forgotten since the turn began. */
   forgotten(): Promise<boolean>;
-  /** Ends the turn: if its user was forgotten meanwhile, runs the forget steps again for what the turn left. */
+  /** Ends the turn: if its user was forgotten meanwhile, deletes what the turn left under its thread key. */
   end(): Promise<void>;
 }
 
@@ -103,9 +103,13 @@ export type Backend =
 
 /** The user a forget step removes. */
 export interface ForgetTarget {
-  readonly userId: string;
-  /** The prefix of every thread key ({@link Turn.threadKey}) of the user. */
-  readonly threadPrefix: string;
+  /**
+   * The user's id; undefined when only what a turn left behind after its user was forgotten is removed ({@link
+   * Turn.end}): the id may belong to a new user by then, so steps keyed by it must skip.
+   */
+  readonly userId: string | undefined;
+  /** The prefix of every thread key ({@link Turn.threadKey}) of the user; undefined when they never had one. */
+  readonly threadPrefix: string | undefined;
 }
 
 /**

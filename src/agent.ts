@@ -2,33 +2,28 @@ import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { type BaseMessage, HumanMessage } from '@langchain/core/messages';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
-import type { Embedder, QueryGenerator } from '../memory/index.js';
-import { SqliteMemoryStore, userScope, validateScope, validateText } from '../memory/index.js';
+import type { MemoryStore, QueryGenerator } from '../memory/index.js';
+import { userScope, validateScope, validateText } from '../memory/index.js';
 import type { Recommender } from '../recommender/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import { memoryQuotingTools, TOOLS } from '../tools/index.js';
-import { ConfigError } from './errors.js';
 import type { AgentEvent, EventMemory, FactWrite, StageLatency, TokenUsage } from './events.js';
 import { scrubTurnContext } from './graph/checkpoints.js';
 import type { NodeEmission } from './graph/context.js';
 import { createAgentGraph } from './graph/graph.js';
 import { messageText } from './graph/messages.js';
 import { llmQueryGenerator } from './graph/query-rewrite.js';
+import { checkpointerFor } from './graph/threads.js';
 
 /** Options of {@link createAgent}. */
 export interface CreateAgentOptions {
   /** The chat model (LangChain `BaseChatModel`: `ChatOpenAI`, or `fakeModel()` in tests). */
   model: BaseChatModel;
-  /** An open memory store; the agent shares its database file for checkpoints. Give this or `db`. */
-  store?: SqliteMemoryStore;
-  /** Path of the database file to open (with `embedder`). */
-  db?: string;
-  /** Embedder for `db`. */
-  embedder?: Embedder;
+  /** An open memory store (`openStore`); threads are checkpointed in the same database. */
+  store: MemoryStore;
   /** The downstream recommender behind the `recommend` and `rate` tools. */
   recommender?: Recommender;
-  /** Where threads are checkpointed. @default LangGraph's SqliteSaver in the same database file */
+  /** Where threads are checkpointed. @default LangGraph's SqliteSaver or PostgresSaver in the store's database */
   checkpointer?: BaseCheckpointSaver;
   /** φq: how retrieval queries are made. @default the memory store's offline rules */
   queryGenerator?: QueryGenerator;
@@ -69,9 +64,7 @@ export interface Agent {
   /** One turn as events: text deltas while the reply streams, then memory and timing events. */
   stream(input: string, options: TurnOptions): AsyncIterable<AgentEvent>;
   /** The memory store the agent reads and writes. */
-  readonly memory: SqliteMemoryStore;
-  /** Closes the database if the agent opened it. */
-  close(): void;
+  readonly memory: MemoryStore;
 }
 
 /**
@@ -82,16 +75,12 @@ export interface Agent {
  * const { reply } = await agent.chat('I just adopted a greyhound', { userId: 'ada' });
  */
 export function createAgent(options: CreateAgentOptions): Agent {
-  if (!options.store && !options.db)
-    throw new ConfigError('createAgent needs a memory store (`store`) or a database path (`db`)');
-  if (!options.store && !options.embedder) throw new ConfigError('createAgent with `db` needs an `embedder`');
-  const memory = options.store ?? SqliteMemoryStore.open(options.db!, { embedder: options.embedder! });
-  const ownsStore = !options.store;
-  const { model, recommender, recallK, clock } = options;
+  const { store: memory, model, recommender, recallK, clock } = options;
   const queryGenerator = options.queryGenerator ?? (options.rewriteQueries ? llmQueryGenerator(model) : undefined);
   const tools = options.tools ?? TOOLS;
   // Threads an earlier version checkpointed in this file still hold what their turns recalled: strip it once.
-  if (!options.checkpointer) scrubTurnContext(memory.db, memoryQuotingTools(tools));
+  if (!options.checkpointer && memory.backend.kind === 'sqlite')
+    scrubTurnContext(memory.backend.db, memoryQuotingTools(tools));
   const graph = createAgentGraph({
     memory,
     model,
@@ -100,18 +89,18 @@ export function createAgent(options: CreateAgentOptions): Agent {
     queryGenerator,
     recallK,
     clock,
-  }).compile({ checkpointer: options.checkpointer ?? new SqliteSaver(memory.db) });
+  }).compile({ checkpointer: options.checkpointer ?? checkpointerFor(memory.backend) });
   // Turns of one thread run one after another: two at once would fork its checkpoint.
   const threadQueues = new Map<string, Promise<unknown>>();
 
   async function* runTurn(input: string, turn: TurnOptions, threadId: string): AsyncGenerator<AgentEvent> {
     const started = performance.now();
-    const key = memory.threadKey(userScope(turn.userId), threadId);
+    const inFlight = await memory.beginTurn(userScope(turn.userId), threadId);
     // Set by write-back once the turn's messages are stored.
     let stored = false;
     const config = {
-      configurable: { thread_id: key },
-      context: { userId: turn.userId, threadId, onStored: () => (stored = true) },
+      configurable: { thread_id: inFlight.threadKey },
+      context: { userId: turn.userId, threadId, turn: inFlight, onStored: () => (stored = true) },
       // One checkpoint per turn, at its end: what tools quoted from memory during the turn never reaches disk.
       durability: 'exit' as const,
       ...(turn.signal ? { signal: turn.signal } : {}),
@@ -140,13 +129,13 @@ export function createAgent(options: CreateAgentOptions): Agent {
       // may hide the turn's own error.
       if (!stored)
         await memory
-          .addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }], { thread: key })
+          .addEpisodes(userScope(turn.userId), [{ text: input, role: 'user', session: threadId }], { turn: inFlight })
           .catch(() => undefined);
       throw error;
     } finally {
       // Checkpoints of a user forgotten while the turn ran are not theirs to keep.
       try {
-        memory.discardForgottenThread(key);
+        await inFlight.end();
       } catch {
         // The store failing here is reported by whatever uses it next.
       }
@@ -223,9 +212,6 @@ export function createAgent(options: CreateAgentOptions): Agent {
         }
       }
       return result;
-    },
-    close() {
-      if (ownsStore) memory.close();
     },
   };
 }

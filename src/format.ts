@@ -1,7 +1,7 @@
 /**
  * How mnemo shows memories to people (one line each, for the CLI and the chat) and as JSON (`--json`, `export`).
  */
-import { describeScope, type Memory, type Scope, type SearchHit, squeeze } from '../memory/index.js';
+import { describeScope, type ForgetResult, type Memory, type Scope, type SearchHit, squeeze } from '../memory/index.js';
 
 const day = (date: Date): string => date.toISOString().slice(0, 10);
 
@@ -54,8 +54,15 @@ export function memoryJson(memory: Memory): Record<string, unknown> {
   };
 }
 
-/** What forgetting a scope removed, in words: `3 memories and 15 ratings`. */
-export function forgotten({ deleted, ratings }: { deleted: number; ratings: number }): string {
-  const memories = `${deleted} memor${deleted === 1 ? 'y' : 'ies'}`;
-  return ratings > 0 ? `${memories} and ${ratings} rating${ratings === 1 ? '' : 's'}` : memories;
+/** What forgetting a scope removed, in words: `3 memories, 15 ratings and 1 thread`. */
+export function forgotten({ deleted, alsoDeleted }: Pick<ForgetResult, 'deleted' | 'alsoDeleted'>): string {
+  const count = (n: number, plural: string) =>
+    `${n} ${n === 1 ? plural.replace(/ies$/, 'y').replace(/s$/, '') : plural}`;
+  const parts = [
+    count(deleted, 'memories'),
+    ...Object.entries(alsoDeleted)
+      .filter(([, n]) => n > 0)
+      .map(([what, n]) => count(n, what)),
+  ];
+  return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }

@@ -19,3 +19,4 @@ export { ConfigError, UsageError } from './errors.js';
 export type { AgentEvent, AgentEventType, EventMemory, FactWrite, Stage, StageLatency, TokenUsage } from './events.js';
 export { createChatModel } from './models.js';
 export { createEmbedder } from './providers.js';
+export { openStore, STORAGE_MODULES } from './storage.js';

@@ -1,15 +1,14 @@
 import type { Embedder } from '../memory/index.js';
 import {
-  checkEmbedderId,
   GLOVE_EMBEDDER_ID,
   GloveEmbedder,
+  type MemoryStore,
   OpenAIEmbedder,
-  type OpenDatabaseOptions,
-  openDatabase,
-  SqliteMemoryStore,
+  type OpenStoreOptions,
 } from '../memory/index.js';
 import { type EmbedderSettings, NO_EMBEDDER_ENDPOINT_HELP } from './config.js';
 import { ConfigError } from './errors.js';
+import { openStore } from './storage.js';
 
 /** Progress of one-time preparation work (the word-vector cache build). */
 export type PreparationProgress = (progress: { phase: string; done: number; total: number }) => void;
@@ -48,22 +47,18 @@ function embedderId(settings: EmbedderSettings): string {
 }
 
 /**
- * Opens the memory store at `path` with the configured embedder. Unusable settings are refused before the file is
- * opened, and a file indexed by another embedder before the embedder is built: neither mistake costs a network
- * call or a cache build.
+ * Opens the memory store at `location` (a file or a `postgres://` URL) with the configured embedder. Unusable
+ * settings are refused before anything is opened, and a database indexed by another embedder before the embedder is
+ * built: neither mistake costs a network call or a cache build.
  */
-export async function openMemoryStore(
-  path: string,
+export async function openConfiguredStore(
+  location: string,
   settings: EmbedderSettings,
-  options: { onProgress?: PreparationProgress } & OpenDatabaseOptions = {},
-): Promise<SqliteMemoryStore> {
+  options: { onProgress?: PreparationProgress } & Omit<OpenStoreOptions, 'modules' | 'embedder' | 'buildEmbedder'> = {},
+): Promise<MemoryStore> {
   checkEmbedderSettings(settings);
-  const db = openDatabase(path, options);
-  try {
-    checkEmbedderId(db, embedderId(settings));
-    return new SqliteMemoryStore(db, { embedder: await createEmbedder(settings, options) });
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  return openStore(location, {
+    ...options,
+    buildEmbedder: { id: embedderId(settings), build: () => createEmbedder(settings, options) },
+  });
 }

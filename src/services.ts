@@ -1,20 +1,20 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { SqliteMemoryStore } from '../memory/index.js';
+import type { MemoryStore } from '../memory/index.js';
 import { RecommenderService } from '../recommender/index.js';
 import { type Agent, createAgent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';
-import { openMemoryStore, type PreparationProgress } from './providers.js';
+import { openConfiguredStore, type PreparationProgress } from './providers.js';
 
 /** What an interactive surface (terminal chat, Slack) works with. */
 export interface Services {
-  readonly memory: SqliteMemoryStore;
+  readonly memory: MemoryStore;
   /** The agent, when a model is configured; slash commands work without it. */
   readonly agent: Agent | undefined;
   readonly model: BaseChatModel | undefined;
   /** The recommender (its tools explain what is missing until a catalog is imported and a model trained). */
   readonly recommender: RecommenderService;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Options of {@link openServices}. */
@@ -26,7 +26,7 @@ export interface OpenServicesOptions {
 /** Opens the database, the embedder, the model (if configured) and the agent, from the loaded configuration. */
 export async function openServices(config: MnemoConfig, options: OpenServicesOptions = {}): Promise<Services> {
   // The file's embedder is checked before the embedder is built or asked anything.
-  const memory = await openMemoryStore(
+  const memory = await openConfiguredStore(
     config.db,
     config.embedder,
     options.onProgress ? { onProgress: options.onProgress } : {},
@@ -39,8 +39,6 @@ export async function openServices(config: MnemoConfig, options: OpenServicesOpt
     agent,
     model,
     recommender,
-    close() {
-      memory.close();
-    },
+    close: () => memory.close(),
   };
 }

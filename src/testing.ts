@@ -4,14 +4,15 @@
  *
  * @example
  * import { fakeModel, memoryStoreForTests } from 'mnemo/testing';
- * const agent = createAgent({ store: memoryStoreForTests(), model: fakeModel().respond(new AIMessage('Hi!')) });
+ * const agent = createAgent({ store: await memoryStoreForTests(), model: fakeModel().respond(new AIMessage('Hi!')) });
  */
-import { FakeEmbedder, type FakeEmbedderOptions, SqliteMemoryStore } from '../memory/index.js';
+import { FakeEmbedder, type FakeEmbedderOptions, type MemoryStore } from '../memory/index.js';
+import { openStore } from './storage.js';
 
 export { fakeModel } from '@langchain/core/testing';
 export { FakeEmbedder, type FakeEmbedderOptions } from '../memory/index.js';
 
-/** A throwaway in-memory store with a {@link FakeEmbedder}. */
-export function memoryStoreForTests(options: FakeEmbedderOptions = {}): SqliteMemoryStore {
-  return SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64, ...options }) });
+/** A throwaway in-memory store (SQLite `:memory:`, with every storage module) and a {@link FakeEmbedder}. */
+export function memoryStoreForTests(options: FakeEmbedderOptions = {}): Promise<MemoryStore> {
+  return openStore(':memory:', { embedder: new FakeEmbedder({ dims: 64, ...options }) });
 }

@@ -21,7 +21,7 @@ export const rememberTool = defineTool({
   }),
   async execute({ text, kind }, services, context) {
     const [fact] = await services.memory.changeFacts(userScope(context.userId), [{ op: 'add', fact: { text, kind } }], {
-      thread: context.threadKey,
+      turn: context.turn,
     });
     if (!fact) throw new InputError('nothing was stored: the user has been forgotten');
     return `remembered ${fact.id}: ${fact.text}`;
@@ -49,8 +49,8 @@ export const forgetTool = defineTool({
       id = found.memory.id;
       text = found.memory.text;
     }
-    text ??= services.memory.get(user, id)?.text;
-    services.memory.forget(user, id);
+    text ??= (await services.memory.get(user, id))?.text;
+    await services.memory.forget(user, id);
     return `forgot ${id}${text ? `: ${text}` : ''}`;
   },
 });

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { InputError, type SqliteMemoryStore } from '../memory/index.js';
+import { InputError, type MemoryStore, type Turn } from '../memory/index.js';
 import type { Recommender } from '../recommender/index.js';
 
 /** The services a tool acts on. */
 export interface ToolServices {
-  readonly memory: SqliteMemoryStore;
+  readonly memory: MemoryStore;
   /** Absent until a catalog and a model exist; the recommend and rate tools then explain so. */
   readonly recommender?: Recommender | undefined;
 }
@@ -13,8 +13,8 @@ export interface ToolServices {
 export interface ToolContext {
   readonly userId: string;
   readonly threadId: string;
-  /** The turn's checkpoint key: memory writes pass it, so a user forgotten during the turn gets nothing stored. */
-  readonly threadKey?: string | undefined;
+  /** The turn in flight: memory writes pass it, so a user forgotten during the turn gets nothing stored. */
+  readonly turn?: Turn | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -3,7 +3,8 @@ import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { StoreError } from '../errors.js';
-import { checkSchemaVersion, migrate } from './migrations.js';
+import type { StorageModule } from '../port.js';
+import { checkSchemaVersion, migrate, migrateModules } from './migrations.js';
 
 /** Address space mapped for reads (not memory used: the OS pages it in on demand). */
 const MMAP_BYTES = 2 ** 31;
@@ -23,6 +24,8 @@ export interface OpenDatabaseOptions {
   readonly?: boolean;
   /** Run `PRAGMA quick_check` on an existing file up to this many bytes. @default {@link QUICK_CHECK_MAX_BYTES} */
   quickCheckMaxBytes?: number;
+  /** Other modules' tables kept in the same file; their migrations run after memory's. */
+  modules?: readonly StorageModule[] | undefined;
 }
 
 /** What to do about a damaged file, said once. */
@@ -143,7 +146,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     // sqlite-vec reads whole vector chunks per query; memory-mapped reads halve KNN time on a large namespace.
     db.pragma(`mmap_size = ${MMAP_BYTES}`);
     db.pragma('secure_delete = ON');
-    if (!options.readonly) migrate(db);
+    if (!options.readonly) {
+      migrate(db);
+      migrateModules(db, options.modules ?? []);
+    }
     return db;
   } catch (error) {
     db.close();

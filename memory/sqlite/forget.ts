@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { Scope } from '../types.js';
 import type { VectorIndex } from './vector-index.js';
 
 type Prepare = (sql: string) => Database.Statement;
@@ -23,22 +22,11 @@ export function deleteMemories(prepare: Prepare, vectors: VectorIndex | undefine
   if (ids.length > 0) prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
 }
 
-/**
- * Deletes what a (now empty) namespace owns beyond its memories: centroids, threads, persona, recommender rows.
- * Returns how many ratings went with it.
- */
-export function deleteNamespace(
-  prepare: Prepare,
-  vectors: VectorIndex | undefined,
-  namespaceId: number,
-  scope: Scope,
-): number {
+/** Deletes what a (now empty) namespace owns beyond its memories: centroids and persona membership. */
+export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number): void {
   vectors?.dropNamespace(namespaceId);
-  deleteThreads(prepare, namespaceId);
-  const ratings = scope.kind === 'user' ? deleteRecommenderRows(prepare, scope.id) : 0;
   prepare('DELETE FROM persona_members WHERE user_namespace_id = ?').run(namespaceId);
   prepare('DELETE FROM namespaces WHERE id = ?').run(namespaceId);
-  return ratings;
 }
 
 /**
@@ -52,23 +40,10 @@ export function deleteRecommenderRows(prepare: Prepare, userId: string): number 
 }
 
 /**
- * A conversation's checkpoint key in LangGraph's SqliteSaver tables: the owner's namespace id, `/`, the caller's
- * thread id. Keyed by namespace, two users can never share a thread, and forgetting one finds all of theirs.
+ * A conversation's thread key: the owner's namespace id, `/`, the caller's thread id. Keyed by namespace, two users
+ * can never share a thread, and forgetting one finds all of theirs by prefix.
  */
 export const checkpointKey = (namespaceId: number, threadId: string): string => `${namespaceId}/${threadId}`;
 
 /** The namespace id a {@link checkpointKey} was made for. */
 export const checkpointNamespace = (key: string): number => Number(key.slice(0, key.indexOf('/')));
-
-/**
- * Deletes a namespace's conversation checkpoints from LangGraph's SqliteSaver tables (created by the saver on first
- * use, so they may not exist).
- */
-export function deleteThreads(prepare: Prepare, namespaceId: number): void {
-  const prefix = checkpointKey(namespaceId, '');
-  for (const table of ['checkpoints', 'writes']) {
-    if (!prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) continue;
-    // substr() rather than LIKE: thread ids may contain % and _.
-    prepare(`DELETE FROM ${table} WHERE substr(thread_id, 1, ?) = ?`).run(prefix.length, prefix);
-  }
-}

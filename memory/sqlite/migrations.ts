@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StorageModule } from '../port.js';
 
 /**
  * Ordered schema migrations; the array index + 1 is the schema version stored in `PRAGMA user_version`.
@@ -154,7 +155,42 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ) STRICT;
     `);
   },
+  // Other modules' schema versions (see migrateModules): they own their tables, memory only runs their steps.
+  (db) => {
+    db.exec(`
+      CREATE TABLE schema_versions (
+        module  TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) STRICT;
+    `);
+  },
 ];
+
+/**
+ * Brings each module's tables to its newest schema, one transaction per step, after memory's own. A file another
+ * process is migrating at the same time is re-checked under the write lock, as {@link migrate} does.
+ */
+export function migrateModules(db: Database.Database, modules: readonly StorageModule[]): void {
+  const versionOf = db.prepare('SELECT version FROM schema_versions WHERE module = ?').pluck();
+  const record = db.prepare(
+    'INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version',
+  );
+  for (const module of modules) {
+    const steps = module.sqlite.migrations;
+    const current = (versionOf.get(module.name) as number | undefined) ?? 0;
+    if (current > steps.length)
+      throw new Error(
+        `the database's ${module.name} tables have schema version ${current}, newer than this mnemo understands (${steps.length}); upgrade mnemo`,
+      );
+    for (let version = current; version < steps.length; version++) {
+      db.transaction(() => {
+        if (((versionOf.get(module.name) as number | undefined) ?? 0) > version) return;
+        steps[version]!(db);
+        record.run(module.name, version + 1);
+      }).immediate();
+    }
+  }
+}
 
 /** Brings `db` to the newest schema, one transaction per migration. */
 export function migrate(db: Database.Database): void {

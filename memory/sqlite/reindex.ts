@@ -1,15 +1,9 @@
 import type Database from 'better-sqlite3';
 import { embedChecked } from '../embedders/batch.js';
-import type { Embedder, EmbedOptions } from '../embedders/types.js';
+import type { Embedder } from '../embedders/types.js';
+import type { ReindexOptions } from '../port.js';
 import { CELL_SLOTS, VectorIndex } from './vector-index.js';
 import { createVectorTable, readVectorIndexInfo, recordVectorIndex, vectorBytes, wordIdBytes } from './vectors.js';
-
-/** Options of {@link reindex}. */
-export interface ReindexOptions extends EmbedOptions {
-  /** Texts embedded per call. @default 256 */
-  batchSize?: number;
-  onProgress?: (progress: { done: number; total: number }) => void;
-}
 
 /**
  * Rebuilds every vector with `embedder` (after changing embedders). The new index and word ids are built beside the

@@ -2,6 +2,20 @@ import type Database from 'better-sqlite3';
 import { embedInBatches } from '../embedders/batch.js';
 import type { Embedder } from '../embedders/types.js';
 import { InputError, StoreError } from '../errors.js';
+import type {
+  AddEpisodesOptions,
+  Backend,
+  ForgetResult,
+  ForgetTarget,
+  ListOptions,
+  MemoryStore,
+  ReindexOptions,
+  SearchOptions,
+  StorageModule,
+  Turn,
+  TurnWriteOptions,
+  VectorIndexInfo,
+} from '../port.js';
 import { type QueryGenerator, ruleQueryGenerator } from '../retrieval/query.js';
 import {
   describeScope,
@@ -31,34 +45,26 @@ import {
   deleteMemories,
   deleteNamespace,
   deleteRecommenderRows,
-  deleteThreads,
 } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
+import { reindex } from './reindex.js';
 import { ID_MATCHES, idParameters, MEMORY_COLUMNS, type MemoryRow, memoryId, parseMemoryId, toMemory } from './rows.js';
 import { searchNamespace } from './search.js';
 import { neighbourRows } from './sessions.js';
-import type {
-  AddEpisodesOptions,
-  ForgetResult,
-  SearchOptions,
-  SqliteMemoryStoreOptions,
-  TurnWriteOptions,
-} from './store-options.js';
+import type { SqliteMemoryStoreOptions } from './store-options.js';
 import { VectorIndex } from './vector-index.js';
-import { bindEmbedder, embedderMismatch, readVectorIndexInfo, type VectorIndexInfo, wordIdBytes } from './vectors.js';
+import { bindEmbedder, embedderMismatch, readVectorIndexInfo, wordIdBytes } from './vectors.js';
 
-export type {
-  AddEpisodesOptions,
-  ForgetResult,
-  ProgressListener,
-  SearchOptions,
-  SqliteMemoryStoreOptions,
-  TurnWriteOptions,
-} from './store-options.js';
+export type { SqliteMemoryStoreOptions } from './store-options.js';
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
+
+/** A memory kind read from an export, checked before it reaches the table's CHECK constraint. */
+function validateFactKindOrEpisode(kind: MemoryKind): MemoryKind {
+  return kind === 'episode' ? kind : validateFactKind(kind);
+}
 
 /** The row of an episode id (`e12`); a fact id where an episode is expected is a mistake. */
 function episodeRow(id: string): number {
@@ -76,8 +82,10 @@ function episodeRow(id: string): number {
  * await store.addEpisodes(userScope('ada'), [{ text: 'I moved to Lisbon' }]);
  * const hits = await store.search([userScope('ada')], 'where do I live?');
  */
-export class SqliteMemoryStore {
+export class SqliteMemoryStore implements MemoryStore {
   readonly db: Database.Database;
+  readonly backend: Backend;
+  private readonly modules: readonly StorageModule[];
   private readonly configuredEmbedder: Embedder | undefined;
   private readonly queryGenerator: QueryGenerator;
   private readonly clock: () => Date;
@@ -88,6 +96,8 @@ export class SqliteMemoryStore {
 
   constructor(db: Database.Database, options: SqliteMemoryStoreOptions) {
     this.db = db;
+    this.backend = { kind: 'sqlite', db, location: db.name };
+    this.modules = options.modules ?? [];
     this.prepare = statementCache(db);
     this.configuredEmbedder = options.embedder;
     this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
@@ -109,13 +119,15 @@ export class SqliteMemoryStore {
     return this.configuredEmbedder;
   }
 
-  /** Opens or creates the file at `path` (`:memory:` for a throwaway store). */
+  /**
+   * Opens or creates the file at `path` (`:memory:` for a throwaway store), with the tables of `options.modules`.
+   * Synchronous, unlike the port's opener (`openStore`), for tests and tools that only ever use SQLite.
+   */
   static open(path: string, options: SqliteMemoryStoreOptions & OpenDatabaseOptions): SqliteMemoryStore {
     return openWith(path, options, (db) => new SqliteMemoryStore(db, options));
   }
 
-  /** The vector index in use, once the file has one. */
-  get vectorIndex(): VectorIndexInfo | undefined {
+  async vectorIndex(): Promise<VectorIndexInfo | undefined> {
     return this.currentVectors()?.info;
   }
 
@@ -190,7 +202,7 @@ export class SqliteMemoryStore {
     const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
     const stored = this.db
       .transaction(() => {
-        if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
+        if (this.turnForgotten(options.turn)) return [];
         const namespaceId = this.namespaceId(scope, true)!;
         const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
         let next = reserveIds(this.prepare, 'memories', rows.length);
@@ -267,7 +279,7 @@ export class SqliteMemoryStore {
     );
     const written = this.db
       .transaction(() => {
-        if (options.thread !== undefined && this.isForgottenThread(options.thread)) return [];
+        if (this.turnForgotten(options.turn)) return [];
         const namespaceId = this.namespaceId(scope, true)!;
         const ids: number[] = [];
         let vectorIndex = 0;
@@ -300,11 +312,14 @@ export class SqliteMemoryStore {
         return ids;
       })
       .immediate();
-    return written.map((id) => this.get(scope, memoryId('fact', id))!);
+    return written.map((id) => this.read(scope, memoryId('fact', id))!);
   }
 
-  /** One memory of `scope` by id, or undefined (also when it belongs to another scope). */
-  get(scope: Scope, id: string): Memory | undefined {
+  async get(scope: Scope, id: string): Promise<Memory | undefined> {
+    return this.read(scope, id);
+  }
+
+  private read(scope: Scope, id: string): Memory | undefined {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return undefined;
     const row = this.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${ID_MATCHES} AND m.namespace_id = ?`).get(
@@ -314,8 +329,11 @@ export class SqliteMemoryStore {
     return row ? toMemory(row, scope) : undefined;
   }
 
-  /** A scope's memories, newest first. */
-  list(scope: Scope, options: { kinds?: readonly MemoryKind[]; history?: boolean; limit?: number } = {}): Memory[] {
+  async list(scope: Scope, options: ListOptions = {}): Promise<Memory[]> {
+    return this.listRows(scope, options);
+  }
+
+  private listRows(scope: Scope, options: ListOptions): Memory[] {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return [];
     const kinds = options.kinds ?? ['episode', 'fact', 'preference', 'profile'];
@@ -329,8 +347,7 @@ export class SqliteMemoryStore {
     return rows.map((row) => toMemory(row, scope));
   }
 
-  /** Counts of a scope's memories by kind (current facts only). */
-  count(scope: Scope): Record<MemoryKind, number> {
+  async count(scope: Scope): Promise<Record<MemoryKind, number>> {
     const counts: Record<MemoryKind, number> = { episode: 0, fact: 0, preference: 0, profile: 0 };
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return counts;
@@ -341,8 +358,7 @@ export class SqliteMemoryStore {
     return counts;
   }
 
-  /** The turns around an episode in its session, oldest first (the episode itself excluded). */
-  neighbours(scope: Scope, id: string, radius = 1): Memory[] {
+  async neighbours(scope: Scope, id: string, radius = 1): Promise<Memory[]> {
     const namespaceId = this.namespaceId(validateScope(scope), false);
     if (namespaceId === undefined) return [];
     const parsed = parseMemoryId(id);
@@ -351,10 +367,6 @@ export class SqliteMemoryStore {
     return rows.map((row) => toMemory(row, scope));
   }
 
-  /**
-   * Hybrid search across `scopes` (the first takes precedence): BM25 and vector KNN fused with word-level late
-   * interaction, boosted by the speaker and the time the query names. Results carry their score parts.
-   */
   async search(scopes: readonly Scope[], query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     validateText(query, 'query');
     const k = validateK(options.k ?? 10);
@@ -408,10 +420,11 @@ export class SqliteMemoryStore {
 
   /**
    * Deletes one memory, or every row of the scope when `id` is omitted: episodes, facts, provenance, full-text
-   * and vector entries, threads, persona membership, and a user's ratings. Deleted bytes are zeroed and the WAL is
-   * checkpointed, so the files keep no copy (see {@link ForgetResult.flushed} for when another process prevents it).
+   * and vector entries, persona membership, and with a user, every storage module's rows (threads, ratings) in the
+   * same transaction. Deleted bytes are zeroed and the WAL is checkpointed, so the files keep no copy (see
+   * {@link ForgetResult.flushed} for when another process prevents it).
    */
-  forget(scope: Scope, id?: string): ForgetResult {
+  async forget(scope: Scope, id?: string): Promise<ForgetResult> {
     validateScope(scope);
     const parsed = id === undefined ? undefined : parseMemoryId(id);
     const namespaceId = this.namespaceId(scope, false);
@@ -419,9 +432,14 @@ export class SqliteMemoryStore {
       throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
     const removed = this.db
       .transaction(() => {
-        // A user may have ratings and no memories yet.
-        if (namespaceId === undefined)
-          return { deleted: 0, ratings: scope.kind === 'user' ? deleteRecommenderRows(this.prepare, scope.id) : 0 };
+        const alsoDeleted: Record<string, number> = {};
+        // A user may have rows in other modules (ratings) and no memories yet.
+        if (id === undefined && scope.kind === 'user') {
+          alsoDeleted.ratings = deleteRecommenderRows(this.prepare, scope.id);
+          const threadPrefix = namespaceId === undefined ? undefined : checkpointKey(namespaceId, '');
+          this.runForgetSteps({ userId: scope.id, threadPrefix }, alsoDeleted);
+        }
+        if (namespaceId === undefined) return { deleted: 0, alsoDeleted };
         const ids =
           parsed === undefined
             ? (this.prepare('SELECT id FROM memories WHERE namespace_id = ?').pluck().all(namespaceId) as number[])
@@ -432,15 +450,21 @@ export class SqliteMemoryStore {
           throw new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
         const vectors = this.currentVectors();
         deleteMemories(this.prepare, vectors, ids);
-        const ratings = id === undefined ? deleteNamespace(this.prepare, vectors, namespaceId, scope) : 0;
-        return { deleted: ids.length, ratings };
+        if (id === undefined) deleteNamespace(this.prepare, vectors, namespaceId);
+        return { deleted: ids.length, alsoDeleted };
       })
       .immediate();
     return { ...removed, flushed: this.checkpoint() };
   }
 
-  /** Places a user in a persona (or takes them out with `null`); recall then merges the persona's memory. */
-  setPersona(user: UserScope, persona: string | null, assignedBy: 'hand' | 'auto' = 'hand'): void {
+  /** Runs every module's forget step, adding what each deleted to `counts`. Inside the caller's transaction. */
+  private runForgetSteps(target: ForgetTarget, counts: Record<string, number>): void {
+    for (const module of this.modules)
+      for (const [what, n] of Object.entries(module.sqlite.forget?.(this.db, target) ?? {}))
+        counts[what] = (counts[what] ?? 0) + n;
+  }
+
+  async setPersona(user: UserScope, persona: string | null, assignedBy: 'hand' | 'auto' = 'hand'): Promise<void> {
     validateScope(user);
     if (persona === null) {
       const namespaceId = this.namespaceId(user, false);
@@ -456,8 +480,7 @@ export class SqliteMemoryStore {
     ).run(namespaceId, persona, assignedBy, this.clock().getTime());
   }
 
-  /** The persona a user belongs to, if any. */
-  personaOf(user: UserScope): { persona: string; assignedBy: 'hand' | 'auto' } | undefined {
+  async personaOf(user: UserScope): Promise<{ persona: string; assignedBy: 'hand' | 'auto' } | undefined> {
     const namespaceId = this.namespaceId(validateScope(user), false);
     if (namespaceId === undefined) return undefined;
     const row = this.prepare('SELECT persona, assigned_by FROM persona_members WHERE user_namespace_id = ?').get(
@@ -466,39 +489,103 @@ export class SqliteMemoryStore {
     return row && { persona: row.persona, assignedBy: row.assigned_by };
   }
 
-  /**
-   * The id under which a conversation thread of `user` is checkpointed (LangGraph's `thread_id`): the user's
-   * namespace id, a slash, the caller's thread id. Two users can never share or reach each other's thread, and
-   * forgetting a user deletes every checkpoint with their prefix.
-   */
-  threadKey(user: UserScope, threadId: string): string {
+  async personaMembers(persona: string): Promise<number> {
+    return this.prepare('SELECT count(*) FROM persona_members WHERE persona = ?').pluck().get(persona) as number;
+  }
+
+  async beginTurn(user: UserScope, threadId: string): Promise<Turn> {
     validateScope(user);
     validateText(threadId, 'thread id');
-    return checkpointKey(this.namespaceId(user, true)!, threadId);
+    const namespaceId = this.namespaceId(user, true)!;
+    const threadKey = checkpointKey(namespaceId, threadId);
+    return {
+      user,
+      threadKey,
+      forgotten: async () => this.namespaceGone(namespaceId),
+      end: async () => {
+        if (!this.namespaceGone(namespaceId)) return;
+        this.db.transaction(() => this.runForgetSteps({ userId: undefined, threadPrefix: threadKey }, {})).immediate();
+        this.checkpoint();
+      },
+    };
   }
 
-  /**
-   * True when the user a thread key was made for has been forgotten since: the key's namespace is gone. A turn that
-   * was running when its user said "forget me" must then store nothing.
-   */
-  isForgottenThread(key: string): boolean {
-    return this.prepare('SELECT 1 FROM namespaces WHERE id = ?').get(checkpointNamespace(key)) === undefined;
+  /** True when a write's turn belongs to a user forgotten since it began: it must store nothing. */
+  private turnForgotten(turn: Turn | undefined): boolean {
+    return turn !== undefined && this.namespaceGone(checkpointNamespace(turn.threadKey));
   }
 
-  /** Deletes what a turn checkpointed after its user was forgotten (see {@link isForgottenThread}). */
-  discardForgottenThread(key: string): void {
-    if (!this.isForgottenThread(key)) return;
-    this.db.transaction(() => deleteThreads(this.prepare, checkpointNamespace(key)))();
-    this.checkpoint();
+  private namespaceGone(namespaceId: number): boolean {
+    return this.prepare('SELECT 1 FROM namespaces WHERE id = ?').get(namespaceId) === undefined;
   }
 
-  /** Everything stored about a scope, history included, oldest first. */
-  export(scope: Scope): { scope: Scope; memories: Memory[] } {
-    return { scope, memories: this.list(scope, { history: true }).reverse() };
+  async export(scope: Scope): Promise<{ scope: Scope; memories: Memory[] }> {
+    return { scope, memories: this.listRows(scope, { history: true }).reverse() };
   }
 
-  /** Every scope that holds memories. */
-  scopes(kind?: Scope['kind']): Scope[] {
+  async restore(
+    scope: Scope,
+    memories: readonly Memory[],
+    options: AddEpisodesOptions = {},
+  ): Promise<Map<string, string>> {
+    validateScope(scope);
+    // Old ids grow with insertion in every backend: a fact comes after the fact it superseded and the turns it cites.
+    const ordered = [...memories].sort(
+      (a, b) =>
+        Number(a.kind !== 'episode') - Number(b.kind !== 'episode') ||
+        parseMemoryId(a.id).row - parseMemoryId(b.id).row,
+    );
+    const vectors = await embedInBatches(
+      this.embedder,
+      ordered.map((memory) => validateText(memory.text, `text of ${memory.id}`)),
+      options,
+    );
+    const insert = this.prepare(
+      `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, valid_to, supersedes, source_id, created_at, word_ids)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
+    const link = this.prepare('INSERT OR IGNORE INTO fact_sources (fact_id, episode_id) VALUES (?, ?)');
+    return this.db
+      .transaction(() => {
+        const namespaceId = this.namespaceId(scope, true)!;
+        if (this.prepare('SELECT 1 FROM memories WHERE namespace_id = ? LIMIT 1').get(namespaceId))
+          throw new InputError(`${describeScope(scope)} already holds memories; restore only into an empty scope`);
+        const ids = new Map<string, string>();
+        const row = (id: string | null): number | null => (id && ids.has(id) ? parseMemoryId(ids.get(id)!).row : null);
+        let next = reserveIds(this.prepare, 'memories', ordered.length);
+        const index = this.boundVectors;
+        ordered.forEach((memory, position) => {
+          const id = next++;
+          insert.run(
+            id,
+            namespaceId,
+            validateFactKindOrEpisode(memory.kind),
+            memory.text,
+            memory.role,
+            memory.session,
+            memory.at.getTime(),
+            memory.validTo?.getTime() ?? null,
+            row(memory.supersedes),
+            memory.sourceId,
+            memory.createdAt.getTime(),
+            wordIdBytes(this.embedder, memory.text),
+          );
+          index.insert(id, namespaceId, vectors[position]!);
+          indexText.run(BigInt(id), indexedTerms(namespaceId, memory.text));
+          for (const episode of memory.provenance) {
+            const source = row(episode);
+            if (source !== null) link.run(id, source);
+          }
+          ids.set(memory.id, memoryId(memory.kind, id));
+        });
+        index.maintain(namespaceId);
+        return ids;
+      })
+      .immediate();
+  }
+
+  async scopes(kind?: Scope['kind']): Promise<Scope[]> {
     const rows = this.prepare('SELECT kind, key FROM namespaces WHERE ? IS NULL OR kind = ? ORDER BY kind, key').all(
       kind ?? null,
       kind ?? null,
@@ -518,7 +605,11 @@ export class SqliteMemoryStore {
     return result?.busy !== 1;
   }
 
-  close(): void {
+  async reindex(embedder: Embedder, options: ReindexOptions = {}): Promise<{ memories: number }> {
+    return reindex(this.db, embedder, options);
+  }
+
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 

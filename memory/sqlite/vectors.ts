@@ -1,14 +1,9 @@
 import type Database from 'better-sqlite3';
 import { type Embedder, supportsLateInteraction } from '../embedders/types.js';
 import { StoreError } from '../errors.js';
+import type { VectorIndexInfo } from '../port.js';
 
-/** The embedder a database's vectors were built with, as recorded in `meta`. */
-export interface VectorIndexInfo {
-  readonly embedderId: string;
-  readonly dims: number;
-  /** Name of the live vec0 table; reindexing builds a new one and swaps the name atomically. */
-  readonly table: string;
-}
+export type { VectorIndexInfo } from '../port.js';
 
 const getMeta = (db: Database.Database, key: string): string | undefined =>
   (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;

@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Embedder } from '../../memory/index.js';
-import {
-  decodeUtf8,
-  type EpisodeInput,
-  InputError,
-  isContentToken,
-  SqliteMemoryStore,
-  tokenize,
-  userScope,
-} from '../../memory/index.js';
+import { decodeUtf8, type EpisodeInput, InputError, isContentToken, tokenize, userScope } from '../../memory/index.js';
+import { openStore } from '../storage.js';
 import { BM25_ONLY } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
@@ -99,6 +92,8 @@ export interface LocomoBenchOptions {
   embedder: Embedder;
   /** Only the first n conversations (for quick runs). @default all */
   limit?: number;
+  /** The database to run in (a file or a `postgres://` URL); its `locomo:*` users are replaced. @default in memory */
+  db?: string | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
@@ -119,7 +114,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
 
   // Relative dates in questions ("last month") are read from the end of each conversation, as its speakers would.
   let now = new Date();
-  const store = SqliteMemoryStore.open(':memory:', { embedder: options.embedder, clock: () => now });
+  const store = await openStore(options.db ?? ':memory:', { embedder: options.embedder, clock: () => now });
   const hybrid: Array<{ category: number; recalls: number[] }> = [];
   const baseline: number[][] = [];
   const latencies: number[] = [];
@@ -131,6 +126,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
       const scope = userScope(`locomo:${sample.sample_id}`);
       const episodes = locomoEpisodes(sample);
       turns += episodes.length;
+      await store.forget(scope);
       await store.addEpisodes(scope, episodes);
       const known = new Set(episodes.map((episode) => episode.sourceId!));
       now = new Date(Math.max(...episodes.map((episode) => new Date(episode.at!).getTime())));
@@ -158,7 +154,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
       }
     }
   } finally {
-    store.close();
+    await store.close();
   }
   options.onProgress?.({ phase: 'done', done: samples.length, total: samples.length });
 

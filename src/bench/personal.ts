@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Embedder, EpisodeInput } from '../../memory/index.js';
-import { InputError, parseTime, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { InputError, parseTime, userScope } from '../../memory/index.js';
+import { openStore } from '../storage.js';
 import { BM25_ONLY } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
@@ -196,7 +197,7 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
   const started = performance.now();
   const total = options.users.reduce((sum, user) => sum + user.questions.length, 0);
   let now = new Date();
-  const store = SqliteMemoryStore.open(':memory:', { embedder: options.embedder, clock: () => now });
+  const store = await openStore(':memory:', { embedder: options.embedder, clock: () => now });
   const results: PersonalQuestionResult[] = [];
   const latencies: number[] = [];
   let turns = 0;
@@ -229,7 +230,7 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
       }
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return {
     ...personalFigures(results, 'ranks'),

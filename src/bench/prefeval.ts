@@ -1,5 +1,6 @@
 import type { Embedder, EpisodeInput, SearchHit } from '../../memory/index.js';
-import { InputError, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { InputError, userScope } from '../../memory/index.js';
+import { openStore } from '../storage.js';
 import { BM25_ONLY } from './baselines.js';
 import { type FillerMessage, loadPrefeval } from './prefeval-data.js';
 import { answerBySimilarity, answerMcq, pickPreference } from './prefeval-mcq.js';
@@ -225,7 +226,7 @@ async function runCase(
     })),
   ].map((turn, index) => ({ ...turn, at: new Date(START + index * 60_000) }));
   const now = new Date(START + turns.length * 60_000);
-  const store = SqliteMemoryStore.open(':memory:', { embedder, clock: () => now });
+  const store = await openStore(':memory:', { embedder, clock: () => now });
   const user = userScope(`prefeval:${testCase.set}:${testCase.topic}`);
   try {
     await store.addEpisodes(user, turns);
@@ -255,7 +256,7 @@ async function runCase(
       goldSimilarityOnly: (await answerBySimilarity(embedder, gold, testCase.options)).chosen === testCase.correct,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

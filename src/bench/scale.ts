@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Embedder } from '../../memory/index.js';
-import { type EpisodeInput, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import type { Backend, Embedder } from '../../memory/index.js';
+import { type EpisodeInput, userScope } from '../../memory/index.js';
+import { openStore } from '../storage.js';
 import { latencySummary, seededRandom } from './stats.js';
 
 export interface ScaleReport {
@@ -27,9 +28,19 @@ export interface ScaleBenchOptions {
   queries?: number;
   /** Words the synthetic turns are made of, most frequent first. @default a built-in English list */
   vocabulary?: readonly string[];
-  /** Keep the database here instead of a temporary file that is deleted afterwards. */
-  path?: string;
+  /**
+   * Keep the database here (a file, or a `postgres://` URL whose bench users are replaced) instead of a temporary
+   * file that is deleted afterwards.
+   */
+  path?: string | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
+}
+
+/** The size of the database: its file, or the Postgres database it is in. */
+async function databaseBytes(backend: Backend): Promise<number> {
+  if (backend.kind === 'sqlite') return statSync(backend.location).size;
+  const { rows } = await backend.pool.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 /** Turns written per transaction, as a chat or an importer would batch them. */
@@ -63,7 +74,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
   const vocabulary = options.vocabulary && options.vocabulary.length > 100 ? options.vocabulary : FALLBACK_VOCABULARY;
   const directory = options.path ? undefined : mkdtempSync(join(tmpdir(), 'mnemo-scale-'));
   const path = options.path ?? join(directory!, 'scale.db');
-  const store = SqliteMemoryStore.open(path, { embedder: options.embedder });
+  const store = await openStore(path, { embedder: options.embedder });
   const next = seededRandom(42);
   const start = Date.parse('2024-01-01T00:00:00Z');
   try {
@@ -82,6 +93,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       if (takeUser) remainingUser -= count;
       else remainingOthers -= count;
     }
+    for (const user of new Set(plan.map((batch) => batch.user))) await store.forget(userScope(user));
     let done = 0;
     const began = performance.now();
     for (const batch of plan) {
@@ -99,7 +111,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       options.onProgress?.({ phase: 'ingest', done, total });
     }
     const ingestSeconds = (performance.now() - began) / 1000;
-    store.checkpoint();
+    if (store.backend.kind === 'sqlite') store.backend.db.pragma('wal_checkpoint(TRUNCATE)');
 
     const latencies: number[] = [];
     for (let i = 0; i < queries; i++) {
@@ -121,10 +133,10 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       ingestPerSecond: Math.round(total / ingestSeconds),
       queries,
       searchLatencyMs: latencySummary(latencies),
-      databaseMegabytes: Math.round(statSync(path).size / 1e6),
+      databaseMegabytes: Math.round((await databaseBytes(store.backend)) / 1e6),
     };
   } finally {
-    store.close();
+    await store.close();
     if (directory) rmSync(directory, { recursive: true, force: true });
   }
 }

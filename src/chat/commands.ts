@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqliteMemoryStore } from '../../memory/index.js';
+import type { MemoryStore } from '../../memory/index.js';
 import { FACT_KINDS, squeeze, userScope, validateScope } from '../../memory/index.js';
 import type { RecommenderService } from '../../recommender/index.js';
 import { NOTHING_LEFT } from '../../recommender/index.js';
@@ -10,10 +10,10 @@ import { exportDocument } from '../export.js';
 import { forgotten, formatMemory } from '../format.js';
 import type { TranscriptLine } from './transcript.js';
 
-/** What the slash commands need of the memory store (a `SqliteMemoryStore`). */
+/** What the slash commands need of the memory store (a `MemoryStore`). */
 export type ChatMemory = Pick<
-  SqliteMemoryStore,
-  'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'db' | 'addEpisodes'
+  MemoryStore,
+  'changeFacts' | 'list' | 'forget' | 'search' | 'export' | 'count' | 'personaOf' | 'backend' | 'addEpisodes'
 >;
 /** What the slash commands need of the recommender (a `RecommenderService`). */
 export type ChatRecommender = Pick<RecommenderService, 'recommend' | 'rate' | 'persona' | 'resolveItem'>;
@@ -80,8 +80,8 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   memories: {
     usage: '/memories',
     summary: 'what mnemo knows about you',
-    run(_argument, context) {
-      const memories = context.memory.list(userScope(context.userId), { kinds: FACT_KINDS });
+    async run(_argument, context) {
+      const memories = await context.memory.list(userScope(context.userId), { kinds: FACT_KINDS });
       if (memories.length === 0) return lines(`no facts or preferences stored for ${context.userId}`);
       return lines(...memories.map(formatMemory));
     },
@@ -89,7 +89,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   forget: {
     usage: '/forget ID | /forget all',
     summary: 'delete one memory, or everything about you',
-    run(argument, context) {
+    async run(argument, context) {
       // Forgetting everything cannot be undone, so a bare /forget only explains; `all` is the confirmation.
       if (!argument)
         return lines(
@@ -98,10 +98,10 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (/\s/.test(argument)) return usageError('/forget ID | /forget all');
       if (argument.toLowerCase() === 'all') {
         return lines(
-          `forgot ${context.userId}: ${forgotten(context.memory.forget(userScope(context.userId)))} deleted`,
+          `forgot ${context.userId}: ${forgotten(await context.memory.forget(userScope(context.userId)))} deleted`,
         );
       }
-      context.memory.forget(userScope(context.userId), argument);
+      await context.memory.forget(userScope(context.userId), argument);
       return lines(`forgot ${argument}`);
     },
   },
@@ -163,9 +163,9 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   export: {
     usage: '/export',
     summary: 'write everything about you to a JSON file',
-    run(_argument, context) {
+    async run(_argument, context) {
       const now = (context.now ?? (() => new Date()))();
-      const document = exportDocument(context.memory, userScope(context.userId), now);
+      const document = await exportDocument(context.memory, userScope(context.userId), now);
       const memories = document.memories as unknown[];
       const safeUser = context.userId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
       const file = join(context.exportDir, `export-${safeUser}-${now.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -1,4 +1,4 @@
-import type { SqliteMemoryStore } from '../../memory/index.js';
+import type { MemoryStore } from '../../memory/index.js';
 import { globalScope, personaScope, type Scope, userScope, validateScope, validateText } from '../../memory/index.js';
 import type { EnvironmentName, MnemoConfig } from '../config.js';
 import { InputError, UsageError } from '../errors.js';
@@ -86,7 +86,7 @@ export interface CommandContext<O extends OptionSpecs = OptionSpecs> {
   readonly io: CliIo;
   readonly config: MnemoConfig;
   /** Opens the database with the configured embedder (building the word-vector cache on first use). */
-  openStore(options?: OpenStoreOptions): Promise<SqliteMemoryStore>;
+  openStore(options?: OpenStoreOptions): Promise<MemoryStore>;
 }
 
 /** One `mnemo <name>` command, declared once: parsing, checks, typed values and `--help` all come from this. */

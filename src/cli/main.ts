@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { databaseError, readOnlyReason, SqliteMemoryStore } from '../../memory/index.js';
+import { databaseError, readOnlyReason } from '../../memory/index.js';
 import { ENVIRONMENT, type EnvironmentName, loadConfig, type MnemoConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
-import { openMemoryStore } from '../providers.js';
+import { openConfiguredStore } from '../providers.js';
+import { openStore } from '../storage.js';
 import { type Command, type CommandContext, checkScopeIds, integerArgument, type OptionSpecs } from './command.js';
 import { askCommand } from './commands/ask.js';
 import { benchCommand } from './commands/bench.js';
@@ -226,10 +227,10 @@ export async function runCli(argv: readonly string[], io: CliIo, version = '0.0.
         // openDatabase before anything is written.
         const readonly = !writes && existsSync(resolved.db) && readOnlyReason(resolved.db) !== undefined;
         const lock = { ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }), ...(readonly ? { readonly } : {}) };
-        if (!embedder) return SqliteMemoryStore.open(resolved.db, lock);
+        if (!embedder) return openStore(resolved.db, lock);
         const bar = progressBar(io, 'preparing word vectors (first run only)');
         try {
-          return await openMemoryStore(resolved.db, resolved.embedder, {
+          return await openConfiguredStore(resolved.db, resolved.embedder, {
             ...lock,
             onProgress: ({ done, total }) => bar.update(done, total),
           });

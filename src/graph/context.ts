@@ -1,5 +1,6 @@
 import type { ConditionalEdgeRouter, GraphNode, LangGraphRunnableConfig } from '@langchain/langgraph';
 import { z } from 'zod';
+import type { Turn } from '../../memory/index.js';
 import type { AgentEvent, Stage, TokenUsage } from '../events.js';
 import type { AgentState } from './state.js';
 
@@ -8,6 +9,8 @@ export const TurnContextSchema = z.object({
   userId: z.string(),
   /** The caller's thread id (the checkpoint key is derived from it and the user). */
   threadId: z.string(),
+  /** The turn in flight (MemoryStore.beginTurn): writes pass it, so a user forgotten meanwhile gets nothing stored. */
+  turn: z.custom<Turn>((value) => typeof value === 'object' && value !== null && 'threadKey' in value),
   /**
    * Called once write-back has stored the turn's messages, at once (not through the event stream, which a slow
    * reader may not have drained when the turn is cancelled): the agent must not store them again.
@@ -44,13 +47,6 @@ export function turnContext(config: NodeConfig): TurnContext {
   const context = config.context;
   if (!context?.userId) throw new Error('the agent graph was invoked without a turn context (userId, threadId)');
   return context;
-}
-
-/** The checkpoint key of the run's thread (see SqliteMemoryStore.threadKey). */
-export function threadKey(config: NodeConfig): string {
-  const key = (config.configurable as { thread_id?: unknown } | undefined)?.thread_id;
-  if (typeof key !== 'string') throw new Error('the agent graph was invoked without a thread_id');
-  return key;
 }
 
 /** Sends an event or a stage report to whoever streams the run. */

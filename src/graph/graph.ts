@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { END, START, StateGraph } from '@langchain/langgraph';
-import type { QueryGenerator, SqliteMemoryStore } from '../../memory/index.js';
+import type { MemoryStore, QueryGenerator } from '../../memory/index.js';
 import { memoryQuotingTools, type ToolDefinition, type ToolServices } from '../../tools/index.js';
 import { TurnContextSchema } from './context.js';
 import { createConverseNode } from './nodes/converse.js';
@@ -12,7 +12,7 @@ import { AgentState } from './state.js';
 
 /** Everything the graph's nodes use, injected (no module-level model, no process.env). */
 export interface AgentGraphDependencies {
-  memory: SqliteMemoryStore;
+  memory: MemoryStore;
   model: BaseChatModel;
   tools: readonly ToolDefinition[];
   services: ToolServices;

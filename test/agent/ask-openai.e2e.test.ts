@@ -10,6 +10,7 @@ import {
   type StaticReply,
   startOpenAIServer,
 } from '../helpers/openai-server.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 // `mnemo ask` end to end: the real ChatOpenAI client against an OpenAI-compatible server on 127.0.0.1.
 let server: OpenAIServer;
@@ -166,9 +167,9 @@ describe('mnemo ask against an OpenAI-compatible server', () => {
     const failed = await mnemo(failing, ['ask', '--user', 'fay', '--thread', 'x', 'Is anyone there?']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/mnemo ask: the model failed: .*503/);
-    const store = SqliteMemoryStore.open(failing.MNEMO_DB!, {});
-    expect(store.list(userScope('fay')).map((memory) => memory.text)).toEqual(['Is anyone there?']);
-    store.close();
+    const store = SqliteMemoryStore.open(failing.MNEMO_DB!, { modules: STORAGE_MODULES });
+    expect((await store.list(userScope('fay'))).map((memory) => memory.text)).toEqual(['Is anyone there?']);
+    await store.close();
   });
 
   it('completes the turn when the extraction call returns garbage', async () => {

@@ -3,11 +3,13 @@ import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { describe, expect, it } from 'vitest';
-import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { FakeEmbedder, userScope } from '../../memory/index.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { createAgent } from '../../src/agent.js';
 import { mnemo } from '../helpers/cli.js';
 import { occurrencesInDatabase } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 const noFacts = () => new AIMessage('{"changes": []}');
 
@@ -16,7 +18,8 @@ const noFacts = () => new AIMessage('{"changes": []}');
  * quoting the fact both in the thread's messages and among the pending writes.
  */
 async function threadOfEarlierVersion(memory: SqliteMemoryStore, secret: string, factId: string): Promise<void> {
-  const thread = { configurable: { thread_id: memory.threadKey(userScope('ada'), 'old'), checkpoint_ns: '' } };
+  const { threadKey } = await memory.beginTurn(userScope('ada'), 'old');
+  const thread = { configurable: { thread_id: threadKey, checkpoint_ns: '' } };
   const quoted = new ToolMessage({ content: `{"text":"${secret}"}`, name: 'search_memory', tool_call_id: 'c1' });
   const messages = [
     new HumanMessage('find my passport number'),
@@ -61,7 +64,7 @@ describe('forgetting one memory', () => {
   it('leaves none of its text in the database files, though a thread recalled it and a tool quoted it', async () => {
     const db = join(tempDir(), 'mnemo.db');
     const secret = 'locker combination is 4711 zebra quasar';
-    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const memory = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES, embedder: new FakeEmbedder({ dims: 64 }) });
     const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
     const model = fakeModel()
       // Turn 1: recall puts the fact in the prompt; the reply does not repeat it.
@@ -91,47 +94,46 @@ describe('forgetting one memory', () => {
     expect((memory.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n).toBeGreaterThan(0);
     memory.checkpoint();
     expect(occurrencesInDatabase(db, secret)).toBeGreaterThan(0);
-    agent.close();
-    memory.close();
+    await memory.close();
 
     // forget opens the file without an embedder; the CLI path is the one a person runs.
     const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
     expect(forgot).toMatchObject({ code: 0, stderr: '' });
     expect(occurrencesInDatabase(db, secret)).toBe(0);
     // The conversation itself is still there: only the one memory went.
-    const after = SqliteMemoryStore.open(db, {});
-    expect(after.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toContain(
+    const after = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES });
+    expect((await after.list(userScope('ada'), { kinds: ['episode'] })).map((episode) => episode.text)).toContain(
       'search for it please',
     );
-    after.close();
+    await after.close();
   });
 
   it('also leaves none in threads an earlier version checkpointed with the turn context in them', async () => {
     const db = join(tempDir(), 'mnemo.db');
     const secret = 'passport number is ZX 5512 walrus';
-    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const memory = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES, embedder: new FakeEmbedder({ dims: 64 }) });
     const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
     await threadOfEarlierVersion(memory, secret, fact!.id);
     expect(occurrencesInDatabase(db, secret)).toBeGreaterThan(1);
-    memory.close();
+    await memory.close();
 
     const forgot = await mnemo({ MNEMO_DB: db }, ['forget', '--user', 'ada', '--id', fact!.id]);
     expect(forgot).toMatchObject({ code: 0, stderr: '' });
     expect(occurrencesInDatabase(db, secret)).toBe(0);
 
     // The thread goes on with its messages, the quoted result now a note.
-    const reopened = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const reopened = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES, embedder: new FakeEmbedder({ dims: 64 }) });
     const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
     const agent = createAgent({ store: reopened, model });
     await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
     expect(model.calls[0]!.messages.slice(1).map((message) => String(message.content))).toEqual(CONTINUED);
-    reopened.close();
+    await reopened.close();
   });
 
   it('strips those threads when an agent opens the file, before anything is forgotten', async () => {
     const db = join(tempDir(), 'mnemo.db');
     const secret = 'passport number is QV 9034 narwhal';
-    const memory = SqliteMemoryStore.open(db, { embedder: new FakeEmbedder({ dims: 64 }) });
+    const memory = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES, embedder: new FakeEmbedder({ dims: 64 }) });
     const [fact] = await memory.changeFacts(userScope('ada'), [{ op: 'add', fact: { text: `ada's ${secret}` } }]);
     await threadOfEarlierVersion(memory, secret, fact!.id);
     const model = fakeModel().respond(new AIMessage('You are welcome.')).respond(noFacts());
@@ -143,6 +145,6 @@ describe('forgetting one memory', () => {
     expect(memory.db.prepare("SELECT count(*) FROM writes WHERE instr(value, 'narwhal') > 0").pluck().get()).toBe(0);
     await agent.chat('thanks', { userId: 'ada', threadId: 'old' });
     expect(model.calls[0]!.messages.slice(1).map((message) => String(message.content))).toEqual(CONTINUED);
-    memory.close();
+    await memory.close();
   });
 });

@@ -7,8 +7,10 @@ import { userScope } from '../../memory/types.js';
 import type { Recommender } from '../../recommender/types.js';
 import { createAgent } from '../../src/agent.js';
 import type { AgentEvent } from '../../src/events.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
-const store = () => SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
+const store = () =>
+  SqliteMemoryStore.open(':memory:', { modules: STORAGE_MODULES, embedder: new FakeEmbedder({ dims: 64 }) });
 const systemOf = (messages: BaseMessage[]): string => String(messages[0]!.content);
 const noFacts = () => new AIMessage('{"changes": []}');
 
@@ -24,7 +26,7 @@ describe('agent graph with a scripted model', () => {
     expect(types.indexOf('memory-written')).toBeGreaterThan(types.indexOf('text-delta'));
     const end = events.at(-1)!;
     expect(end).toMatchObject({ type: 'turn-end', threadId: 't1', reply: 'Hello Ada!', counts: { written: 2 } });
-    const episodes = agent.memory.list(userScope('ada'), { kinds: ['episode'] });
+    const episodes = await agent.memory.list(userScope('ada'), { kinds: ['episode'] });
     expect(episodes.map((episode) => [episode.role, episode.text, episode.session])).toEqual([
       ['assistant', 'Hello Ada!', 't1'],
       ['user', 'Hi there, I am Ada', 't1'],
@@ -107,7 +109,7 @@ describe('agent graph with a scripted model', () => {
     expect(forgot.toolCalls[0]).toMatchObject({ name: 'forget', isError: false });
     await agent.chat('Which pet should I get?', { userId: 'ada', threadId: 'thursday' });
     expect(systemOf(model.calls[8]!.messages)).not.toContain('is allergic to cats');
-    expect(memory.list(userScope('ada'), { kinds: ['profile'] })).toEqual([]);
+    expect(await memory.list(userScope('ada'), { kinds: ['profile'] })).toEqual([]);
   });
 
   it('writes back extracted facts, superseding the one they contradict', async () => {
@@ -130,8 +132,10 @@ describe('agent graph with a scripted model', () => {
     expect(result.written.facts).toEqual([
       expect.objectContaining({ op: 'supersede', text: 'lives in Porto', replaces: old!.id }),
     ]);
-    expect(memory.list(userScope('ada'), { kinds: ['profile'] }).map((fact) => fact.text)).toEqual(['lives in Porto']);
-    expect(memory.list(userScope('ada'), { kinds: ['profile'], history: true })).toHaveLength(2);
+    expect((await memory.list(userScope('ada'), { kinds: ['profile'] })).map((fact) => fact.text)).toEqual([
+      'lives in Porto',
+    ]);
+    expect(await memory.list(userScope('ada'), { kinds: ['profile'], history: true })).toHaveLength(2);
   });
 
   it('survives garbage from the extractor (retried once, then skipped) and a failing model', async () => {
@@ -153,7 +157,7 @@ describe('agent graph with a scripted model', () => {
     expect(failed.errors).toEqual([
       expect.objectContaining({ stage: 'model', message: expect.stringContaining('503') }),
     ]);
-    expect(memory.list(userScope('bob')).map((episode) => episode.text)).toEqual(['Are you there?']);
+    expect((await memory.list(userScope('bob'))).map((episode) => episode.text)).toEqual(['Are you there?']);
   });
 
   it('quotes a hostile memory only inside the data block', async () => {
@@ -224,6 +228,8 @@ describe('cancelled turns', () => {
     await expect(
       agent.chat('remember this half-sentence', { userId: 'ada', threadId: 't', signal: controller.signal }),
     ).rejects.toThrow();
-    expect(memory.list(userScope('ada')).map((episode) => episode.text)).toEqual(['remember this half-sentence']);
+    expect((await memory.list(userScope('ada'))).map((episode) => episode.text)).toEqual([
+      'remember this half-sentence',
+    ]);
   });
 });

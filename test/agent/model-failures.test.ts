@@ -36,7 +36,7 @@ async function agentOn(options: { timeoutMs?: number; maxRetries?: number } = {}
     timeoutMs: options.timeoutMs ?? 10_000,
     maxRetries: options.maxRetries ?? 2,
   })!;
-  return createAgent({ store: memoryStoreForTests(), model });
+  return createAgent({ store: await memoryStoreForTests(), model });
 }
 
 async function collect(events: AsyncIterable<AgentEvent>): Promise<AgentEvent[]> {
@@ -76,7 +76,7 @@ describe('a misbehaving model server', () => {
       message: expect.stringMatching(/sent nothing for 0\.3 s/),
     });
     expect(events.at(-1)).toMatchObject({ type: 'turn-end', reply: '' });
-    expect(agent.memory.list(userScope('ada')).map((memory) => memory.text)).toEqual(['Are you there?']);
+    expect((await agent.memory.list(userScope('ada'))).map((memory) => memory.text)).toEqual(['Are you there?']);
   });
 
   it('bounds a non-streamed answer that never finishes', { timeout: 30_000 }, async () => {
@@ -202,13 +202,11 @@ describe('write-back', () => {
         controller.abort();
         return new AIMessage('{"changes": []}');
       });
-    const agent = createAgent({ store: memoryStoreForTests(), model });
+    const agent = createAgent({ store: await memoryStoreForTests(), model });
     await expect(collect(agent.stream('I like tea', { userId: 'ada', signal: controller.signal }))).rejects.toThrow();
-    expect(
-      agent.memory
-        .list(userScope('ada'))
-        .map((memory) => memory.text)
-        .sort(),
-    ).toEqual(['I like tea', 'Sure thing.']);
+    expect((await agent.memory.list(userScope('ada'))).map((memory) => memory.text).sort()).toEqual([
+      'I like tea',
+      'Sure thing.',
+    ]);
   });
 });

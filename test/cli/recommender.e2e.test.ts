@@ -79,18 +79,18 @@ describe('recommender CLI', () => {
 
     // Training recorded each rated user's persona in memory; a hand placement wins over the next training.
     const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
-    expect(store.personaOf(userScope('u0'))).toMatchObject({
+    expect(await store.personaOf(userScope('u0'))).toMatchObject({
       assignedBy: 'auto',
       persona: expect.stringMatching(/^persona \d+$/),
     });
-    store.close();
+    await store.close();
     expect((await mnemo(env, ['persona', '--user', 'u0', '--set', 'night-owls'])).stdout).toBe(
       'u0 is now in persona "night-owls"\n',
     );
     expect((await mnemo(env, ['train'])).code).toBe(0);
     const again = SqliteMemoryStore.open(env.MNEMO_DB!, {});
-    expect(again.personaOf(userScope('u0'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
-    again.close();
+    expect(await again.personaOf(userScope('u0'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
+    await again.close();
     expect((await mnemo(env, ['remember', '--persona', 'night-owls', 'night owls like late screenings'])).code).toBe(0);
     expect((await mnemo(env, ['remember', '--persona', 'x', '--user', 'u0', 'both'])).code).toBe(2);
   });
@@ -186,7 +186,7 @@ describe('mnemo import movielens', () => {
         store.db.prepare("SELECT stars, at FROM rec_ratings WHERE user_id = 'ml1' AND item_id = 'ml2'").get(),
       ).toEqual({ stars: 2, at: 881_250_950_000 });
     } finally {
-      store.close();
+      await store.close();
     }
     expect((await mnemo(env, ['import', 'movielens', join(env.HOME!, 'missing')])).stderr).toMatch(
       /cannot read MovieLens/,
@@ -270,7 +270,7 @@ describe('recommender CLI: ids, personas and subcommands', () => {
       try {
         return store.db.prepare('SELECT count(*) FROM namespaces').pluck().get();
       } finally {
-        store.close();
+        await store.close();
       }
     };
     expect((await mnemo(env, ['persona', '--user', 'nobody'])).stderr).toBe(

@@ -7,6 +7,7 @@ import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 // A loopback OpenAI-compatible /v1/embeddings server (base64 float32, like the real API).
 let server: Server;
@@ -71,9 +72,9 @@ describe('switching embedders', () => {
       code: 0,
       stdout: 'reindexed 2 memories: glove-sg-100d-sif@1 → openai:test-embed; re-embedded 2 catalog items\n',
     });
-    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
     expect(store.db.prepare('SELECT DISTINCT embedder FROM rec_items').pluck().all()).toEqual(['openai:test-embed']);
-    store.close();
+    await store.close();
     const found = JSON.parse(
       (await mnemo(openai, ['search', '--user', 'ada', '--json', 'bees roof'])).stdout,
     ) as Array<{ text: string }>;

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Embedder, type Memory, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { type Embedder, type Memory, userScope } from '../../memory/index.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { seededRandom } from '../../src/bench/stats.js';
 import { type FaultRow, faultCount, reportFaults } from '../helpers/faults.js';
 import { occurrencesInDatabase } from '../helpers/files.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { tempDir } from '../helpers/tmp.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 // Randomized operations over many users on one file, checked against a model of what each user should have: no
 // read ever returns another user's memory, every acknowledged write is there, every forgotten one is gone (from
@@ -26,7 +28,7 @@ describe('randomized multi-user isolation', () => {
     const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const db = join(tempDir(), 'isolation.db');
-    const store = SqliteMemoryStore.open(db, { embedder });
+    const store = SqliteMemoryStore.open(db, { modules: STORAGE_MODULES, embedder });
     const users = Array.from({ length: faultCount(12, 50) }, (_, index) => `u${index}x${seed}`);
     /** What each user should have: memory id → text (current facts and episodes). */
     const expected = new Map(users.map((user) => [user, new Map<string, string>()]));
@@ -62,14 +64,16 @@ describe('randomized multi-user isolation', () => {
         if (mine.size === 0) continue;
         const id = pick([...mine.keys()]);
         forgottenTexts.push({ user, text: mine.get(id)! });
-        store.forget(scope, id);
+        await store.forget(scope, id);
         mine.delete(id);
       } else if (roll < 0.93) {
         for (const forgotten of mine.values()) forgottenTexts.push({ user, text: forgotten });
-        store.forget(scope);
+        await store.forget(scope);
         mine.clear();
       } else {
-        const listed = new Map(store.list(scope, { limit: 100_000 }).map((memory: Memory) => [memory.id, memory.text]));
+        const listed = new Map(
+          (await store.list(scope, { limit: 100_000 })).map((memory: Memory) => [memory.id, memory.text]),
+        );
         counts.leak += [...listed.values()].filter((stored) => !stored.startsWith(`${user} `)).length;
         counts.lost += [...mine].filter(([id, stored]) => listed.get(id) !== stored).length;
         counts.resurrected += [...listed.keys()].filter((id) => !mine.has(id)).length;
@@ -79,14 +83,16 @@ describe('randomized multi-user isolation', () => {
     // The end state, user by user, and the forgotten texts' bytes.
     for (const user of users) {
       const mine = expected.get(user)!;
-      const listed = new Map(store.list(userScope(user), { limit: 100_000 }).map((memory) => [memory.id, memory.text]));
+      const listed = new Map(
+        (await store.list(userScope(user), { limit: 100_000 })).map((memory) => [memory.id, memory.text]),
+      );
       counts.leak += [...listed.values()].filter((stored) => !stored.startsWith(`${user} `)).length;
       counts.lost += [...mine].filter(([id, stored]) => listed.get(id) !== stored).length;
       counts.resurrected += [...listed.keys()].filter((id) => !mine.has(id)).length;
     }
     store.checkpoint();
     counts.residue = forgottenTexts.filter(({ text: forgotten }) => occurrencesInDatabase(db, forgotten) > 0).length;
-    store.close();
+    await store.close();
 
     const rows: FaultRow[] = [
       { fault: `operations over ${users.length} users (seed ${seed})`, tried: counts.operations, failed: 0 },

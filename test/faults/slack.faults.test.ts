@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeEmbedder, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { FakeEmbedder, userScope } from '../../memory/index.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { FULL_FAULTS } from '../helpers/faults.js';
 import {
   directMessage,
@@ -16,6 +17,7 @@ import {
   TEAM,
   type WebApiStub,
 } from '../slack/loopback.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 /**
  * A hostile Slack: the real app in HTTP mode on 127.0.0.1 (Bolt's receiver behind mnemo's guard, the delivery ledger
@@ -64,7 +66,10 @@ const noRecommender = { rate: async () => Promise.reject(new Error('no recommend
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mnemo-slack-faults-'));
-  store = SqliteMemoryStore.open(join(dir, 'mnemo.db'), { embedder: new FakeEmbedder({ dims: 16 }) });
+  store = SqliteMemoryStore.open(join(dir, 'mnemo.db'), {
+    modules: STORAGE_MODULES,
+    embedder: new FakeEmbedder({ dims: 16 }),
+  });
   slack = await startLoopbackSlack({ agent, memory: store, recommender: noRecommender }, { database: store.db });
 });
 
@@ -278,7 +283,7 @@ describe('mnemo slack against a hostile Slack', { timeout: FULL_FAULTS ? 300_000
       alive,
       forgetStatus === 200 &&
         /^Done: I forgot everything/.test(String(confirmation?.args.text)) &&
-        store.list(userScope(`${TEAM}:U42`)).length === 0,
+        (await store.list(userScope(`${TEAM}:U42`))).length === 0,
       `forget me: status ${forgetStatus}, ${String(confirmation?.args.text)}`,
     );
 
@@ -291,7 +296,10 @@ describe('mnemo slack against a hostile Slack', { timeout: FULL_FAULTS ? 300_000
   it('answers an event once when two replicas sharing one database file both receive it', async () => {
     const api = await startWebApiStub();
     const replicaAgent = scriptedAgent((input) => replyEvents(`answer to ${input}`));
-    const second = SqliteMemoryStore.open(join(dir, 'mnemo.db'), { embedder: new FakeEmbedder({ dims: 16 }) });
+    const second = SqliteMemoryStore.open(join(dir, 'mnemo.db'), {
+      modules: STORAGE_MODULES,
+      embedder: new FakeEmbedder({ dims: 16 }),
+    });
     const replicas = [
       await startLoopbackSlack(
         { agent: replicaAgent, memory: store, recommender: noRecommender },
@@ -321,7 +329,7 @@ describe('mnemo slack against a hostile Slack', { timeout: FULL_FAULTS ? 300_000
       expect(replicated.failed).toBe(0);
     } finally {
       for (const replica of replicas) await replica.close();
-      second.close();
+      await second.close();
       await api.close();
     }
   });

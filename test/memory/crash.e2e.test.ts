@@ -34,7 +34,7 @@ describe('crash safety', () => {
 
     const store = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 64 }) });
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const episodes = store.list(userScope('crash-user'));
+    const episodes = await store.list(userScope('crash-user'));
     // Every reported batch is whole; a batch cut off by the kill is absent, never partial.
     expect(episodes.length % 200).toBe(0);
     expect(episodes.length / 200).toBeGreaterThanOrEqual(committed + 1);
@@ -43,6 +43,6 @@ describe('crash safety', () => {
     }
     const [hit] = await store.search([userScope('crash-user')], `batch ${committed} turn 7`);
     expect(hit).toBeDefined();
-    store.close();
+    await store.close();
   });
 });

@@ -41,7 +41,7 @@ describe('SqliteStore items', () => {
     await store.delete(['users', 'ada'], 'prefs');
     expect(await store.get(['users', 'ada'], 'prefs')).toBeNull();
     await store.delete(['users', 'ada'], 'never-stored');
-    store.close();
+    await store.close();
   });
 
   it('keeps createdAt and bumps updatedAt when an item is overwritten', async () => {
@@ -54,7 +54,7 @@ describe('SqliteStore items', () => {
     expect(second.createdAt).toEqual(first.createdAt);
     expect(second.updatedAt.getTime()).toBeGreaterThan(first.updatedAt.getTime());
     expect(count(store, 'store_items')).toBe(1);
-    store.close();
+    await store.close();
   });
 
   it('stores labels with dots, slashes, colons and percent signs exactly', async () => {
@@ -77,7 +77,7 @@ describe('SqliteStore items', () => {
       ['a.bc'],
       ['x:y', '%2F', 'ü'],
     ]);
-    store.close();
+    await store.close();
   });
 
   it('rejects empty labels, empty namespaces, the reserved root and values that are not objects', async () => {
@@ -92,7 +92,7 @@ describe('SqliteStore items', () => {
     );
     await expect(store.search(['docs'], { limit: -1 })).rejects.toThrow(/limit/);
     expect(count(store, 'store_items')).toBe(0);
-    store.close();
+    await store.close();
   });
 
   it('runs a batch in one transaction: reads see the state before its writes, the last put to an item wins', async () => {
@@ -117,7 +117,7 @@ describe('SqliteStore items', () => {
       ]),
     ).rejects.toThrow(InputError);
     expect(await store.get(['docs'], 'b')).toBeNull();
-    store.close();
+    await store.close();
   });
 });
 
@@ -158,7 +158,7 @@ describe('SqliteStore search', () => {
       expect({ filter, got }).toEqual({ filter, got: expected });
     }
     expect(keys(await store.search(['shop'], { filter: { colour: 'red', price: { $gt: 2 } } }))).toEqual(['cherry']);
-    store.close();
+    await store.close();
   });
 
   it('matches objects and arrays by JSON equality, compares strings and dates as strings, and refuses unknown operators', async () => {
@@ -175,7 +175,7 @@ describe('SqliteStore search', () => {
       /unknown filter operator \$regex/,
     );
     await expect(store.search(['e'], { filter: { when: { $gt: true } } })).rejects.toThrow(InputError);
-    store.close();
+    await store.close();
   });
 
   it('lists newest first without a query and pages with offset and limit', async () => {
@@ -189,7 +189,7 @@ describe('SqliteStore search', () => {
     expect(await store.search(['docs'], { limit: 0 })).toEqual([]);
     expect(keys(await store.search([], { limit: 1 }))).toEqual(['b']);
     expect((await store.search(['docs']))[0]).not.toHaveProperty('score');
-    store.close();
+    await store.close();
   });
 
   it('ranks by cosine similarity with an embedder, then items without a vector', async () => {
@@ -219,7 +219,7 @@ describe('SqliteStore search', () => {
       InputError,
     );
     expect(embedder.calls.length).toBe(calls);
-    store.close();
+    await store.close();
   });
 
   it('embeds the whole value by default, each element of a [*] path, and per-put index paths', async () => {
@@ -241,7 +241,7 @@ describe('SqliteStore search', () => {
     const [best] = await store.search(['b'], { query: 'spice' });
     expect(best!.key).toBe('book');
     expect(best!.score).toBeCloseTo(1, 5);
-    store.close();
+    await store.close();
   });
 
   it('applies namespace and filter to semantic search, also past the KNN window', async () => {
@@ -274,7 +274,7 @@ describe('SqliteStore search', () => {
     const top = await store.search(['bulk', 'even'], { query, limit: 5 });
     expect(top.every((item) => item.namespace[1] === 'even')).toBe(true);
     for (const [index, item] of top.entries()) expect(item.score).toBeCloseTo(expected[index]!, 5);
-    store.close();
+    await store.close();
   });
 
   it('falls back to full-text BM25 without an embedder', async () => {
@@ -299,7 +299,7 @@ describe('SqliteStore search', () => {
       ),
     ).toEqual(['both']);
     expect(keys(await store.search(['notes'], { query: '???', limit: 1 }))).toEqual(['private']);
-    store.close();
+    await store.close();
   });
 });
 
@@ -350,7 +350,7 @@ describe('SqliteStore namespaces', () => {
     ]);
     expect(await store.listNamespaces({ prefix: ['nobody'] })).toEqual([]);
     await expect(store.listNamespaces({ maxDepth: 0 })).rejects.toThrow(/maxDepth/);
-    store.close();
+    await store.close();
   });
 
   it('deletes a namespace prefix with its full-text and vector rows, and nothing else', async () => {
@@ -368,7 +368,7 @@ describe('SqliteStore namespaces', () => {
       store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'ada OR lisbon OR tea'").all(),
     ).toEqual([]);
     expect(() => store.deletePrefix([])).toThrow(InputError);
-    store.close();
+    await store.close();
   });
 
   it('leaves no trace of a deleted or overwritten vector in the vec0 chunks', async () => {
@@ -390,7 +390,7 @@ describe('SqliteStore namespaces', () => {
     expect(store.db.prepare("SELECT rowid FROM store_items_fts WHERE store_items_fts MATCH 'nothing'").all()).toEqual(
       [],
     );
-    store.close();
+    await store.close();
   });
 });
 
@@ -453,7 +453,7 @@ describe('SqliteStore in a LangGraph graph', () => {
     expect(result.found).toEqual(['allergic to peanuts']);
     expect(await store.listNamespaces({ prefix: ['users'] })).toEqual([['users', 'ada', 'memories']]);
     expect(keys(await store.search(['users', 'ada']))).toContain('older');
-    store.close();
+    await store.close();
   });
 });
 
@@ -476,7 +476,7 @@ describe('SqliteStore files', () => {
     expect(store.deletePrefix(['users', 'zed'])).toBe(300);
     expect(contains('xylocarpawidget')).toBe(false);
     expect(await store.get(['users', 'amy'], 'k')).not.toBeNull();
-    store.close();
+    await store.close();
   });
 
   it('deleting or overwriting one item leaves none of its old text in the full-text index', async () => {
@@ -492,6 +492,6 @@ describe('SqliteStore files', () => {
     const { readFileSync } = await import('node:fs');
     const bytes = readFileSync(path);
     for (const word of ['flumpetry', 'quibbleton']) expect(bytes.includes(Buffer.from(word)), word).toBe(false);
-    store.close();
+    await store.close();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeEmbedder, ruleQueryGenerator, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { FakeEmbedder, ruleQueryGenerator, userScope } from '../../memory/index.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
 
@@ -31,6 +32,6 @@ describe('the session-context boost', () => {
       // Half of its own score before the boost (the default context weight is 0.5).
       expect(hit.parts.context! / (hit.score - hit.parts.context!)).toBeCloseTo(0.5, 5);
     }
-    store.close();
+    await store.close();
   });
 });

@@ -44,6 +44,6 @@ describe('reindex with GloVe', () => {
         .get(),
     ).toBe(0);
     expect((await store.search([ada], 'turn 7 about tea')).length).toBeGreaterThan(0);
-    store.close();
+    await store.close();
   });
 });

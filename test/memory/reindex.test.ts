@@ -20,7 +20,7 @@ describe('reindex', () => {
       ada,
       Array.from({ length: 600 }, (_, index) => ({ text: `turn ${index} about tea` })),
     );
-    store.close();
+    await store.close();
 
     const next = new FakeEmbedder({ dims: 32 });
     let calls = 0;
@@ -31,9 +31,9 @@ describe('reindex', () => {
         if (++calls === 2) {
           // Another process writes between two pages of the reindex.
           const other = SqliteMemoryStore.open(path, { embedder: old });
-          other.forget(ada, stored[5]!.id);
+          await other.forget(ada, stored[5]!.id);
           await other.addEpisodes(ada, [{ text: 'added during the reindex' }]);
-          other.close();
+          await other.close();
         }
         return next.embed(texts, options);
       },
@@ -62,7 +62,7 @@ describe('reindex', () => {
     db.close();
     const reopened = SqliteMemoryStore.open(path, { embedder: meanwhile });
     expect((await reopened.search([ada], 'added during the reindex'))[0]?.memory.text).toBe('added during the reindex');
-    reopened.close();
+    await reopened.close();
   });
 
   it('lets another open store follow the swap: on with the same embedder, a clear refusal with another', async () => {

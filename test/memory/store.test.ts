@@ -32,7 +32,7 @@ describe('SqliteMemoryStore episodes', () => {
     expect(hit!.memory.id).toBe(first!.id);
     expect(hit!.memory.sourceId).toBe('msg-1');
     expect(hit!.parts.textRank).toBe(1);
-    store.close();
+    await store.close();
   });
 
   it('attaches neighbouring turns of the same session as context', async () => {
@@ -56,7 +56,7 @@ describe('SqliteMemoryStore episodes', () => {
     ]);
     const garden = hits.find((hit) => hit.memory.session === 's2')!;
     expect(garden.context).toEqual([]);
-    store.close();
+    await store.close();
   });
 
   it('ranks memories in the period the query names above others', async () => {
@@ -71,7 +71,7 @@ describe('SqliteMemoryStore episodes', () => {
     const [hit] = await store.search([ada], 'where did I go hiking last month?');
     expect(hit!.memory.text).toBe('went hiking by the lake');
     expect(hit!.parts.time).toBeGreaterThan(0);
-    store.close();
+    await store.close();
   });
 
   it('validates input before writing anything', async () => {
@@ -85,8 +85,8 @@ describe('SqliteMemoryStore episodes', () => {
     );
     await expect(store.addEpisodes(userScope('x'.repeat(201)), [{ text: 'x' }])).rejects.toThrow(/longer than 200/);
     await expect(store.search([ada], 'q', { k: 0 })).rejects.toThrow(/k must be an integer/);
-    expect(store.list(ada, { history: true })).toEqual([]);
-    store.close();
+    expect(await store.list(ada, { history: true })).toEqual([]);
+    await store.close();
   });
 });
 
@@ -109,7 +109,7 @@ describe('SqliteMemoryStore facts', () => {
     const hits = await store.search([ada], 'lives in', { kinds: ['profile'] });
     expect(hits.map((hit) => hit.memory.text)).toEqual(['lives in Porto']);
 
-    const history = store.list(ada, { kinds: ['profile'], history: true });
+    const history = await store.list(ada, { kinds: ['profile'], history: true });
     expect(history.map((fact) => fact.text)).toEqual(['lives in Porto', 'lives in Lisbon']);
     expect(history[1]!.validTo!.toISOString()).toBe('2024-05-01T00:00:00.000Z');
     const withHistory = await store.search([ada], 'lives in', { kinds: ['profile'], history: true });
@@ -118,15 +118,15 @@ describe('SqliteMemoryStore facts', () => {
     await expect(
       store.changeFacts(ada, [{ op: 'supersede', id: old!.id, fact: { text: 'lives in Faro' } }]),
     ).rejects.toThrow(/no longer current/);
-    store.close();
+    await store.close();
   });
 
   it('invalidates a fact without a replacement and refuses unknown ids', async () => {
     const store = memoryStore();
     const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'likes jazz', kind: 'preference' } }]);
     await store.changeFacts(ada, [{ op: 'invalidate', id: fact!.id }]);
-    expect(store.list(ada)).toEqual([]);
-    expect(store.list(ada, { history: true })[0]!.validTo).not.toBeNull();
+    expect(await store.list(ada)).toEqual([]);
+    expect((await store.list(ada, { history: true }))[0]!.validTo).not.toBeNull();
     await expect(store.changeFacts(ada, [{ op: 'invalidate', id: 'f999' }])).rejects.toThrow(/no fact f999/);
     await expect(
       store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', kind: 'opinion' as never } }]),
@@ -153,20 +153,20 @@ describe('SqliteMemoryStore ids and input', () => {
     const [episode] = await store.addEpisodes(ada, [{ text: 'I had tea' }]);
     const row = (id: string) => id.slice(1);
     const asEpisode = `e${row(fact!.id)}`;
-    expect(store.get(ada, fact!.id)?.text).toBe('likes tea');
-    expect(store.get(ada, asEpisode)).toBeUndefined();
-    expect(() => store.get(ada, row(fact!.id))).toThrow(/not a memory id/);
-    expect(() => store.forget(ada, asEpisode)).toThrow(/^no memory e\d+ for user ada@example.com$/);
-    expect(() => store.forget(ada, ` ${fact!.id}`)).toThrow(/not a memory id/);
+    expect((await store.get(ada, fact!.id))?.text).toBe('likes tea');
+    expect(await store.get(ada, asEpisode)).toBeUndefined();
+    await expect(store.get(ada, row(fact!.id))).rejects.toThrow(/not a memory id/);
+    await expect(store.forget(ada, asEpisode)).rejects.toThrow(/^no memory e\d+ for user ada@example.com$/);
+    await expect(store.forget(ada, ` ${fact!.id}`)).rejects.toThrow(/not a memory id/);
     await expect(store.changeFacts(ada, [{ op: 'invalidate', id: `f${row(episode!.id)}` }])).rejects.toThrow(
       /no fact f\d+ for user ada@example.com/,
     );
     await expect(store.changeFacts(ada, [{ op: 'add', fact: { text: 'x', provenance: [fact!.id] } }])).rejects.toThrow(
       /is a fact, not an episode/,
     );
-    expect(store.list(ada, { history: true })).toHaveLength(2);
-    expect(store.forget(ada, episode!.id)).toEqual({ deleted: 1, ratings: 0, flushed: true });
-    store.close();
+    expect(await store.list(ada, { history: true })).toHaveLength(2);
+    expect(await store.forget(ada, episode!.id)).toEqual({ deleted: 1, alsoDeleted: {}, flushed: true });
+    await store.close();
   });
 
   it('never gives a new memory or user the id of a deleted one', async () => {
@@ -175,16 +175,16 @@ describe('SqliteMemoryStore ids and input', () => {
       .addEpisodes(ada, [{ text: 'first' }, { text: 'newest, then forgotten' }])
       .then((stored) => stored.slice(-1));
     const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'a fact, then forgotten' } }]);
-    store.forget(ada, fact!.id);
-    store.forget(ada, old!.id);
+    await store.forget(ada, fact!.id);
+    await store.forget(ada, old!.id);
     const [episode] = await store.addEpisodes(ada, [{ text: 'later' }]);
     const [later] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'a later fact' } }]);
     expect([episode!.id, later!.id]).not.toContain(old!.id);
     expect([episode!.id, later!.id].map((id) => id.slice(1))).not.toContain(fact!.id.slice(1));
-    const key = store.threadKey(bob, 't');
-    store.forget(bob);
-    expect(store.threadKey(userScope('carol'), 't')).not.toBe(key);
-    store.close();
+    const { threadKey } = await store.beginTurn(bob, 't');
+    await store.forget(bob);
+    expect((await store.beginTurn(userScope('carol'), 't')).threadKey).not.toBe(threadKey);
+    await store.close();
   });
 
   it('refuses user ids with surrounding whitespace and dates that do not exist', async () => {
@@ -192,7 +192,7 @@ describe('SqliteMemoryStore ids and input', () => {
     await expect(store.addEpisodes(userScope(' ada'), [{ text: 'x' }])).rejects.toThrow(
       /^user id must not start or end with whitespace$/,
     );
-    expect(() => store.list(userScope('ada\t'))).toThrow(/must not start or end with whitespace/);
+    await expect(store.list(userScope('ada\t'))).rejects.toThrow(/must not start or end with whitespace/);
     await expect(store.addEpisodes(ada, [{ text: 'x', at: '2024-02-30T00:00:00Z' }])).rejects.toThrow(
       /at is not a valid date: "2024-02-30T00:00:00Z"/,
     );
@@ -202,7 +202,7 @@ describe('SqliteMemoryStore ids and input', () => {
     ).rejects.toThrow(/validFrom is not a valid date/);
     const [leap] = await store.addEpisodes(ada, [{ text: 'leap day', at: '2024-02-29T23:30:00-05:00' }]);
     expect(leap!.at.toISOString()).toBe('2024-03-01T04:30:00.000Z');
-    store.close();
+    await store.close();
   });
 
   it('skips turns whose source id the scope already holds, when asked', async () => {
@@ -226,7 +226,7 @@ describe('SqliteMemoryStore ids and input', () => {
     ).toEqual(['one']);
     // Without the option every turn is appended, as before.
     expect(await store.addEpisodes(ada, turns)).toHaveLength(4);
-    store.close();
+    await store.close();
   });
 });
 
@@ -254,7 +254,7 @@ describe('SqliteMemoryStore isolation', () => {
         owned.get(id)!.add(fact!.id);
       } else if (roll < 0.8 && owned.get(id)!.size > 0) {
         const victim = [...owned.get(id)!][0]!;
-        store.forget(user, victim);
+        await store.forget(user, victim);
         owned.get(id)!.delete(victim);
       } else if (roll < 0.85) {
         // Another user's id must look like "not found" rather than deleting it.
@@ -262,17 +262,19 @@ describe('SqliteMemoryStore isolation', () => {
           (candidate) => candidate !== user && owned.get((candidate as { id: string }).id)!.size > 0,
         );
         if (other)
-          expect(() => store.forget(user, [...owned.get((other as { id: string }).id)!][0]!)).toThrow(/no memory/);
+          await expect(store.forget(user, [...owned.get((other as { id: string }).id)!][0]!)).rejects.toThrow(
+            /no memory/,
+          );
       } else {
         const hits = await store.search([user], 'shared words pizza garden', { k: 50 });
         for (const hit of hits) expect(owned.get(id)!.has(hit.memory.id)).toBe(true);
-        const listed = store.list(user, { history: true });
+        const listed = await store.list(user, { history: true });
         expect(new Set(listed.map((memory) => memory.id))).toEqual(owned.get(id));
         for (const memory of listed)
-          expect(store.get(users.find((candidate) => candidate !== user)!, memory.id)).toBeUndefined();
+          expect(await store.get(users.find((candidate) => candidate !== user)!, memory.id)).toBeUndefined();
       }
     }
-    store.close();
+    await store.close();
   });
 });
 
@@ -305,7 +307,7 @@ describe('SqliteMemoryStore files', () => {
       );
     expect(contains(secrets[0]!)).toBe(true);
 
-    expect(store.forget(ada).deleted).toBe(401);
+    expect((await store.forget(ada)).deleted).toBe(401);
     for (const secret of [...secrets, 'ada@example.com'])
       expect(
         contains(secret),
@@ -315,9 +317,9 @@ describe('SqliteMemoryStore files', () => {
           ' fts rows:' +
           store.db.prepare('select count(*) from memories_fts').pluck().get(),
       ).toBe(false);
-    expect(store.list(ada, { history: true })).toEqual([]);
+    expect(await store.list(ada, { history: true })).toEqual([]);
     expect((await store.search([bob], 'weather')).length).toBe(1);
-    store.close();
+    await store.close();
   });
 
   it("says when another process's open read keeps the deleted text in the write-ahead log, and forgetting again clears it", async () => {
@@ -329,13 +331,13 @@ describe('SqliteMemoryStore files', () => {
     const reader = new Database(path, { readonly: true });
     reader.prepare('BEGIN').run();
     reader.prepare('SELECT count(*) FROM memories').get();
-    expect(store.forget(ada)).toMatchObject({ deleted: 1, flushed: false });
+    expect(await store.forget(ada)).toMatchObject({ deleted: 1, flushed: false });
     expect(readFileSync(`${path}-wal`).includes(Buffer.from('walsecretsplendid'))).toBe(true);
     reader.prepare('COMMIT').run();
     reader.close();
-    expect(store.forget(ada)).toEqual({ deleted: 0, ratings: 0, flushed: true });
+    expect(await store.forget(ada)).toEqual({ deleted: 0, alsoDeleted: {}, flushed: true });
     for (const suffix of ['', '-wal'])
       expect(readFileSync(path + suffix).includes(Buffer.from('walsecretsplendid'))).toBe(false);
-    store.close();
+    await store.close();
   });
 });

@@ -23,16 +23,24 @@ describe('vector index', () => {
 
     // Every vector moved to a cell partition: none is lost, and new turns are filed into cells too.
     const [fresh] = await store.addEpisodes(big, [{ text: 'zebra crossing at the lighthouse' }]);
-    const vectors = store.db.prepare(`SELECT count(*) FROM ${store.vectorIndex!.table}`).pluck().get();
+    const vectors = store.db
+      .prepare(`SELECT count(*) FROM ${(await store.vectorIndex())!.table}`)
+      .pluck()
+      .get();
     expect(vectors).toBe(turns.length + 2);
     const hits = await store.search([big], 'zebra lighthouse', { k: 5, weights: { text: 0 } });
     expect(hits[0]!.memory.id).toBe(fresh!.id);
     expect((await store.search([small], 'piano')).map((hit) => hit.memory.text)).toEqual(['piano lessons on tuesday']);
 
-    store.forget(big);
+    await store.forget(big);
     expect(cells()).toBe(0);
-    expect(store.db.prepare(`SELECT count(*) FROM ${store.vectorIndex!.table}`).pluck().get()).toBe(1);
-    store.close();
+    expect(
+      store.db
+        .prepare(`SELECT count(*) FROM ${(await store.vectorIndex())!.table}`)
+        .pluck()
+        .get(),
+    ).toBe(1);
+    await store.close();
   });
 
   it('spherical k-means separates clear clusters', () => {

@@ -6,6 +6,7 @@ import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
 import { extractionPrompt, parseExtraction } from '../../prompts/extraction.js';
 import { createAgent } from '../../src/agent.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 const answer = (changes: unknown): string => JSON.stringify({ changes });
 
@@ -96,7 +97,10 @@ describe('extractionPrompt', () => {
 
 describe('write-back with a partly malformed extraction', () => {
   it('stores the valid facts instead of losing the whole answer', async () => {
-    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 64 }) });
+    const memory = SqliteMemoryStore.open(':memory:', {
+      modules: STORAGE_MODULES,
+      embedder: new FakeEmbedder({ dims: 64 }),
+    });
     const extraction = answer([
       { op: 'add', kind: 'preference', text: 'likes jazz' },
       { op: 'delete', id: 'f1' },
@@ -105,8 +109,10 @@ describe('write-back with a partly malformed extraction', () => {
     const model = fakeModel().respond(new AIMessage('Noted!')).respond(new AIMessage(extraction));
     const result = await createAgent({ store: memory, model }).chat('I love jazz.', { userId: 'ada' });
     expect(result.written.facts).toMatchObject([{ op: 'add', kind: 'preference', text: 'likes jazz' }]);
-    expect(memory.list(userScope('ada'), { kinds: ['preference'] }).map((fact) => fact.text)).toEqual(['likes jazz']);
+    expect((await memory.list(userScope('ada'), { kinds: ['preference'] })).map((fact) => fact.text)).toEqual([
+      'likes jazz',
+    ]);
     expect(model.calls).toHaveLength(2);
-    memory.close();
+    await memory.close();
   });
 });

@@ -80,7 +80,7 @@ describe('deliveryKey', () => {
 });
 
 describe('mnemo slack answers each delivery once (loopback Bolt app)', () => {
-  const noMemory = { forget: () => ({ deleted: 0 }) };
+  const noMemory = { forget: async () => ({ deleted: 0 }) };
   const noRecommender = { rate: async () => Promise.reject(new Error('no recommender in this test')) };
 
   async function start(options: { database?: Database.Database; api?: WebApiStub } = {}) {
@@ -131,7 +131,7 @@ describe('mnemo slack answers each delivery once (loopback Bolt app)', () => {
     const slack = await startLoopbackSlack({
       agent,
       memory: {
-        forget: (scope) => {
+        forget: async (scope) => {
           forgotten.push(JSON.stringify(scope));
           return { deleted: 0 };
         },

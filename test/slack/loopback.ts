@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type App, LogLevel } from '@slack/bolt';
 import type Database from 'better-sqlite3';
 import { checkBotToken, createSlackApp } from '../../src/adapters/slack/app.js';
+import { DeliveryLedger } from '../../src/adapters/slack/dedupe.js';
 import { PLACEHOLDER } from '../../src/adapters/slack/turn.js';
 import type { SlackDependencies } from '../../src/adapters/slack/types.js';
 import type { TurnOptions } from '../../src/agent.js';
@@ -201,7 +202,7 @@ export async function startLoopbackSlack(
     identity,
     slackApiUrl: api.url,
     logLevel: LogLevel.ERROR,
-    ...(options.database ? { database: options.database } : {}),
+    ...(options.database ? { deliveries: new DeliveryLedger(options.database) } : {}),
     ...dependencies,
   });
   const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;

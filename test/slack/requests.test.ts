@@ -19,7 +19,7 @@ async function start() {
   const agent = scriptedAgent(() => replyEvents('ok'));
   const slack = await startLoopbackSlack({
     agent,
-    memory: { forget: () => ({ deleted: 0 }) },
+    memory: { forget: async () => ({ deleted: 0 }) },
     recommender: { rate: async () => Promise.reject(new Error('no recommender in this test')) },
   });
   running.push(slack);

@@ -1,7 +1,7 @@
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userScope } from '../../memory/types.js';
-import { RecommenderService } from '../../recommender/service.js';
+import { RecommenderService, recommenderStorage } from '../../recommender/index.js';
 import { decodeRating } from '../../src/adapters/slack/render.js';
 import { answerInThread, PLACEHOLDER, UPDATE_INTERVAL_MS } from '../../src/adapters/slack/turn.js';
 import type { SlackBlock, SlackClient } from '../../src/adapters/slack/types.js';
@@ -34,7 +34,7 @@ async function start(dependencies: Parameters<typeof startLoopbackSlack>[0]): Pr
   return slack;
 }
 
-const noMemory = { forget: () => ({ deleted: 0 }) };
+const noMemory = { forget: async () => ({ deleted: 0 }) };
 const noRecommender = { rate: async () => Promise.reject(new Error('no recommender in this test')) };
 
 const recommendEvents = (items: Array<{ itemId: string; title: string }>): AgentEvent[] => [
@@ -172,7 +172,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
         maxRetries: 0,
       })!;
       const slack = await start({
-        agent: createAgent({ store: memoryStoreForTests(), model }),
+        agent: createAgent({ store: await memoryStoreForTests(), model }),
         memory: noMemory,
         recommender: noRecommender,
       });
@@ -186,7 +186,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
   });
 
   it('keeps two people in one channel apart: neither memory nor thread history crosses (real agent and store)', async () => {
-    const store = memoryStoreForTests();
+    const store = await memoryStoreForTests();
     const secret = 'quetzalcoatlfjord';
     const model = fakeModel()
       .respond(new AIMessage('Noted, I will keep it safe.'))
@@ -207,9 +207,9 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const replies = await slack.api.waitForReplies(3);
 
     const text = (memories: Array<{ text: string }>) => memories.map((memory) => memory.text).join('\n');
-    expect(text(store.list(userScope(`${TEAM}:UA`)))).toContain(secret);
-    expect(text(store.list(userScope(`${TEAM}:UB`)))).not.toContain(secret);
-    expect(store.list(userScope(`${TEAM}:UB`)).length).toBeGreaterThan(0);
+    expect(text(await store.list(userScope(`${TEAM}:UA`)))).toContain(secret);
+    expect(text(await store.list(userScope(`${TEAM}:UB`)))).not.toContain(secret);
+    expect((await store.list(userScope(`${TEAM}:UB`))).length).toBeGreaterThan(0);
 
     const promptOf = (input: string, nth = 0): string => {
       const calls = model.calls.filter((call) => (call.messages as BaseMessage[]).at(-1)?.content === input);
@@ -227,8 +227,8 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
   });
 
   it("puts 1-5 rating buttons on recommendations, and a click stores the clicker's rating", async () => {
-    const store = memoryStoreForTests();
-    const recommender = new RecommenderService({ db: store.db, memory: store });
+    const store = await memoryStoreForTests();
+    const recommender = new RecommenderService({ storage: recommenderStorage(store.backend), memory: store });
     await recommender.importItems([
       { id: 'm1', title: 'Alien (1979)', description: null, tags: ['sci-fi'], year: 1979, metadata: {} },
       { id: 'm2', title: 'Heat (1995)', description: null, tags: ['crime'], year: 1995, metadata: {} },
@@ -305,7 +305,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
   });
 
   it('"forget me" and /mnemo-forget delete only the speaker\'s memory and confirm', async () => {
-    const store = memoryStoreForTests();
+    const store = await memoryStoreForTests();
     for (const user of ['U1', 'U2', 'U3'])
       await store.changeFacts(userScope(`${TEAM}:${user}`), [{ op: 'add', fact: { text: `${user} lives in Lisbon` } }]);
     const agent = scriptedAgent(() => replyEvents('should not be asked'));
@@ -315,7 +315,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     const [confirmed] = await slack.api.waitFor('chat.postMessage');
     expect(confirmed!.args).toMatchObject({ channel: 'D1', thread_ts: '1700000000.004000' });
     expect(confirmed!.args.text).toMatch(/^Done: I forgot everything I knew about you \(1 memory/);
-    expect(store.list(userScope(`${TEAM}:U1`))).toEqual([]);
+    expect(await store.list(userScope(`${TEAM}:U1`))).toEqual([]);
 
     const command = await slack.send(
       new URLSearchParams({
@@ -336,9 +336,9 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
       response_type: 'ephemeral',
       text: expect.stringMatching(/^Done: I forgot everything/),
     });
-    expect(store.list(userScope(`${TEAM}:U2`))).toEqual([]);
+    expect(await store.list(userScope(`${TEAM}:U2`))).toEqual([]);
 
-    expect(store.list(userScope(`${TEAM}:U3`)).map((memory) => memory.text)).toEqual(['U3 lives in Lisbon']);
+    expect((await store.list(userScope(`${TEAM}:U3`))).map((memory) => memory.text)).toEqual(['U3 lives in Lisbon']);
     expect(agent.turns).toEqual([]);
   });
 

@@ -55,7 +55,7 @@ describe('mnemo slack in Socket Mode (loopback websocket)', () => {
       slackApiUrl: api.url,
       logLevel: LogLevel.ERROR,
       agent,
-      memory: { forget: () => ({ deleted: 0 }) },
+      memory: { forget: async () => ({ deleted: 0 }) },
       recommender: { rate: async () => Promise.reject(new Error('unused')) },
     });
     try {

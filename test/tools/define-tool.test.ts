@@ -1,7 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { FakeEmbedder, InputError, SqliteMemoryStore, userScope } from '../../memory/index.js';
+import { FakeEmbedder, InputError, userScope } from '../../memory/index.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { defineTool, TOOLS, type ToolServices } from '../../tools/index.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 const context = { userId: 'ada', threadId: 't' };
 
@@ -43,13 +45,13 @@ describe('defineTool', () => {
 
 describe('the agent tools', () => {
   it('store what the model asked for with the parsed kind and default it to fact', async () => {
-    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
+    const memory = SqliteMemoryStore.open(':memory:', { modules: STORAGE_MODULES, embedder: new FakeEmbedder() });
     const byName = new Map(TOOLS.map((tool) => [tool.name, tool]));
     const remember = byName.get('remember')!;
     await remember.call({ text: 'prefers window seats', kind: 'preference' }, { memory }, context);
     await remember.call({ text: 'has a greyhound' }, { memory }, context);
     await expect(remember.call({ text: 'x', kind: 'secret' }, { memory }, context)).rejects.toThrow(/kind/);
-    const facts = memory.list(userScope('ada')).map((fact) => [fact.kind, fact.text]);
+    const facts = (await memory.list(userScope('ada'))).map((fact) => [fact.kind, fact.text]);
     expect(facts).toEqual(
       expect.arrayContaining([
         ['preference', 'prefers window seats'],
@@ -60,6 +62,6 @@ describe('the agent tools', () => {
     expect(await byName.get('search_memory')!.call({ query: 'greyhound' }, { memory }, context)).toContain(
       'has a greyhound',
     );
-    memory.close();
+    await memory.close();
   });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { AIMessage } from '@langchain/core/messages';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MemoryStore } from '../../memory/index.js';
 import { userScope } from '../../memory/types.js';
-import { RecommenderService } from '../../recommender/service.js';
+import { RecommenderService, recommenderStorage } from '../../recommender/index.js';
 import { App, type ChatExit } from '../../src/adapters/tui/App.js';
 import { StatusLine } from '../../src/adapters/tui/StatusLine.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
@@ -16,15 +17,9 @@ import { fakeAgent, turnEnd, typeLine, waitForChat, waitForFrame } from './helpe
 
 afterEach(() => cleanup());
 
-function chat(
-  options: {
-    agent?: ChatAgent;
-    onExit?: (exit: ChatExit) => void;
-    memory?: ReturnType<typeof memoryStoreForTests>;
-  } = {},
-) {
-  const memory = options.memory ?? memoryStoreForTests();
-  const recommender = new RecommenderService({ db: memory.db, memory });
+async function chat(options: { agent?: ChatAgent; onExit?: (exit: ChatExit) => void; memory?: MemoryStore } = {}) {
+  const memory = options.memory ?? (await memoryStoreForTests());
+  const recommender = new RecommenderService({ storage: recommenderStorage(memory.backend), memory });
   const instance = render(
     <App
       memory={memory}
@@ -68,7 +63,7 @@ describe('StatusLine', () => {
 
 describe('chat without a model', () => {
   it('opens with one line on configuring a model, and the commands work', async () => {
-    const { instance, memory } = chat();
+    const { instance, memory } = await chat();
     let frame = await waitForFrame(instance, (text) => text.includes('no model: commands only'));
     expect(occurrences(frame, NO_MODEL_HELP)).toBe(1);
 
@@ -85,7 +80,7 @@ describe('chat without a model', () => {
     await typeLine(instance, `/forget ${id}`);
     frame = await waitForFrame(instance, (text) => text.includes(`forgot ${id}`));
     expect(frame).toContain('0 facts, 0 episodes');
-    expect(memory.count(userScope('ada')).fact).toBe(0);
+    expect((await memory.count(userScope('ada'))).fact).toBe(0);
 
     await typeLine(instance, '/memories');
     await waitForFrame(instance, (text) => text.includes('no facts or preferences stored for ada'));
@@ -98,26 +93,26 @@ describe('chat without a model', () => {
     // A message with no model is kept as an episode, and answered by one line that says so.
     frame = await waitForFrame(instance, (text) => occurrences(text, `message kept in memory; ${NO_MODEL_HELP}`) === 1);
     expect(frame).toContain('0 facts, 1 episode');
-    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual([
+    expect((await memory.list(userScope('ada'), { kinds: ['episode'] })).map((episode) => episode.text)).toEqual([
       'hello there',
     ]);
   });
 
   it('keeps a pasted multi-line message with its line breaks as \\n', async () => {
-    const { instance, memory } = chat();
+    const { instance, memory } = await chat();
     await waitForChat(instance, 'no model: commands only');
     instance.stdin.write('first line alpha\r\nsecond line beta\rthird line gamma');
     await waitForFrame(instance, (text) => text.includes('alpha⏎second line beta⏎third'));
     instance.stdin.write('\r');
     await waitForFrame(instance, (text) => text.includes('message kept in memory'));
-    expect(memory.list(userScope('ada'), { kinds: ['episode'] }).map((episode) => episode.text)).toEqual([
+    expect((await memory.list(userScope('ada'), { kinds: ['episode'] })).map((episode) => episode.text)).toEqual([
       'first line alpha\nsecond line beta\nthird line gamma',
     ]);
   });
 
   it('switches user with /user and quits with /quit', async () => {
     let exited = 0;
-    const { instance } = chat({ onExit: () => exited++ });
+    const { instance } = await chat({ onExit: () => exited++ });
     await waitForFrame(instance, (text) => text.includes('ada · no model'));
     await typeLine(instance, '/remember likes jazz');
     await waitForFrame(instance, (text) => text.includes('remembered: likes jazz'));
@@ -153,7 +148,7 @@ describe('chat with an agent', () => {
         pauseBefore: 2,
       },
     ]);
-    const { instance } = chat({ agent });
+    const { instance } = await chat({ agent });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     expect(instance.lastFrame()).not.toContain(NO_MODEL_HELP);
     await typeLine(instance, 'Which pet should I get?');
@@ -186,7 +181,7 @@ describe('chat with an agent', () => {
       },
       { events: [{ type: 'text-delta', text: 'Second answer' }, turnEnd('Second answer')] },
     ]);
-    const { instance } = chat({ agent });
+    const { instance } = await chat({ agent });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'first');
     await waitForFrame(instance, (text) => text.includes('Let me think') && text.includes('Esc cancels'));
@@ -207,7 +202,7 @@ describe('chat with an agent', () => {
         throw new Error('model endpoint refused');
       },
     };
-    const { instance } = chat({ agent });
+    const { instance } = await chat({ agent });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'hi');
     const frame = await waitForFrame(instance, (text) => text.includes('model endpoint refused'));
@@ -220,7 +215,7 @@ describe('chat with an agent', () => {
     const agent = fakeAgent([
       { events: [{ type: 'text-delta', text: 'Working on it' }, turnEnd('Working on it')], pauseBefore: 1 },
     ]);
-    const { instance } = chat({ agent, onExit: () => exited++ });
+    const { instance } = await chat({ agent, onExit: () => exited++ });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'remember this');
     await waitForFrame(instance, (text) => text.includes('Working on it'));
@@ -234,7 +229,7 @@ describe('chat with an agent', () => {
 
     let exitedAgain = 0;
     const stuck = fakeAgent([{ events: [{ type: 'text-delta', text: 'Slow' }, turnEnd('Slow')], pauseBefore: 1 }]);
-    const second = chat({ agent: stuck, onExit: () => exitedAgain++ });
+    const second = await chat({ agent: stuck, onExit: () => exitedAgain++ });
     await waitForFrame(second.instance, (text) => text.includes('fake-model'));
     await typeLine(second.instance, 'hello');
     await waitForFrame(second.instance, (text) => text.includes('Slow'));
@@ -264,7 +259,7 @@ describe('chat with an agent', () => {
       },
     };
     const exits: ChatExit[] = [];
-    const { instance } = chat({ agent, onExit: (exit) => exits.push(exit) });
+    const { instance } = await chat({ agent, onExit: (exit) => exits.push(exit) });
     await waitForChat(instance, 'fake-model');
     await typeLine(instance, 'My second favourite colour is mauve');
     await waitForFrame(instance, (text) => text.includes('Let me see'));
@@ -292,7 +287,7 @@ describe('chat with an agent', () => {
         ],
       },
     ]);
-    const { instance } = chat({ agent });
+    const { instance } = await chat({ agent });
     await waitForChat(instance, 'fake-model');
     await typeLine(instance, 'Name three films');
     const frame = await waitForFrame(instance, (text) => text.includes('last turn'));
@@ -303,19 +298,19 @@ describe('chat with an agent', () => {
   });
 
   it('renders the real agent’s turn: reply, written fact, counts (scripted LangChain model)', async () => {
-    const memory = memoryStoreForTests();
+    const memory = await memoryStoreForTests();
     const model = fakeModel()
       .respond(new AIMessage('Noted, no cats then.'))
       .respond(new AIMessage('{"changes": [{"op": "add", "kind": "profile", "text": "is allergic to cats"}]}'));
     const agent = createAgent({ store: memory, model });
-    const { instance } = chat({ agent, memory });
+    const { instance } = await chat({ agent, memory });
     await waitForFrame(instance, (text) => text.includes('fake-model'));
     await typeLine(instance, 'By the way, I am allergic to cats.');
     const frame = await waitForFrame(instance, (text) => text.includes('last turn'));
     expect(frame).toContain('Noted, no cats then.');
     expect(frame).toContain('remembered: is allergic to cats');
     expect(frame).toContain('1 fact, 2 episodes');
-    expect(memory.list(userScope('ada'), { kinds: ['profile'] }).map((fact) => fact.text)).toEqual([
+    expect((await memory.list(userScope('ada'), { kinds: ['profile'] })).map((fact) => fact.text)).toEqual([
       'is allergic to cats',
     ]);
   });

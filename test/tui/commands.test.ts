@@ -2,16 +2,18 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import type { MemoryStore } from '../../memory/index.js';
 import { userScope } from '../../memory/types.js';
-import { RecommenderService } from '../../recommender/service.js';
+import { RecommenderService, recommenderStorage } from '../../recommender/index.js';
 import { type ChatCommandContext, parseCommand, runCommand } from '../../src/chat/commands.js';
 import { eventLines, formatTurnSummary } from '../../src/chat/transcript.js';
 import { memoryStoreForTests } from '../../src/testing.js';
 
-function context(userId = 'ada'): ChatCommandContext & { memory: SqliteMemoryStore; recommender: RecommenderService } {
-  const memory = memoryStoreForTests();
-  const recommender = new RecommenderService({ db: memory.db, memory });
+async function context(
+  userId = 'ada',
+): Promise<ChatCommandContext & { memory: MemoryStore; recommender: RecommenderService }> {
+  const memory = await memoryStoreForTests();
+  const recommender = new RecommenderService({ storage: recommenderStorage(memory.backend), memory });
   return {
     memory,
     recommender,
@@ -33,7 +35,7 @@ describe('parseCommand', () => {
 
 describe('slash commands', () => {
   it('remembers, lists, forgets one, and forgets all only when told "all"', async () => {
-    const chat = context();
+    const chat = await context();
     const remembered = await runCommand('/remember allergic to cats', chat);
     expect(texts(remembered)[0]).toMatch(/^remembered: allergic to cats \(f\d+\)$/);
     await runCommand('/remember lives in Lisbon', chat);
@@ -45,13 +47,13 @@ describe('slash commands', () => {
     expect(texts(await runCommand('/memories', chat)).join('\n')).not.toContain('allergic');
 
     expect(texts(await runCommand('/forget', chat))[0]).toMatch(/\/forget all deletes everything/);
-    expect(chat.memory.count(userScope('ada')).fact).toBe(1);
+    expect((await chat.memory.count(userScope('ada'))).fact).toBe(1);
     expect(texts(await runCommand('/forget all', chat))).toEqual(['forgot ada: 1 memory deleted']);
     expect(texts(await runCommand('/memories', chat))).toEqual(['no facts or preferences stored for ada']);
   });
 
   it('keeps users apart', async () => {
-    const chat = context();
+    const chat = await context();
     await runCommand('/remember likes jazz', chat);
     expect(texts(await runCommand('/memories', { ...chat, userId: 'bob' }))).toEqual([
       'no facts or preferences stored for bob',
@@ -59,7 +61,7 @@ describe('slash commands', () => {
   });
 
   it('searches the user’s memories', async () => {
-    const chat = context();
+    const chat = await context();
     await runCommand('/remember adopted a greyhound named Pixel', chat);
     const found = texts(await runCommand('/search greyhound', chat));
     expect(found[0]).toMatch(/^1\. .*greyhound named Pixel/);
@@ -67,7 +69,7 @@ describe('slash commands', () => {
   });
 
   it('exports to a JSON file readable only by its owner and says where', async () => {
-    const chat = context();
+    const chat = await context();
     await runCommand('/remember allergic to cats', chat);
     const [line] = texts(await runCommand('/export', chat));
     const file = /to (.+\.json)$/.exec(line!)![1]!;
@@ -79,7 +81,7 @@ describe('slash commands', () => {
   });
 
   it('rates catalog items by title, recommends, and reports recommender errors as one line', async () => {
-    const chat = context();
+    const chat = await context();
     chat.recommender.storage.upsertItems([
       { id: 'm1', title: 'Alien (1979)', description: null, tags: ['Sci-Fi'], year: 1979, metadata: {} },
       { id: 'm2', title: 'Heat (1995)', description: null, tags: ['Crime'], year: 1995, metadata: {} },
@@ -96,7 +98,7 @@ describe('slash commands', () => {
   });
 
   it('switches user, quits, and answers unknown commands with one line', async () => {
-    const chat = context();
+    const chat = await context();
     expect((await runCommand('/user bob', chat)).action).toEqual({ type: 'switch-user', userId: 'bob' });
     expect((await runCommand(`/user ${'x'.repeat(201)}`, chat)).lines[0]!.kind).toBe('error');
     expect((await runCommand('/quit', chat)).action).toEqual({ type: 'quit' });
@@ -122,7 +124,7 @@ describe('slash commands', () => {
   });
 
   it('turns a failing store into one error line, not a throw', async () => {
-    const chat = context();
+    const chat = await context();
     chat.memory.close();
     const result = await runCommand('/memories', chat);
     expect(result.lines).toHaveLength(1);

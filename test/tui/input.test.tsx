@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecommenderService } from '../../recommender/service.js';
+import { RecommenderService, recommenderStorage } from '../../recommender/index.js';
 import { App } from '../../src/adapters/tui/App.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
 import { memoryStoreForTests } from '../../src/testing.js';
@@ -12,16 +12,16 @@ import { fakeAgent, inputRow, turnEnd, typeLine, waitForChat, waitForFrame } fro
 afterEach(() => cleanup());
 
 /** The chat with an agent that answers "ok" to every message and records what it was sent. */
-function chat(
+async function chat(
   agent: ChatAgent & { calls: Array<{ input: string }> } = fakeAgent(
     Array.from({ length: 5 }, () => ({ events: [{ type: 'text-delta' as const, text: 'ok' }, turnEnd('ok')] })),
   ),
 ) {
-  const memory = memoryStoreForTests();
+  const memory = await memoryStoreForTests();
   const instance = render(
     <App
       memory={memory}
-      recommender={new RecommenderService({ db: memory.db, memory })}
+      recommender={new RecommenderService({ storage: recommenderStorage(memory.backend), memory })}
       agent={agent}
       userId="ada"
       threadId="t1"
@@ -37,7 +37,7 @@ const BACKSPACE = '\u007f';
 
 describe('the input field', () => {
   it('applies every key that arrives before the next frame', async () => {
-    const { instance, sent } = chat();
+    const { instance, sent } = await chat();
     await waitForChat(instance, 'fake-model');
     instance.stdin.write('abcd');
     await waitForFrame(instance, (frame) => inputRow(frame) === '> abcd');
@@ -56,7 +56,7 @@ describe('the input field', () => {
   });
 
   it('keeps the whole of a long paste, in one chunk or many', async () => {
-    const { instance, sent } = chat();
+    const { instance, sent } = await chat();
     await waitForChat(instance, 'fake-model');
     const pasted = `${Array.from({ length: 4889 }, (_, index) => 'abcdefghij'[index % 10])
       .join('')
@@ -75,7 +75,7 @@ describe('the input field', () => {
   });
 
   it('keeps the lines of a multi-line paste in one message, shown with ⏎, sent on Enter', async () => {
-    const { instance, sent } = chat();
+    const { instance, sent } = await chat();
     await waitForChat(instance, 'fake-model');
     instance.stdin.write('first line alpha\rsecond line beta\rthird line gamma');
     await waitForFrame(instance, (frame) => inputRow(frame) === '> first line alpha⏎second line beta⏎third line gamma');
@@ -98,7 +98,7 @@ describe('the input field', () => {
       { events: [{ type: 'text-delta', text: 'Thinking it over' }, turnEnd('Thinking it over')], pauseBefore: 1 },
       { events: [{ type: 'text-delta', text: 'Second reply' }, turnEnd('Second reply')] },
     ]);
-    const { instance, sent } = chat(agent);
+    const { instance, sent } = await chat(agent);
     await waitForChat(instance, 'fake-model');
     await typeLine(instance, 'first question');
     await waitForFrame(instance, (frame) => frame.includes('Thinking it over') && frame.includes('Esc cancels'));

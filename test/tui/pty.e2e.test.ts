@@ -6,6 +6,7 @@ import { type MemoryKind, userScope } from '../../memory/types.js';
 import { cliEnvironment } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { startOpenAIServer } from '../helpers/openai-server.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 
 const binary = join(import.meta.dirname, '../../dist/bin/mnemo.js');
 // util-linux `script` gives the chat a real pseudo-terminal (raw mode, cursor control) without tmux.
@@ -70,12 +71,12 @@ function modelEnvironment(server: { baseURL: string }): NodeJS.ProcessEnv {
 }
 
 /** The texts of ada's memories of these kinds in the chat's database, read once the chat has exited. */
-function storedTexts(env: NodeJS.ProcessEnv, kinds?: MemoryKind[]): string[] {
-  const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+async function storedTexts(env: NodeJS.ProcessEnv, kinds?: MemoryKind[]): Promise<string[]> {
+  const store = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
   try {
-    return store.list(userScope('ada'), kinds ? { kinds } : {}).map((memory) => memory.text);
+    return (await store.list(userScope('ada'), kinds ? { kinds } : {})).map((memory) => memory.text);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -95,7 +96,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
     await type(chat, '/quit');
     expect(await chat.exited).toBe(0);
     expect(chat.output()).not.toMatch(/^\s+at /m);
-    expect(storedTexts(env)).toEqual(['allergic to cats']);
+    expect(await storedTexts(env)).toEqual(['allergic to cats']);
   });
 
   it('exits cleanly on Ctrl+C, keeping what was shown', async () => {
@@ -125,7 +126,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
     expect(chat.output()).toMatch(/message kept in memory; no model configured/);
     await type(chat, '/quit');
     expect(await chat.exited).toBe(0);
-    expect(storedTexts(env, ['episode'])).toEqual(['first line alpha\nsecond line beta\nthird line gamma']);
+    expect(await storedTexts(env, ['episode'])).toEqual(['first line alpha\nsecond line beta\nthird line gamma']);
   });
 
   it('a second Ctrl+C during a slow reply quits at once, keeping what was said', async () => {
@@ -147,7 +148,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
       await chat.until(/Ctrl\+C again quits now/);
       chat.child.stdin.write('\u0003');
       expect(await chat.exited).toBe(0);
-      expect(storedTexts(env, ['episode'])).toEqual(['My second favourite colour is mauve']);
+      expect(await storedTexts(env, ['episode'])).toEqual(['My second favourite colour is mauve']);
     } finally {
       answer();
       await server.close();
@@ -173,7 +174,7 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
       expect(screen).toMatch(/1 fact, 2 episodes/);
       chat.child.stdin.write('\u0003');
       expect(await chat.exited).toBe(0);
-      expect(storedTexts(env, ['profile'])).toEqual(['is allergic to cats']);
+      expect(await storedTexts(env, ['profile'])).toEqual(['is allergic to cats']);
     } finally {
       await server.close();
     }

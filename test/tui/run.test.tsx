@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RecommenderService } from '../../recommender/service.js';
+import { RecommenderService, recommenderStorage } from '../../recommender/index.js';
 import { runChat } from '../../src/adapters/tui/run.js';
 import type { ChatAgent } from '../../src/adapters/tui/use-agent-turn.js';
 import type { AgentEvent } from '../../src/events.js';
@@ -42,12 +42,12 @@ function slowToStore() {
 /** Starts the chat, sends one message, and presses Ctrl+C twice while the reply is pending. */
 async function quitMidReply(agent: ChatAgent, settleTimeoutMs?: number) {
   const terminal = fakeTerminal();
-  const memory = memoryStoreForTests();
+  const memory = await memoryStoreForTests();
   let ended = false;
   const running = runChat({
     ...terminal.streams,
     memory,
-    recommender: new RecommenderService({ db: memory.db, memory }),
+    recommender: new RecommenderService({ storage: recommenderStorage(memory.backend), memory }),
     agent,
     userId: 'ada',
     threadId: 't1',

@@ -1,6 +1,6 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import Database from 'better-sqlite3';
-import { DeliveryLedger, firstDeliveryOnly } from './dedupe.js';
+import { type DeliveryClaims, DeliveryLedger, firstDeliveryOnly } from './dedupe.js';
 import { registerListeners } from './listeners/index.js';
 import { EVENTS_PATH } from './manifest.js';
 import { BODY_LIMIT_BYTES, guardRequests } from './requests.js';
@@ -39,11 +39,11 @@ export interface SlackAppOptions extends SlackDependencies {
   /** Bolt's log level. @default LogLevel.INFO */
   readonly logLevel?: LogLevel;
   /**
-   * The SQLite database whose `slack_deliveries` table records the deliveries already answered (see
-   * {@link DeliveryLedger}), so a retried or replayed event is answered once, even by replicas sharing the file.
-   * `mnemo slack` passes its memory file. @default a private in-memory database: once per process
+   * Where the deliveries already answered are recorded ({@link DeliveryLedger} in a SQLite file,
+   * `PostgresDeliveryLedger`), so a retried or replayed event is answered once, even by replicas sharing it.
+   * `mnemo slack` passes its memory database. @default a private in-memory database: once per process
    */
-  readonly database?: Database.Database;
+  readonly deliveries?: DeliveryClaims | undefined;
 }
 
 /**
@@ -66,7 +66,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
  */
 export function createSlackApp(options: SlackAppOptions): App {
   const { connection, botToken, slackApiUrl, identity, logLevel = LogLevel.INFO, agent, memory, recommender } = options;
-  const ledger = new DeliveryLedger(options.database ?? new Database(':memory:'));
+  const ledger = options.deliveries ?? new DeliveryLedger(new Database(':memory:'));
   const base = { slackApiUrl: apiBaseUrl(slackApiUrl) };
   const clientOptions = { ...base, retryConfig: REPLY_RETRIES, timeout: REQUEST_TIMEOUT_MS };
   const bot = identity ? { botId: identity.botId, botUserId: identity.botUserId } : { tokenVerificationEnabled: false };

@@ -1,5 +1,6 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
 import type { SlackLogger } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export interface DeliveryLedgerOptions {
  * const ledger = new DeliveryLedger(db);
  * if (ledger.claim('event:Ev123')) answer();
  */
-export class DeliveryLedger {
+export class DeliveryLedger implements DeliveryClaims {
   readonly #insert: Database.Statement<[string, number]>;
   readonly #prune: Database.Statement<[number]>;
   readonly #ttlMs: number;
@@ -58,6 +59,57 @@ export class DeliveryLedger {
   }
 }
 
+/** Where deliveries are claimed: any number of processes sharing it answer each delivery once. */
+export interface DeliveryClaims {
+  /** `true` for the first claim of `key` (in any process sharing the ledger), `false` after that. */
+  claim(key: string): boolean | Promise<boolean>;
+}
+
+/**
+ * The same ledger in a PostgreSQL database (mnemo's own in `mnemo slack` on Postgres), for replicas that share it:
+ * `INSERT … ON CONFLICT DO NOTHING` lets exactly one claim of a key succeed.
+ */
+export class PostgresDeliveryLedger implements DeliveryClaims {
+  #prunedAt = Number.NEGATIVE_INFINITY;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Creates the table if needed (under a lock: replicas starting at once would collide) and returns the ledger. */
+  static async create(pool: pg.Pool, options: DeliveryLedgerOptions = {}): Promise<PostgresDeliveryLedger> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('mnemo slack_deliveries'))");
+      await client.query(`CREATE TABLE IF NOT EXISTS slack_deliveries (key text PRIMARY KEY, claimed_at bigint NOT NULL);
+        CREATE INDEX IF NOT EXISTS slack_deliveries_by_time ON slack_deliveries (claimed_at)`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return new PostgresDeliveryLedger(pool, options.ttlMs ?? DELIVERY_TTL_MS, options.now ?? Date.now);
+  }
+
+  async claim(key: string): Promise<boolean> {
+    const now = this.now();
+    if (now - this.#prunedAt >= PRUNE_INTERVAL_MS) {
+      this.#prunedAt = now;
+      await this.pool.query('DELETE FROM slack_deliveries WHERE claimed_at < $1', [now - this.ttlMs]);
+    }
+    const inserted = await this.pool.query(
+      'INSERT INTO slack_deliveries (key, claimed_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+      [key, now],
+    );
+    return inserted.rowCount === 1;
+  }
+}
+
 /**
  * What identifies one delivery of a request body, the same on every retry: an Events API envelope's `event_id`
  * (globally unique, repeated on retries), else a slash command's or an interaction's `trigger_id`. `undefined` for
@@ -77,10 +129,10 @@ export function deliveryKey(body: unknown): string | undefined {
  * Bolt acknowledges events before middleware runs; commands and actions are acknowledged here. Should the ledger
  * fail, the request is answered anyway: a reply twice beats none.
  */
-export function firstDeliveryOnly(ledger: Pick<DeliveryLedger, 'claim'>): Middleware<AnyMiddlewareArgs> {
+export function firstDeliveryOnly(ledger: DeliveryClaims): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const key = deliveryKey(args.body);
-    if (key === undefined || claimed(ledger, key, args.logger)) {
+    if (key === undefined || (await claimed(ledger, key, args.logger))) {
       await args.next();
       return;
     }
@@ -89,9 +141,9 @@ export function firstDeliveryOnly(ledger: Pick<DeliveryLedger, 'claim'>): Middle
   };
 }
 
-function claimed(ledger: Pick<DeliveryLedger, 'claim'>, key: string, logger: SlackLogger): boolean {
+async function claimed(ledger: DeliveryClaims, key: string, logger: SlackLogger): Promise<boolean> {
   try {
-    return ledger.claim(key);
+    return await ledger.claim(key);
   } catch (error) {
     logger.error(`mnemo slack: could not record the delivery ${key}; answering it anyway`, error);
     return true;

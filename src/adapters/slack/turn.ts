@@ -163,9 +163,13 @@ function tsOf(result: unknown): string | undefined {
 }
 
 /** Deletes everything mnemo keeps about the speaker and says so; failures become `:warning:` text. */
-export function forgetSpeaker(memory: SlackDependencies['memory'], userId: string, logger: SlackLogger): SlackMessage {
+export async function forgetSpeaker(
+  memory: SlackDependencies['memory'],
+  userId: string,
+  logger: SlackLogger,
+): Promise<SlackMessage> {
   try {
-    const { deleted } = forgetUser(memory, userId);
+    const { deleted } = await forgetUser(memory, userId);
     return {
       text: `Done: I forgot everything I knew about you (${deleted} ${deleted === 1 ? 'memory' : 'memories'}, your ratings and our conversations).`,
     };

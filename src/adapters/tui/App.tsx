@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput } from 'ink';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   type ChatMemory,
   type ChatRecommender,
@@ -79,13 +79,17 @@ export function App({
   const inFlight = useRef<Promise<void> | undefined>(undefined);
   const leaving = useRef({ asked: false, done: false });
 
+  const [counts, setCounts] = useState({ facts: 0, episodes: 0 });
   // biome-ignore lint/correctness/useExhaustiveDependencies: version and busy are when the counts change on disk
-  const counts = useMemo(() => {
-    try {
-      return memoryCounts(memory, userId);
-    } catch {
-      return { facts: 0, episodes: 0 };
-    }
+  useEffect(() => {
+    let current = true;
+    memoryCounts(memory, userId).then(
+      (read) => current && setCounts(read),
+      () => current && setCounts({ facts: 0, episodes: 0 }),
+    );
+    return () => {
+      current = false;
+    };
   }, [memory, userId, version, busy]);
 
   const quit = useCallback(() => {

@@ -56,7 +56,7 @@ Without --thread a new thread is started; its id is printed on stderr (in --json
         failed = render(event, context.io) || failed;
       return failed ? 1 : 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });

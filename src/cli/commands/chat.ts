@@ -92,7 +92,7 @@ Commands inside the chat:
         exportDir: context.config.dataDir,
       });
     } finally {
-      services.close();
+      await services.close();
     }
   },
 });

@@ -122,7 +122,7 @@ to the same file.`,
         stored = (await store.addEpisodes(userScope(user), episodes, { skipKnownSourceIds: true, onProgress })).length;
         bar.finish();
       } finally {
-        store.close();
+        await store.close();
       }
     }
     const skipped = episodes.length - stored;

@@ -48,7 +48,7 @@ facts for everyone, after the user's own.`,
         context.values.json ? printJson(memoryJson(stored!)) : `remembered ${formatMemory(stored!)}\n`,
       );
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -71,8 +71,8 @@ fact (with the date it stopped holding).`,
     const store = await context.openStore({ embedder: false, writes: false });
     try {
       const memories = context.values.all
-        ? store.list(scope, { history: true })
-        : store.list(scope, { kinds: FACT_KINDS });
+        ? await store.list(scope, { history: true })
+        : await store.list(scope, { kinds: FACT_KINDS });
       if (context.values.json) {
         context.io.stdout.write(printJson(memories.map(memoryJson)));
         return;
@@ -83,7 +83,7 @@ fact (with the date it stopped holding).`,
         );
       for (const memory of memories) context.io.stdout.write(`${formatMemory(memory)}\n`);
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -112,11 +112,12 @@ and the write-ahead log is truncated, so the database files keep no copy of the 
     const store = await context.openStore({ embedder: false });
     try {
       // Threads an earlier version checkpointed may still quote the memory: strip them first.
-      if (id !== undefined) scrubTurnContext(store.db, memoryQuotingTools(TOOLS));
-      const removed = store.forget(scope, id);
+      if (id !== undefined && store.backend.kind === 'sqlite')
+        scrubTurnContext(store.backend.db, memoryQuotingTools(TOOLS));
+      const removed = await store.forget(scope, id);
       context.io.stdout.write(
         context.values.json
-          ? printJson(removed)
+          ? printJson({ deleted: removed.deleted, ...removed.alsoDeleted, flushed: removed.flushed })
           : id
             ? `forgot ${id}\n`
             : `forgot ${scopeLabel(scope)}: ${forgotten(removed)} deleted\n`,
@@ -127,7 +128,7 @@ and the write-ahead log is truncated, so the database files keep no copy of the 
         );
       }
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -145,9 +146,9 @@ demographics: everything that mnemo forget deletes.`,
     const scope = scopeFlag(context.values);
     const store = await context.openStore({ embedder: false, writes: false });
     try {
-      context.io.stdout.write(printJson(exportDocument(store, scope, new Date())));
+      context.io.stdout.write(printJson(await exportDocument(store, scope, new Date())));
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });

@@ -1,5 +1,4 @@
-import { openDatabase, readVectorIndexInfo, reindex } from '../../../memory/index.js';
-import { RecommenderService, RecommenderStorage } from '../../../recommender/index.js';
+import { RecommenderService, recommenderStorage } from '../../../recommender/index.js';
 import { createEmbedder } from '../../providers.js';
 import { defineCommand } from '../command.js';
 import { progressBar } from '../io.js';
@@ -23,15 +22,18 @@ by another process are included. Then re-embeds the recommender's catalog items.
       onProgress: ({ done, total }) => preparing.update(done, total),
     });
     preparing.finish();
-    const db = openDatabase(context.config.db);
+    const store = await context.openStore({ embedder: false });
     try {
-      const before = readVectorIndexInfo(db)?.embedderId ?? 'none';
+      const before = (await store.vectorIndex())?.embedderId ?? 'none';
       const bar = progressBar(context.io, 'reindexing');
-      const { memories } = await reindex(db, embedder, { onProgress: ({ done, total }) => bar.update(done, total) });
+      const { memories } = await store.reindex(embedder, {
+        onProgress: ({ done, total }) => bar.update(done, total),
+      });
       bar.finish();
       // Content similarity compares item vectors with vectors of the same embedder only: re-embed the catalog too.
-      const items = new RecommenderStorage(db).items();
-      const recommender = new RecommenderService({ db, embedder });
+      const storage = recommenderStorage(store.backend);
+      const items = await storage.items();
+      const recommender = new RecommenderService({ storage, embedder });
       const catalogBar = progressBar(context.io, 're-embedding catalog');
       for (let start = 0; start < items.length; start += CATALOG_BATCH) {
         await recommender.importItems(items.slice(start, start + CATALOG_BATCH));
@@ -42,7 +44,7 @@ by another process are included. Then re-embeds the recommender's catalog items.
         items.length > 0 ? `; re-embedded ${items.length} catalog item${items.length === 1 ? '' : 's'}` : '';
       context.io.stdout.write(`reindexed ${memories} memories: ${before} → ${embedder.id}${catalog}\n`);
     } finally {
-      db.close();
+      await store.close();
     }
   },
 });

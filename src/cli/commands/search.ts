@@ -45,7 +45,7 @@ into account.`,
           context.io.stdout.write(`      · ${turn.role ?? ''}: ${squeeze(turn.text, 140)}\n`);
       });
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });

@@ -42,9 +42,14 @@ With --manifest it prints the app manifest instead: mnemo slack --manifest [--so
     const settings = context.config.slack;
     if (settings.mode === 'unusable') throw new ConfigError(settings.problem);
     if (context.config.model.kind === 'none') throw new ConfigError(NO_MODEL_HELP);
-    const [{ openServices }, { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL }] = await Promise.all([
+    const [
+      { openServices },
+      { checkBotToken, createSlackApp, DEFAULT_SLACK_API_URL },
+      { DeliveryLedger, PostgresDeliveryLedger },
+    ] = await Promise.all([
       import('../../services.js'),
       import('../../adapters/slack/app.js'),
+      import('../../adapters/slack/dedupe.js'),
     ]);
     // Before anything is opened or "listening" is said: a wrong token or an unreachable Web API stops here.
     const check = await checkBotToken({
@@ -74,8 +79,11 @@ With --manifest it prints the app manifest instead: mnemo slack --manifest [--so
         ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
         agent: services.agent,
         memory: services.memory,
-        // Deliveries are claimed in the memory file, so replicas sharing it answer each event once.
-        database: services.memory.db,
+        // Deliveries are claimed in the memory database, so replicas sharing it answer each event once.
+        deliveries:
+          services.memory.backend.kind === 'sqlite'
+            ? new DeliveryLedger(services.memory.backend.db)
+            : await PostgresDeliveryLedger.create(services.memory.backend.pool),
         recommender: services.recommender,
       });
       let started: unknown;
@@ -98,7 +106,7 @@ With --manifest it prints the app manifest instead: mnemo slack --manifest [--so
       await app.stop();
       return 0;
     } finally {
-      services.close();
+      await services.close();
     }
   },
 });

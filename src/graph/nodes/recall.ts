@@ -1,4 +1,4 @@
-import type { QueryGenerator, QueryPlan, SqliteMemoryStore } from '../../../memory/index.js';
+import type { MemoryStore, QueryGenerator, QueryPlan } from '../../../memory/index.js';
 import { FACT_KINDS, globalScope, personaScope, type SearchHit, userScope } from '../../../memory/index.js';
 import { MnemoError } from '../../errors.js';
 import { type AgentNode, emit, turnContext } from '../context.js';
@@ -7,7 +7,7 @@ import { messageText } from '../messages.js';
 
 /** Dependencies of the recall node. */
 export interface RecallNodeOptions {
-  memory: SqliteMemoryStore;
+  memory: MemoryStore;
   /** φq: how the retrieval query is made from the message and the thread. @default the memory store's offline rules */
   queryGenerator?: QueryGenerator | undefined;
   /** Memories recalled per turn. @default 8 */
@@ -33,7 +33,7 @@ export function createRecallNode(options: RecallNodeOptions): AgentNode {
     const thread = state.messages
       .filter((message) => message !== latest && (message.getType() === 'human' || message.getType() === 'ai'))
       .map(messageText);
-    const persona = memory.personaOf(user)?.persona ?? null;
+    const persona = (await memory.personaOf(user))?.persona ?? null;
     let hits: SearchHit[] = [];
     let plan: QueryPlan | undefined;
     try {
@@ -63,7 +63,7 @@ export function createRecallNode(options: RecallNodeOptions): AgentNode {
         message: `recall failed: ${(error as Error).message}`,
       });
     }
-    const profile = memory.list(user, { kinds: FACT_KINDS, limit: options.profileLimit ?? 40 });
+    const profile = await memory.list(user, { kinds: FACT_KINDS, limit: options.profileLimit ?? 40 });
     // The profile is always shown; recalled copies of its facts would only repeat it.
     const inProfile = new Set(profile.map((fact) => fact.id));
     hits = hits.filter((hit) => !(hit.memory.scope.kind === 'user' && inProfile.has(hit.memory.id)));

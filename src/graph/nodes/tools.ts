@@ -1,7 +1,7 @@
 import { type AIMessage, ToolMessage } from '@langchain/core/messages';
 import type { ToolDefinition, ToolServices } from '../../../tools/index.js';
 import { errorLine } from '../../errors.js';
-import { type AgentNode, emit, threadKey, turnContext } from '../context.js';
+import { type AgentNode, emit, turnContext } from '../context.js';
 
 /** Where a tool call keeps arguments that were not valid JSON (see the converse node); answered with an error. */
 export const UNPARSED_ARGUMENTS = '__unparsed_arguments';
@@ -20,8 +20,7 @@ export function createToolsNode(options: ToolsNodeOptions): AgentNode {
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
   return async (state, config) => {
     const started = performance.now();
-    const { userId, threadId } = turnContext(config);
-    const key = threadKey(config);
+    const { userId, threadId, turn } = turnContext(config);
     const calls = (state.messages.at(-1) as AIMessage | undefined)?.tool_calls ?? [];
     const results: ToolMessage[] = [];
     for (const call of calls) {
@@ -33,12 +32,11 @@ export function createToolsNode(options: ToolsNodeOptions): AgentNode {
         if (UNPARSED_ARGUMENTS in call.args)
           throw new Error(`the arguments are not valid JSON: ${String(call.args[UNPARSED_ARGUMENTS]).slice(0, 200)}`);
         // The user said "forget me" while this turn ran: no tool may store anything for them any more.
-        if (options.services.memory.isForgottenThread(key))
-          throw new Error('the user has been forgotten; nothing more is done for this turn');
+        if (await turn.forgotten()) throw new Error('the user has been forgotten; nothing more is done for this turn');
         result = await tool.call(call.args, options.services, {
           userId,
           threadId,
-          threadKey: key,
+          turn,
           signal: config.signal,
         });
       } catch (error) {

@@ -1,18 +1,18 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { type BaseMessage, HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
-import type { SqliteMemoryStore } from '../../../memory/index.js';
+import type { MemoryStore } from '../../../memory/index.js';
 import { type EpisodeInput, FACT_KINDS, type FactChange, userScope } from '../../../memory/index.js';
 import { type ExtractedChange, extractionPrompt, parseExtraction } from '../../../prompts/extraction.js';
 import { errorLine, MnemoError, type MnemoErrorCode } from '../../errors.js';
 import type { FactWrite, TokenUsage } from '../../events.js';
 import { memoryQuoteNote } from '../checkpoints.js';
-import { type AgentNode, emit, type NodeConfig, threadKey, turnContext } from '../context.js';
+import { type AgentNode, emit, type NodeConfig, turnContext } from '../context.js';
 import { eventMemory } from '../memories.js';
 import { addUsage, messageText, tokenUsage } from '../messages.js';
 
 /** Dependencies of the write-back node. */
 export interface WriteBackNodeOptions {
-  memory: SqliteMemoryStore;
+  memory: MemoryStore;
   /** The model that extracts facts; the same chat model by default. */
   model: BaseChatModel;
   /** Tools whose results quote stored memories: the thread keeps only a note of them (see ToolSpec.quotesMemory). */
@@ -49,7 +49,7 @@ export function createWriteBackNode(options: WriteBackNodeOptions): AgentNode {
         turns.push({ text: reply, role: 'assistant', session: threadId, at: new Date(now.getTime() + 1) });
       // A user who said "forget me" while this turn ran gets nothing of it stored.
       const episodes =
-        turns.length > 0 ? await options.memory.addEpisodes(user, turns, { thread: threadKey(config) }) : [];
+        turns.length > 0 ? await options.memory.addEpisodes(user, turns, { turn: turnContext(config).turn }) : [];
       // From here on a cancelled turn must not store the user's message again.
       turnContext(config).onStored?.();
       if (!state.failed && userMessage.trim() !== '') {
@@ -110,7 +110,7 @@ async function extractFacts(
   turn: { userMessage: string; reply: string; provenance: string[] },
   usage: TokenUsage,
 ): Promise<FactWrite[]> {
-  const { userId } = turnContext(config);
+  const { userId, turn: inFlight } = turnContext(config);
   const user = userScope(userId);
   const similar = await options.memory.search([user], turn.userMessage, {
     k: options.similarFacts ?? 8,
@@ -160,8 +160,8 @@ async function extractFacts(
         : { op: 'add', fact: { text: change.text, kind: change.kind, provenance: turn.provenance } },
   );
   if (factChanges.length === 0) return [];
-  const written = await options.memory.changeFacts(user, factChanges, { thread: threadKey(config) });
-  if (options.memory.isForgottenThread(threadKey(config))) return [];
+  const written = await options.memory.changeFacts(user, factChanges, { turn: inFlight });
+  if (await inFlight.forgotten()) return [];
   let next = 0;
   return valid.map((change): FactWrite => {
     if (change.op === 'invalidate')

@@ -13,7 +13,7 @@ export function createForgetCommandListener(dependencies: Pick<SlackDependencies
   const { memory } = dependencies;
   return async ({ command, ack, logger }: ForgetCommandArgs): Promise<void> => {
     // Forgetting is one local transaction, well inside the three seconds Slack gives the acknowledgement.
-    const { text } = forgetSpeaker(memory, mnemoUserId(command.team_id, command.user_id), logger);
+    const { text } = await forgetSpeaker(memory, mnemoUserId(command.team_id, command.user_id), logger);
     await ack({ response_type: 'ephemeral', text });
   };
 }

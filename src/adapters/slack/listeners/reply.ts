@@ -29,7 +29,7 @@ export async function replyInThread(
     await post(client, logger, {
       channel: turn.channel,
       thread_ts: turn.threadTs,
-      ...forgetSpeaker(memory, turn.userId, logger),
+      ...(await forgetSpeaker(memory, turn.userId, logger)),
     });
     return;
   }
