@@ -372,7 +372,7 @@ export class SqliteMemoryStore {
     for (const scope of scopes) {
       const namespaceId = this.namespaceId(scope, false);
       if (namespaceId === undefined) continue;
-      const found = searchNamespace(this.prepare, {
+      const found = await searchNamespace(this.prepare, {
         namespaceId,
         vectors: this.boundVectors,
         embedder: this.embedder,
