@@ -591,11 +591,13 @@ export class PostgresMemoryStore implements MemoryStore {
 
   /**
    * False when the write belongs to a turn whose user has been forgotten: the turn's namespace row is gone. Else the
-   * row stays share-locked to the end of the write, so a forget waits for the write (and then deletes it).
+   * row stays locked to the end of the write, so a forget waits for the write (and then deletes it). The lock is
+   * `FOR NO KEY UPDATE` rather than `FOR SHARE` because the write goes on to update the row's counters: two writers
+   * each holding a share lock and then both upgrading would deadlock.
    */
   private async turnAlive(client: pg.ClientBase, options: TurnWriteOptions): Promise<boolean> {
     if (!options.turn) return true;
-    const { rowCount } = await client.query('SELECT 1 FROM namespaces WHERE id = $1 FOR SHARE', [
+    const { rowCount } = await client.query('SELECT 1 FROM namespaces WHERE id = $1 FOR NO KEY UPDATE', [
       threadNamespace(options.turn.threadKey),
     ]);
     return rowCount === 1;

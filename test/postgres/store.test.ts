@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import type { ForgetTarget, StorageModule } from '../../memory/port.js';
 import { openPostgresStore, PostgresMemoryStore } from '../../memory/postgres/store.js';
+import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { globalScope, personaScope, userScope } from '../../memory/types.js';
 import { plainVectorStorage } from '../helpers/pg-vector-double.js';
 import { type PgliteServer, startPglite } from '../helpers/pglite.js';
@@ -334,5 +335,50 @@ describe('PostgresMemoryStore', () => {
       "SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'vector'",
     );
     expect(rows[0]).toEqual({ n: 0 });
+  });
+
+  it('scores full text as SQLite does: same words, same stems, same BM25', async () => {
+    const texts = [
+      'We went running along the river before breakfast',
+      'The runner said the river was cold, colder than last year',
+      "My sister's t-shirt says Café Lisboa",
+      'Breakfast was eggs and coffee at the café by the river',
+      'Nothing to see here',
+    ];
+    const postgres = await open();
+    const sqlite = await SqliteMemoryStore.open(':memory:', { embedder, clock: () => clock });
+    try {
+      for (const memory of [postgres, sqlite]) {
+        await memory.addEpisodes(bob, [{ text: 'the river again and again, river river' }]);
+        await memory.addEpisodes(
+          ada,
+          texts.map((text) => ({ text })),
+        );
+      }
+      const textOnly = { weights: { vector: 0, lateInteraction: 0, context: 0 }, k: 10 };
+      for (const query of ['river run', 'cafe shirt', 'colder breakfast river', 'sister says']) {
+        const [fromPostgres, fromSqlite] = await Promise.all([
+          postgres.search([ada], query, textOnly),
+          sqlite.search([ada], query, textOnly),
+        ]);
+        const shown = (hits: typeof fromPostgres) =>
+          hits.filter((hit) => hit.parts.bm25 !== undefined).map((hit) => [hit.memory.text, hit.parts.bm25]);
+        const expected = shown(fromSqlite);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(shown(fromPostgres).map(([text]) => text)).toEqual(expected.map(([text]) => text));
+        for (const [index, [, bm25]] of shown(fromPostgres).entries())
+          expect(bm25 as number).toBeCloseTo(expected[index]![1] as number, 9);
+        // And the whole ranking, vectors and context included, is the same pipeline's.
+        const [all, allSqlite] = await Promise.all([
+          postgres.search([ada], query, { context: 1 }),
+          sqlite.search([ada], query, { context: 1 }),
+        ]);
+        expect(all.map((hit) => [hit.memory.id, hit.score.toFixed(5)])).toEqual(
+          allSqlite.map((hit) => [hit.memory.id, hit.score.toFixed(5)]),
+        );
+      }
+    } finally {
+      sqlite.close();
+    }
   });
 });
