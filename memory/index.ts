@@ -10,6 +10,7 @@ export type { Embedder, EmbedOptions, LateInteractionEmbedder } from './embedder
 export { supportsLateInteraction } from './embedders/types.js';
 export * from './errors.js';
 export { SqliteStore, type SqliteStoreIndexOptions, type SqliteStoreOptions } from './langgraph-store.js';
+export type * from './port.js';
 export { type QueryGenerator, type QueryInput, type QueryPlan, ruleQueryGenerator } from './retrieval/query.js';
 export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';

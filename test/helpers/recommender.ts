@@ -1,19 +1,56 @@
+import type Database from 'better-sqlite3';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { openDatabase } from '../../memory/sqlite/database.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { recommenderStorageModule } from '../../recommender/backend.js';
+import type { RecommenderMemory } from '../../recommender/context.js';
 import { createRandom } from '../../recommender/model/random.js';
 import { RecommenderService } from '../../recommender/service.js';
+import { SqliteRecommenderStorage } from '../../recommender/sqlite-storage.js';
 import type { Item, Rating } from '../../recommender/types.js';
 
+/** The recommender's storage in `db`, its tables created as the store's storage module step creates them. */
+export function sqliteStorage(db: Database.Database = openDatabase(':memory:')): SqliteRecommenderStorage {
+  for (const step of recommenderStorageModule.sqlite.migrations) step(db);
+  return new SqliteRecommenderStorage(db);
+}
+
+/**
+ * The synchronous SqliteMemoryStore as the async memory the recommender reads (what the `MemoryStore` port will be
+ * itself), with its count of a persona's members.
+ */
+export function recommenderMemory(store: SqliteMemoryStore): RecommenderMemory {
+  return {
+    list: async (scope, options) => store.list(scope, options),
+    setPersona: async (user, persona, assignedBy) => store.setPersona(user, persona, assignedBy),
+    personaOf: async (user) => store.personaOf(user),
+    personaMembers: async (persona) =>
+      store.db.prepare('SELECT count(*) FROM persona_members WHERE persona = ?').pluck().get(persona) as number,
+  };
+}
+
+/** A recommender over a store (in memory unless given), reading its memory. */
+export function serviceOver(
+  memory: SqliteMemoryStore = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() }),
+  options: { embedder?: FakeEmbedder } = {},
+): { service: RecommenderService; memory: SqliteMemoryStore } {
+  const service = new RecommenderService({
+    storage: sqliteStorage(memory.db),
+    memory: recommenderMemory(memory),
+    ...options,
+  });
+  return { service, memory };
+}
+
 /** A recommender over an in-memory store, with `data` stored and a model trained on it. */
-export function trainedService(
+export async function trainedService(
   data: { items: Item[]; ratings: Rating[] },
   train: { factors: number; personas: number },
-): { service: RecommenderService; memory: SqliteMemoryStore } {
-  const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
-  const service = new RecommenderService({ db: memory.db, memory });
-  service.storage.upsertItems(data.items);
-  service.storage.addRatings(data.ratings);
-  service.train(train);
+): Promise<{ service: RecommenderService; memory: SqliteMemoryStore }> {
+  const { service, memory } = serviceOver();
+  await service.storage.upsertItems(data.items);
+  await service.storage.addRatings(data.ratings);
+  await service.train(train);
   return { service, memory };
 }
 
