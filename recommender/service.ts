@@ -186,9 +186,16 @@ export class RecommenderService implements Recommender {
     });
     this.cached = undefined;
     // Placing every user needs only their ratings and demographics, read once, not a whole prediction context each.
+    // Each user's ratings in the order ratingsOf gives them: `ratings` is ordered by time, user, item.
     const model = (await this.model())!;
+    const byUser = new Map<string, Rating[]>();
+    for (const rating of ratings) {
+      const list = byUser.get(rating.userId);
+      if (list) list.push(rating);
+      else byUser.set(rating.userId, [rating]);
+    }
     for (const userId of bundle.userIds) {
-      const itemRatings = (await this.storage.ratingsOf(userId)).flatMap((rating) =>
+      const itemRatings = (byUser.get(userId) ?? []).flatMap((rating) =>
         model.itemIndex.has(rating.itemId) ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }] : [],
       );
       await this.placeInPersona(userId, model.bundle.personas.assign(itemRatings, demographics.get(userId)));
