@@ -104,15 +104,20 @@ function statedTastes(
 export async function readUserContext(sources: ContextSources, userId: string): Promise<UserContext> {
   const { storage, memory, embedder, model } = sources;
   const user = userScope(userId);
-  const ratings = await storage.ratingsOf(userId);
-  const memories = (await memory?.list(user, { kinds: ['preference', 'fact', 'profile'] })) ?? [];
+  // Independent reads, at once: on PostgreSQL each is a round trip.
+  const [ratings, memories, demographics, placed, embeddings] = await Promise.all([
+    storage.ratingsOf(userId),
+    memory?.list(user, { kinds: ['preference', 'fact', 'profile'] }) ?? [],
+    storage.demographicsOf(userId),
+    memory?.personaOf?.(user),
+    embedder ? storage.embeddings(embedder.id) : new Map<string, Float32Array>(),
+  ]);
   const preferences = readPreferences(memories.map((entry) => ({ id: entry.id, text: entry.text })));
-  const demographics = await storage.demographicsOf(userId);
   // The catalog is read only when stated tastes need matching against its tags.
-  const catalog = model && preferences.length > 0 ? await storage.items() : [];
-  const placed = await memory?.personaOf?.(user);
-  const titles = await storage.titlesOf(ratings.map((rating) => rating.itemId));
-  const embeddings = embedder ? await storage.embeddings(embedder.id) : new Map<string, Float32Array>();
+  const [catalog, titles] = await Promise.all([
+    model && preferences.length > 0 ? storage.items() : [],
+    storage.titlesOf(ratings.map((rating) => rating.itemId)),
+  ]);
   const known = model ? ratings.filter((rating) => model.itemIndex.has(rating.itemId)) : [];
   const itemRatings = model
     ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }))
