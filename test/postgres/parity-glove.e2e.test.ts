@@ -56,7 +56,7 @@ it('ranks with word ids exactly as SQLite does, also after a reindex into GloVe'
       );
     }
   } finally {
-    sqlite.close();
+    await sqlite.close();
     await store.close();
   }
 }, 120_000);
