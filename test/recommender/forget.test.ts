@@ -7,6 +7,7 @@ import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
 import { createRandom } from '../../recommender/model/random.js';
 import type { Item, Rating } from '../../recommender/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { serviceOver } from '../helpers/recommender.js';
 
 const fileBytes = (path: string): Buffer[] =>
@@ -17,7 +18,7 @@ describe('forgetting one user among many', () => {
     const directory = mkdtempSync(join(tmpdir(), 'mnemo-forget-'));
     const path = join(directory, 'mnemo.db');
     try {
-      const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder() });
+      const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder(), modules: STORAGE_MODULES });
       const { service: recommender } = serviceOver(memory);
       const random = createRandom(3);
       const items: Item[] = Array.from({ length: 300 }, (_, index) => ({

@@ -304,7 +304,7 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect((await recommender.storage.ratingsOf(`${TEAM}:U9`)).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual(
       [{ itemId: 'm1', stars: 2 }],
     );
-    expect(recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
+    expect(await recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
     expect(slack.api.callsTo('chat.update')).toHaveLength(turnUpdates + 1);
   });
 
