@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
-import { type Embedder, type LateInteractionEmbedder, supportsLateInteraction } from '../embedders/types.js';
+import type { Embedder } from '../embedders/types.js';
+import { rankNamespace, type SearchDepth } from '../retrieval/pipeline.js';
 import type { QueryPlan } from '../retrieval/query.js';
-import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, scoreCandidates } from '../retrieval/rank.js';
+import type { RankWeights } from '../retrieval/rank.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
 import { matchExpression } from './fts-terms.js';
 import type { MemoryRow } from './rows.js';
 import { sessionNeighbours } from './sessions.js';
 import type { VectorIndex } from './vector-index.js';
-import { readWordIds } from './vectors.js';
+
+export { QueryWords, type SearchDepth, searchDepth } from '../retrieval/pipeline.js';
 
 /** Everything one namespace's search needs. */
 export interface NamespaceSearch {
@@ -24,197 +26,56 @@ export interface NamespaceSearch {
   readonly depth: Partial<SearchDepth> | undefined;
 }
 
-/**
- * How many candidates each stage keeps. Full text is cheap and recalls most evidence, so it contributes the most;
- * vector KNN is a brute-force scan whose cost grows with k, so it contributes the paraphrases BM25 misses; only
- * the best of both are re-ranked word by word.
- */
-export interface SearchDepth {
-  /** BM25 candidates. @default max(60, 2k) */
-  text: number;
-  /** Vector KNN candidates. @default max(25, k) */
-  vector: number;
-  /** Candidates re-ranked with late interaction and session context. @default max(60, 2k) */
-  rerank: number;
-}
-
-export const searchDepth = (k: number): SearchDepth => ({
-  text: Math.max(60, 2 * k),
-  vector: Math.max(25, k),
-  rerank: Math.max(60, 2 * k),
-});
-
 /** Row columns a search reads for every candidate (provenance is looked up for the results only). */
 const SEARCH_COLUMNS =
   'm.id, m.namespace_id, m.kind, m.text, m.role, m.session, m.at, m.valid_to, m.supersedes, m.source_id, m.created_at, NULL AS provenance, m.word_ids';
 
-/** How many of the best candidates bring their session neighbours in. */
-const CONTEXT_ANCHORS = 15;
-
 type Prepare = (sql: string) => Database.Statement;
-type Entry = Candidate & { row: MemoryRow };
 
-/** BM25 and KNN candidates of one namespace, fused, re-ranked with word-level similarity and context, cut to k. */
+/**
+ * BM25 (FTS5) and KNN (sqlite-vec) candidates of one namespace, ranked by the pipeline every backend shares
+ * (memory/retrieval/pipeline.ts).
+ */
 export function searchNamespace(
   prepare: Prepare,
   search: NamespaceSearch,
-): Array<{ row: MemoryRow; score: number; parts: ScoreParts }> {
-  const depth = { ...searchDepth(search.k), ...search.depth };
-  const weights = { ...DEFAULT_WEIGHTS, ...search.weights };
-  const found = new Map<number, Partial<Candidate>>();
-
-  const match = matchExpression(search.namespaceId, search.plan.terms);
-  if (match) {
-    const textHits = prepare(
-      'SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
-    ).all(match, depth.text) as Array<{ id: number; bm25: number }>;
-    for (const [index, hit] of textHits.entries()) found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 });
-  }
-  if (weights.vector > 0 || weights.lateInteraction > 0) {
-    const vectorHits = search.vectors.nearest(search.namespaceId, search.queryVector, depth.vector);
-    for (const [index, hit] of vectorHits.entries()) {
-      found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine });
-    }
-  }
-  if (found.size === 0) return [];
-
-  const kinds = search.kinds ? new Set(search.kinds) : undefined;
-  const lateInteraction = supportsLateInteraction(search.embedder) ? search.embedder : undefined;
-  const queryWords =
-    lateInteraction && weights.lateInteraction > 0 ? new QueryWords(lateInteraction, search.plan) : undefined;
-  const entries = new Map<number, Entry>();
-  // An embedder with word vectors rebuilds a memory's vector from its stored word ids faster than sqlite-vec can
-  // look one up by rowid.
-  const cosineOf = (row: MemoryRow): number | undefined => {
-    const vector =
-      lateInteraction && row.word_ids ? lateInteraction.embedWordIds(readWordIds(row.word_ids)) : undefined;
-    if (!vector) return undefined;
-    let dot = 0;
-    for (let i = 0; i < vector.length; i++) dot += vector[i]! * search.queryVector[i]!;
-    return dot;
-  };
-  const load = (ids: readonly number[]): Entry[] => {
-    // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom filter.
-    const rows = prepare(
-      `SELECT ${SEARCH_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`,
-    ).all(JSON.stringify(ids), search.namespaceId) as MemoryRow[];
-    const loaded: Entry[] = [];
-    for (const row of rows) {
-      if (kinds && !kinds.has(row.kind)) continue;
-      if (!search.history && row.valid_to !== null) continue;
-      const entry: Entry = { id: row.id, text: row.text, role: row.role, at: row.at, row, ...found.get(row.id) };
-      entry.cosine ??= cosineOf(row) ?? search.vectors.cosine(row.id, search.queryVector) ?? 0;
-      entries.set(row.id, entry);
-      loaded.push(entry);
-    }
-    return loaded;
-  };
-  const rerank = (list: readonly Entry[]): void => {
-    if (queryWords)
-      for (const entry of list)
-        entry.lateInteraction ??= queryWords.maxSim(entry.row.word_ids ? readWordIds(entry.row.word_ids) : entry.text);
-  };
-
-  // Stage 1: BM25 + cosine (late interaction's weight on cosine) picks who gets re-ranked.
-  const firstStage = scoreCandidates(load([...found.keys()]), search.plan, search.now, {
-    ...weights,
-    lateInteraction: 0,
-    vector: weights.vector + weights.lateInteraction,
-  });
-  const shortlist = firstStage
-    .sort((a, b) => b.score - a.score)
-    .slice(0, depth.rerank)
-    .map((scored) => scored.candidate as Entry);
-  rerank(shortlist);
-  let scored = scoreCandidates(shortlist, search.plan, search.now, weights);
-  if (weights.context > 0 && scored.length > 0) {
-    // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
-    // their session neighbours in, and every turn gains a share of its best neighbour's own score.
-    const neighbours = sessionNeighbours(
-      prepare,
-      search.namespaceId,
-      shortlist.map((entry) => entry.id),
-    );
-    const anchors = [...scored].sort((a, b) => b.score - a.score).slice(0, CONTEXT_ANCHORS);
-    const missing = [...new Set(anchors.flatMap((entry) => neighbours.get(entry.candidate.id) ?? []))].filter(
-      (id) => !entries.has(id),
-    );
-    const added = missing.length > 0 ? load(missing) : [];
-    rerank(added);
-    // A pulled-in turn's only scored neighbours are the shortlisted turns that pulled it in.
-    for (const entry of added) {
-      neighbours.set(
-        entry.id,
-        shortlist.filter((anchor) => neighbours.get(anchor.id)?.includes(entry.id)).map((anchor) => anchor.id),
-      );
-    }
-    scored = scoreCandidates([...shortlist, ...added], search.plan, search.now, weights);
-    const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));
-    scored = scored.map((entry) => {
-      const around = neighbours.get(entry.candidate.id) ?? [];
-      // A memory with no neighbours (a fact, a one-turn session) is its own context: without this, any turn of a
-      // long conversation would outrank it on the boost alone.
-      const best = around.length === 0 ? entry.score : Math.max(0, ...around.map((id) => own.get(id) ?? 0));
-      const context = weights.context * best;
-      return context > 0 ? { ...entry, score: entry.score + context, parts: { ...entry.parts, context } } : entry;
-    });
-  }
-  const top = scored.sort((a, b) => b.score - a.score).slice(0, search.k);
-  // Provenance only for what is returned: looking it up for every candidate would cost more than the rest.
-  const provenance = prepare('SELECT group_concat(episode_id) FROM fact_sources WHERE fact_id = ?').pluck();
-  return top.map((entry) => {
-    const row = (entry.candidate as Entry).row;
-    if (row.kind !== 'episode') row.provenance = (provenance.get(row.id) as string | null) ?? null;
-    return { row, score: entry.score, parts: entry.parts };
-  });
-}
-
-/**
- * Word-level late interaction (ColBERT's MaxSim over word vectors): each query word finds its most similar word in
- * the memory; the weighted mean of those similarities rewards paraphrases that pooled vectors blur. Similarities are
- * memoised per vocabulary word, since candidates share most of their words.
- */
-export class QueryWords {
-  private readonly ids: Int32Array;
-  private readonly weights: Float64Array;
-  private readonly weightSum: number;
-  /** The query words' unit vectors, one row of `dims` each. */
-  private readonly vectors: Float32Array;
-  private readonly similarities = new Map<number, Float64Array>();
-
-  constructor(
-    private readonly embedder: LateInteractionEmbedder,
-    plan: QueryPlan,
-  ) {
-    // Only the query's content words take part: "what", "do" and "have" would match every turn a little.
-    const words = plan.terms.length > 0 ? plan.terms.join(' ') : plan.text;
-    this.ids = Int32Array.from(new Set(embedder.wordIds(words)));
-    this.weights = Float64Array.from(this.ids, (id) => embedder.wordWeight(id));
-    this.weightSum = this.weights.reduce((sum, weight) => sum + weight, 0);
-    this.vectors = new Float32Array(this.ids.length * embedder.dims);
-    for (const [index, id] of this.ids.entries()) this.vectors.set(embedder.wordVector(id), index * embedder.dims);
-  }
-
-  /** MaxSim against a text, or against its stored word ids. */
-  maxSim(text: string | Int32Array): number {
-    if (this.weightSum === 0) return 0;
-    const best = new Float64Array(this.ids.length);
-    for (const id of typeof text === 'string' ? this.embedder.wordIds(text) : text) {
-      const similarity = this.similarityTo(id);
-      for (let q = 0; q < best.length; q++) if (similarity[q]! > best[q]!) best[q] = similarity[q]!;
-    }
-    let total = 0;
-    for (let q = 0; q < best.length; q++) total += this.weights[q]! * best[q]!;
-    return total / this.weightSum;
-  }
-
-  private similarityTo(id: number): Float64Array {
-    let similarity = this.similarities.get(id);
-    if (!similarity) {
-      similarity = new Float64Array(this.ids.length);
-      this.embedder.wordSimilarities(id, this.vectors, similarity);
-      this.similarities.set(id, similarity);
-    }
-    return similarity;
-  }
+): Promise<Array<{ row: MemoryRow; score: number; parts: ScoreParts }>> {
+  const { namespaceId, vectors } = search;
+  return rankNamespace<MemoryRow>(
+    {
+      async textHits(limit) {
+        const match = matchExpression(namespaceId, search.plan.terms);
+        if (!match) return [];
+        return prepare(
+          'SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
+        ).all(match, limit) as Array<{ id: number; bm25: number }>;
+      },
+      async vectorHits(limit) {
+        return vectors.nearest(namespaceId, search.queryVector, limit);
+      },
+      async rows(ids) {
+        // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom
+        // filter.
+        return prepare(
+          `SELECT ${SEARCH_COLUMNS} FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND +m.namespace_id = ?`,
+        ).all(JSON.stringify(ids), namespaceId) as MemoryRow[];
+      },
+      async cosines(ids) {
+        const found = new Map<number, number>();
+        for (const id of ids) {
+          const cosine = vectors.cosine(id, search.queryVector);
+          if (cosine !== undefined) found.set(id, cosine);
+        }
+        return found;
+      },
+      async sessionNeighbours(ids) {
+        return sessionNeighbours(prepare, namespaceId, ids);
+      },
+      async provenance(ids) {
+        const statement = prepare('SELECT group_concat(episode_id) FROM fact_sources WHERE fact_id = ?').pluck();
+        return new Map(ids.map((id) => [id, (statement.get(id) as string | null) ?? null]));
+      },
+    },
+    search,
+  );
 }

@@ -384,7 +384,7 @@ export class SqliteMemoryStore implements MemoryStore {
     for (const scope of scopes) {
       const namespaceId = this.namespaceId(scope, false);
       if (namespaceId === undefined) continue;
-      const found = searchNamespace(this.prepare, {
+      const found = await searchNamespace(this.prepare, {
         namespaceId,
         vectors: this.boundVectors,
         embedder: this.embedder,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type Embedder, supportsLateInteraction } from '../embedders/types.js';
+import type { Embedder } from '../embedders/types.js';
 import { StoreError } from '../errors.js';
 import type { VectorIndexInfo } from '../port.js';
 
@@ -82,16 +82,4 @@ export function recordVectorIndex(db: Database.Database, info: VectorIndexInfo):
 export const vectorBytes = (vector: Float32Array): Buffer =>
   Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 
-/** The embedder's word ids of `text` as stored in `memories.word_ids`, or null when it has no word vectors. */
-export function wordIdBytes(embedder: Embedder, text: string): Buffer | null {
-  if (!supportsLateInteraction(embedder)) return null;
-  const ids = embedder.wordIds(text);
-  return Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
-}
-
-/** Inverse of {@link wordIdBytes}. */
-export function readWordIds(bytes: Buffer): Int32Array {
-  // Copy: a Buffer's offset into SQLite's result memory need not be 4-byte aligned.
-  const copy = new Uint8Array(bytes);
-  return new Int32Array(copy.buffer, 0, copy.byteLength >> 2);
-}
+export { readWordIds, wordIdBytes } from '../retrieval/pipeline.js';
