@@ -6,13 +6,17 @@ import { backoffWeight } from './model/coldstart.js';
 import type { ItemRating, UserVector } from './model/factorization.js';
 import type { StatedTaste } from './model/personas.js';
 import type { RecommenderStorage } from './storage.js';
-import type { Prediction, Rating } from './types.js';
+import type { Item, Prediction, Rating } from './types.js';
 
-/** What the recommender reads of memory (a SqliteMemoryStore); persona methods let training place users. */
+/**
+ * What the recommender reads of memory (a `MemoryStore`); persona methods let training place users, and a persona's
+ * report count its members.
+ */
 export interface RecommenderMemory {
-  list(scope: Scope, options?: { kinds?: readonly MemoryKind[] }): Memory[];
-  setPersona?(user: UserScope, persona: string | null, assignedBy?: 'hand' | 'auto'): void;
-  personaOf?(user: UserScope): { persona: string; assignedBy: 'hand' | 'auto' } | undefined;
+  list(scope: Scope, options?: { kinds?: readonly MemoryKind[] }): Promise<Memory[]>;
+  setPersona?(user: UserScope, persona: string | null, assignedBy?: 'hand' | 'auto'): Promise<void>;
+  personaOf?(user: UserScope): Promise<{ persona: string; assignedBy: 'hand' | 'auto' } | undefined>;
+  personaMembers?(persona: string): Promise<number>;
 }
 
 /** The stored bundle, read once per training, with its item ids indexed. */
@@ -79,12 +83,12 @@ export interface ContextSources {
  * (5 stars for a like, 1 for a dislike) of the typical item carrying them.
  */
 function statedTastes(
-  storage: RecommenderStorage,
+  catalog: readonly Item[],
   model: LoadedModel,
   preferences: readonly TastePreference[],
 ): StatedTaste[] {
   if (preferences.length === 0) return [];
-  const items = storage.items().filter((item) => model.itemIndex.has(item.id));
+  const items = catalog.filter((item) => model.itemIndex.has(item.id));
   return preferences.map((preference) => {
     const matches = preference.polarity === 'like' ? matchingLikes : violations;
     return {
@@ -96,23 +100,34 @@ function statedTastes(
   });
 }
 
-export function readUserContext(sources: ContextSources, userId: string): UserContext {
+/** Reads everything about a user at once, then works it out without touching storage again. */
+export async function readUserContext(sources: ContextSources, userId: string): Promise<UserContext> {
   const { storage, memory, embedder, model } = sources;
-  const ratings = storage.ratingsOf(userId);
-  const memories = memory?.list(userScope(userId), { kinds: ['preference', 'fact', 'profile'] }) ?? [];
+  const user = userScope(userId);
+  // Independent reads, at once: on PostgreSQL each is a round trip.
+  const [ratings, memories, demographics, placed, embeddings] = await Promise.all([
+    storage.ratingsOf(userId),
+    memory?.list(user, { kinds: ['preference', 'fact', 'profile'] }) ?? [],
+    storage.demographicsOf(userId),
+    memory?.personaOf?.(user),
+    embedder ? storage.embeddings(embedder.id) : new Map<string, Float32Array>(),
+  ]);
   const preferences = readPreferences(memories.map((entry) => ({ id: entry.id, text: entry.text })));
+  // The catalog is read only when stated tastes need matching against its tags.
+  const [catalog, titles] = await Promise.all([
+    model && preferences.length > 0 ? storage.items() : [],
+    storage.titlesOf(ratings.map((rating) => rating.itemId)),
+  ]);
   const known = model ? ratings.filter((rating) => model.itemIndex.has(rating.itemId)) : [];
   const itemRatings = model
     ? known.map((rating) => ({ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }))
     : [];
-  const demographics = storage.demographicsOf(userId);
   // The user's latest ratings count at once: the model is folded in on them, never looked up stale.
   const vector = model?.bundle.factorization.foldIn(itemRatings);
   // So does the neighbour part of the blend: it reads the current ratings, and the baseline is refitted on them.
   const blended = model?.bundle.blend ? blendUser(model.bundle.blend, itemRatings) : undefined;
-  const stated = model ? statedTastes(storage, model, preferences) : [];
+  const stated = model ? statedTastes(catalog, model, preferences) : [];
   const automaticWeights = model?.bundle.personas.assign(itemRatings, demographics, stated);
-  const placed = memory?.personaOf?.(userScope(userId));
   const handPersona = placed?.assignedBy === 'hand' ? placed.persona : undefined;
   // A hand placement in one of the trained personas is the persona the backoff predicts from.
   const handIndex =
@@ -146,7 +161,7 @@ export function readUserContext(sources: ContextSources, userId: string): UserCo
     informed,
     share,
     level,
-    titles: storage.titlesOf(ratings.map((rating) => rating.itemId)),
-    embeddings: embedder ? storage.embeddings(embedder.id) : new Map<string, Float32Array>(),
+    titles,
+    embeddings,
   };
 }

@@ -28,11 +28,11 @@ export function movielensDemographics(users: readonly MovielensUser[]): Demograp
  * users "ml<user id>" with age band, gender and occupation, and `ratings` (all of u.data unless given, e.g. a fold's
  * training part).
  */
-export function storeMovielens(
+export async function storeMovielens(
   storage: RecommenderStorage,
   movielens: MovielensData,
   ratings: RatingData = movielens.ratings,
-): { items: number; ratings: number; users: number } {
+): Promise<{ items: number; ratings: number; users: number }> {
   const items: Item[] = movielens.items.map((item) => ({
     id: `ml${item.id}`,
     title: item.title,
@@ -49,12 +49,13 @@ export function storeMovielens(
     source: 'explicit' as const,
   }));
   const demographics = movielensDemographics(movielens.users);
-  storage.db.transaction(() => {
-    storage.upsertItems(items);
-    storage.addRatings(rows);
-    storage.setDemographics(
-      movielens.users.map((user, index) => ({ userId: `ml${user.id}`, demographics: { ...demographics[index]! } })),
-    );
-  })();
+  await storage.importDataset({
+    items,
+    ratings: rows,
+    demographics: movielens.users.map((user, index) => ({
+      userId: `ml${user.id}`,
+      demographics: { ...demographics[index]! },
+    })),
+  });
   return { items: items.length, ratings: rows.length, users: movielens.users.length };
 }

@@ -3,7 +3,6 @@ import type { UserContext } from './context.js';
 import type { Popularity } from './explain.js';
 import { clampStars } from './model/data.js';
 import { rankingScores } from './model/ranking.js';
-import type { RecommenderStorage } from './storage.js';
 import type { Item } from './types.js';
 
 /** Ranking lift of an item per stated like it matches, on the 0–1 scale of the catalog's scores. */
@@ -23,12 +22,23 @@ export interface CatalogRanking {
   everyone(position: number): Popularity;
 }
 
+/** How many users rated each item, and how many rated anything (`RecommenderStorage.raters`). */
+export interface Raters {
+  readonly byItem: ReadonlyMap<string, number>;
+  readonly people: number;
+}
+
+/** Whether {@link rankCatalog} ranks `context` by everyone's popularity, and so needs the stored {@link Raters}. */
+export function ranksByPopularity(context: UserContext): boolean {
+  return !(context.model && context.personaWeights && context.vector);
+}
+
 /**
  * {@link rankingScores} over the catalog: items the model has not seen score as nobody's pick, and without a model
- * every item scores its global popularity. Rescaled to 0–1 over the catalog (order is unchanged), plus
- * {@link LIKE_BOOST} for each stated like an item matches.
+ * every item scores its global popularity (`raters`, required when {@link ranksByPopularity}). Rescaled to 0–1 over
+ * the catalog (order is unchanged), plus {@link LIKE_BOOST} for each stated like an item matches.
  */
-export function rankCatalog(storage: RecommenderStorage, context: UserContext, items: readonly Item[]): CatalogRanking {
+export function rankCatalog(context: UserContext, items: readonly Item[], raters?: Raters): CatalogRanking {
   const model = context.model;
   const user = new Float64Array(items.length);
   const persona = new Float64Array(items.length);
@@ -55,11 +65,8 @@ export function rankCatalog(storage: RecommenderStorage, context: UserContext, i
       return { raters: index === undefined ? 0 : personas.raters(index), people };
     };
   } else {
-    const rows = storage.db
-      .prepare('SELECT item_id, count(*) AS count FROM rec_ratings GROUP BY item_id')
-      .all() as Array<{ item_id: string; count: number }>;
-    const counts = new Map(rows.map((row) => [row.item_id, row.count]));
-    const people = storage.db.prepare('SELECT count(DISTINCT user_id) FROM rec_ratings').pluck().get() as number;
+    if (!raters) throw new Error('rankCatalog: ranking by popularity needs the raters');
+    const { byItem: counts, people } = raters;
     for (const [position, item] of items.entries())
       persona[position] = (counts.get(item.id) ?? 0) / Math.max(1, people);
     everyone = (position) => ({ raters: counts.get(items[position]!.id) ?? 0, people });

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Embedder } from '../memory/index.js';
 import { InputError, personaScope, userScope, validateScope } from '../memory/index.js';
 import { blendedPrediction, deserializeBundle, serializeBundle, trainBundle } from './bundle.js';
@@ -16,8 +15,8 @@ import {
 import { rankingReasons, ratingReasons } from './explain.js';
 import { clampStars } from './model/data.js';
 import { MINIMUM_AGGREGATE } from './model/privacy.js';
-import { rankCatalog } from './rank.js';
-import { RecommenderStorage } from './storage.js';
+import { type Raters, rankCatalog, ranksByPopularity } from './rank.js';
+import type { RecommenderStorage, StarSum } from './storage.js';
 import { foldText, rankTitles } from './titles.js';
 import type {
   Item,
@@ -41,10 +40,13 @@ export const DIVERSITY = 0.05;
 
 /** Options of {@link RecommenderService}. */
 export interface RecommenderServiceOptions {
-  /** The opened mnemo database (memory's and the recommender's tables live in the same file). */
-  db: Database.Database;
   /**
-   * Where the user's facts and preferences are read from (a SqliteMemoryStore); without it, memory is ignored. With
+   * The recommender's tables, in the database memory keeps: `recommenderStorage(memory.backend)`, or a
+   * `SqliteRecommenderStorage` / `PostgresRecommenderStorage` of its own.
+   */
+  storage: RecommenderStorage;
+  /**
+   * Where the user's facts and preferences are read from (a `MemoryStore`); without it, memory is ignored. With
    * persona methods, training places every rated user in their persona there, so recall merges the persona's memory.
    */
   memory?: RecommenderMemory;
@@ -59,7 +61,7 @@ export interface PersonaReport {
   /** The persona placed by hand, else the trained persona that best fits the user's ratings, demographics and stated tastes. */
   readonly persona: string;
   readonly assignedBy: 'hand' | 'auto';
-  /** Users placed in the persona in memory (by hand, or by the last training). */
+  /** Users placed in the persona in memory (by hand, or by the last training); 0 without memory. */
   readonly members: number;
   /** Memories kept for the persona (mnemo remember --persona), which its members' recall merges. */
   readonly sharedMemories: number;
@@ -95,7 +97,7 @@ export class RecommenderService implements Recommender {
   private cached: (LoadedModel & { trainedAt: number }) | undefined;
 
   constructor(options: RecommenderServiceOptions) {
-    this.storage = new RecommenderStorage(options.db);
+    this.storage = options.storage;
     this.memory = options.memory;
     this.embedder = options.embedder;
     this.now = options.now ?? (() => new Date());
@@ -112,18 +114,18 @@ export class RecommenderService implements Recommender {
           ),
         }
       : undefined;
-    this.storage.upsertItems(items, embeddings);
+    await this.storage.upsertItems(items, embeddings);
   }
 
   /**
    * Finds an item by id, else by title with accents, case and a typo or two forgiven (see {@link rankTitles}); more
    * than one equally close title is an error listing them, closest first.
    */
-  resolveItem(query: string): Item {
-    const byId = this.storage.item(query);
+  async resolveItem(query: string): Promise<Item> {
+    const byId = await this.storage.item(query);
     if (byId) return byId;
     if (!foldText(query)) throw new InputError('an item id or title is required');
-    const { ranked, tied } = rankTitles(query, this.storage.items());
+    const { ranked, tied } = rankTitles(query, await this.storage.items());
     if (ranked.length === 0) throw new InputError(`no catalog item matches "${query}"`, { code: 'not_found' });
     if (tied > 1) {
       const list = ranked
@@ -144,7 +146,7 @@ export class RecommenderService implements Recommender {
     validUser(userId);
     if (!Number.isInteger(stars) || stars < 1 || stars > 5)
       throw new InputError(`stars must be a whole number from 1 to 5, not ${stars}`);
-    const resolved = this.resolveItem(item);
+    const resolved = await this.resolveItem(item);
     const rating: Rating = {
       userId,
       itemId: resolved.id,
@@ -152,71 +154,74 @@ export class RecommenderService implements Recommender {
       at: options.at ?? this.now(),
       source: options.source ?? 'explicit',
     };
-    this.storage.addRatings([rating]);
+    await this.storage.addRatings([rating]);
     return rating;
   }
 
   /** Trains the collaborative model, personas and item-item model on every stored rating and keeps them. */
-  train(
+  async train(
     options: {
       onProgress?: (progress: { done: number; total: number; phase: string }) => void;
       factors?: number;
       personas?: number;
     } = {},
-  ): { users: number; items: number; ratings: number } {
-    const items = this.storage.items();
-    const ratings = this.storage.allRatings();
+  ): Promise<{ users: number; items: number; ratings: number }> {
+    const items = await this.storage.items();
+    const ratings = await this.storage.allRatings();
+    const demographics = await this.storage.demographics();
     if (ratings.length === 0)
       throw new InputError('there are no ratings to train on (mnemo rate, or mnemo import movielens)');
     const bundle = trainBundle({
       itemIds: items.map((item) => item.id),
       ratings,
-      demographics: this.storage.demographics(),
+      demographics,
       ...(options.factors !== undefined ? { factors: options.factors } : {}),
       ...(options.personas !== undefined ? { personas: options.personas } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    this.storage.saveModel(serializeBundle(bundle), {
+    await this.storage.saveModel(serializeBundle(bundle), {
       users: bundle.userIds.length,
       items: items.length,
       ratings: ratings.length,
     });
     this.cached = undefined;
     // Placing every user needs only their ratings and demographics, read once, not a whole prediction context each.
-    const model = this.model()!;
-    const demographics = this.storage.demographics();
+    // Each user's ratings in the order ratingsOf gives them: `ratings` is ordered by time, user, item.
+    const model = (await this.model())!;
+    const byUser = new Map<string, Rating[]>();
+    for (const rating of ratings) {
+      const list = byUser.get(rating.userId);
+      if (list) list.push(rating);
+      else byUser.set(rating.userId, [rating]);
+    }
     for (const userId of bundle.userIds) {
-      const itemRatings = this.storage
-        .ratingsOf(userId)
-        .flatMap((rating) =>
-          model.itemIndex.has(rating.itemId)
-            ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }]
-            : [],
-        );
-      this.placeInPersona(userId, model.bundle.personas.assign(itemRatings, demographics.get(userId)));
+      const itemRatings = (byUser.get(userId) ?? []).flatMap((rating) =>
+        model.itemIndex.has(rating.itemId) ? [{ item: model.itemIndex.get(rating.itemId)!, stars: rating.stars }] : [],
+      );
+      await this.placeInPersona(userId, model.bundle.personas.assign(itemRatings, demographics.get(userId)));
     }
     return { users: bundle.userIds.length, items: items.length, ratings: ratings.length };
   }
 
   async predict(userId: string, item: string): Promise<Prediction> {
     validUser(userId);
-    const resolved = this.resolveItem(item);
-    const context = this.userContext(userId);
-    return this.predictFor(context, resolved);
+    const resolved = await this.resolveItem(item);
+    const context = await this.userContext(userId);
+    return this.predictFor(context, resolved, await this.othersRatings(context, [resolved]));
   }
 
   async recommend(userId: string, options: RecommendOptions = {}): Promise<Recommendation[]> {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1 || k > 1000)
       throw new InputError(`k must be a whole number from 1 to 1000, not ${k}`);
-    const context = this.userContext(validUser(userId));
-    const items = this.storage.items();
+    const context = await this.userContext(validUser(userId));
+    const items = await this.storage.items();
     if (items.length === 0)
       throw new InputError('the catalog is empty: import items first (mnemo catalog import FILE)', {
         code: 'not_found',
       });
     options.signal?.throwIfAborted();
-    const ranking = rankCatalog(this.storage, context, items);
+    const ranking = rankCatalog(context, items, await this.raters(context));
     const rated = new Set(context.ratings.map((rating) => rating.itemId));
     const queryWords = options.query
       ? foldText(options.query)
@@ -234,15 +239,19 @@ export class RecommenderService implements Recommender {
       });
     });
     // Stars are predicted only for the head of the ranking: they are shown, and break ties.
-    const pool = candidates
-      .sort((a, b) => b.score - a.score)
-      .slice(0, Math.max(k * 5, 50))
+    const head = candidates.sort((a, b) => b.score - a.score).slice(0, Math.max(k * 5, 50));
+    const others = await this.othersRatings(
+      context,
+      head.map((candidate) => items[candidate.position]!),
+      false,
+    );
+    const pool = head
       .map((candidate) => {
         options.signal?.throwIfAborted();
         const item = items[candidate.position]!;
         return {
           ...candidate,
-          prediction: this.predictFor(context, item, 1, false),
+          prediction: this.predictFor(context, item, others, 1, false),
           tags: new Set(item.tags.map((tag) => tag.toLowerCase())),
         };
       })
@@ -280,24 +289,25 @@ export class RecommenderService implements Recommender {
    * leaves out rated items and stated dislikes and spreads the list over tags, and what `mnemo bench movielens`
    * measures.
    */
-  scoreCatalog(userId: string): { items: Item[]; scores: Float64Array } {
-    const items = this.storage.items();
-    return { items, scores: rankCatalog(this.storage, this.userContext(validUser(userId)), items).scores };
+  async scoreCatalog(userId: string): Promise<{ items: Item[]; scores: Float64Array }> {
+    const context = await this.userContext(validUser(userId));
+    const items = await this.storage.items();
+    return { items, scores: rankCatalog(context, items, await this.raters(context)).scores };
   }
 
   /**
    * Records a user's most likely persona in memory (never overriding one placed by hand), so recall merges that
    * persona's memory.
    */
-  private placeInPersona(userId: string, personaWeights: ArrayLike<number>): void {
+  private async placeInPersona(userId: string, personaWeights: ArrayLike<number>): Promise<void> {
     const user = userScope(userId);
-    if (this.memory?.setPersona && this.memory.personaOf?.(user)?.assignedBy !== 'hand')
-      this.memory.setPersona(user, personaName(strongest(personaWeights)), 'auto');
+    if (this.memory?.setPersona && (await this.memory.personaOf?.(user))?.assignedBy !== 'hand')
+      await this.memory.setPersona(user, personaName(strongest(personaWeights)), 'auto');
   }
 
   /** The trained persona that best fits a user's current ratings, demographics and stated tastes; undefined without a model. Writes nothing. */
-  automaticPersona(userId: string): string | undefined {
-    const { automaticWeights } = this.userContext(validUser(userId));
+  async automaticPersona(userId: string): Promise<string | undefined> {
+    const { automaticWeights } = await this.userContext(validUser(userId));
     return automaticWeights && personaName(strongest(automaticWeights));
   }
 
@@ -305,15 +315,17 @@ export class RecommenderService implements Recommender {
    * Which persona a user belongs to (a hand placement wins), what backs it, and what it likes. Writes nothing: the
    * automatic placement is computed, and stored only by training.
    */
-  persona(userId: string): PersonaReport {
-    const context = this.userContext(validUser(userId));
+  async persona(userId: string): Promise<PersonaReport> {
+    const context = await this.userContext(validUser(userId));
     const { model, handPersona, automaticWeights } = context;
     if (handPersona === undefined && !automaticWeights)
       throw new InputError('no trained model yet: run mnemo train', { code: 'not_found' });
     const persona = handPersona ?? personaName(strongest(automaticWeights!));
     const index = model && personaIndex(persona, model.bundle.personas.count);
     const items =
-      index === undefined ? new Map<string, Item>() : new Map(this.storage.items().map((item) => [item.id, item]));
+      index === undefined
+        ? new Map<string, Item>()
+        : new Map((await this.storage.items()).map((item) => [item.id, item]));
     const likes = (index === undefined ? [] : model!.bundle.personas.favourites(index, 10))
       .map((entry) => items.get(model!.bundle.itemIds[entry.item]!))
       .filter((item): item is Item => item !== undefined)
@@ -321,8 +333,8 @@ export class RecommenderService implements Recommender {
     return {
       persona,
       assignedBy: handPersona === undefined ? 'auto' : 'hand',
-      members: this.storage.personaMembers(persona),
-      sharedMemories: this.memory?.list(personaScope(persona)).length ?? 0,
+      members: (await this.memory?.personaMembers?.(persona)) ?? 0,
+      sharedMemories: (await this.memory?.list(personaScope(persona)))?.length ?? 0,
       weights: automaticWeights ? Array.from(automaticWeights) : [],
       level: context.level,
       ratings: context.ratings.length,
@@ -331,12 +343,14 @@ export class RecommenderService implements Recommender {
     };
   }
 
-  private model(): LoadedModel | undefined {
+  private async model(): Promise<LoadedModel | undefined> {
     // The bundle is megabytes: read it only when a newer one was trained.
-    const trainedAt = this.storage.latestModelTime();
+    const trainedAt = await this.storage.latestModelTime();
     if (trainedAt === undefined) return undefined;
     if (this.cached?.trainedAt !== trainedAt) {
-      const latest = this.storage.latestModel()!;
+      const latest = await this.storage.latestModel();
+      // Gone since the first read: there is no model to serve.
+      if (!latest) return undefined;
       const bundle = deserializeBundle(latest.model);
       this.cached = {
         trainedAt: latest.trainedAt.getTime(),
@@ -347,23 +361,53 @@ export class RecommenderService implements Recommender {
     return this.cached;
   }
 
-  private userContext(userId: string): UserContext {
+  private async userContext(userId: string): Promise<UserContext> {
     return readUserContext(
-      { storage: this.storage, memory: this.memory, embedder: this.embedder, model: this.model() },
+      { storage: this.storage, memory: this.memory, embedder: this.embedder, model: await this.model() },
       userId,
     );
+  }
+
+  /** Everyone's raters per item, when {@link rankCatalog} ranks `context` by popularity. */
+  private async raters(context: UserContext): Promise<Raters | undefined> {
+    return ranksByPopularity(context) ? this.storage.raters() : undefined;
+  }
+
+  /**
+   * Everyone's ratings of `items` (see {@link OthersRatings}), read at once for {@link predictFor}: always without a
+   * model (it predicts from them), and for a user the model knows nothing of when the prediction is explained.
+   */
+  private async othersRatings(
+    context: UserContext,
+    items: readonly Item[],
+    explain = true,
+  ): Promise<Map<string, OthersRatings>> {
+    const { model, vector, personaWeights } = context;
+    // The same conditions as predictFor's.
+    const needed = items.filter(
+      (item) => !(model && vector && personaWeights && model.itemIndex.has(item.id)) || (!context.informed && explain),
+    );
+    if (needed.length === 0) return new Map();
+    const { all, byItem } = await this.storage.starSums(needed.map((item) => item.id));
+    return new Map(needed.map((item) => [item.id, othersRatings(byItem.get(item.id) ?? { total: 0, count: 0 }, all)]));
   }
 
   /**
    * Predicts one item and, when `explain`, says why. Only reasons that argue for the prediction are given: those for
    * liking it when `direction` is 1 (a recommendation, or a prediction of 3 stars or more), for not liking it when -1.
    */
-  private predictFor(context: UserContext, item: Item, direction?: 1 | -1, explain = true): Prediction {
+  private predictFor(
+    context: UserContext,
+    item: Item,
+    othersByItem: ReadonlyMap<string, OthersRatings>,
+    direction?: 1 | -1,
+    explain = true,
+  ): Prediction {
     const index = context.model?.itemIndex.get(item.id);
     let predicted: number;
     let level = context.level;
     let persona: { index: number; offset: number } | undefined;
-    let others: ReturnType<RecommenderService['othersRatings']> | undefined;
+    let others: OthersRatings | undefined;
     if (context.model && context.vector && context.personaWeights && index !== undefined) {
       const { factorization, personas, blend } = context.model.bundle;
       // The benchmark's blend of SVD++, item neighbours and biases when the bundle has one; plain SVD++ otherwise.
@@ -383,10 +427,10 @@ export class RecommenderService implements Recommender {
         persona = { index: top, offset: personas.itemOffsets[top * personas.itemCount + index]! };
       }
       // Someone the model knows nothing about gets everyone's view of the item.
-      if (!context.informed && explain) others = this.othersRatings(item.id);
+      if (!context.informed && explain) others = othersByItem.get(item.id)!;
     } else {
       level = 'global';
-      others = this.othersRatings(item.id);
+      others = othersByItem.get(item.id)!;
       predicted = others.predicted;
     }
     const content = contentPrediction(context, item.id);
@@ -453,26 +497,25 @@ export class RecommenderService implements Recommender {
     }
     return { ...result, why };
   }
+}
 
-  /** Everyone's ratings of an item: their mean, and the mean shrunk toward all ratings' (the global-level prediction). */
-  private othersRatings(itemId: string): {
-    count: number;
-    mean: number | undefined;
-    predicted: number;
-    anyRatings: boolean;
-  } {
-    const row = this.storage.db
-      .prepare('SELECT sum(stars) AS total, count(*) AS count FROM rec_ratings WHERE item_id = ?')
-      .get(itemId) as { total: number | null; count: number };
-    const all = this.storage.db.prepare('SELECT avg(stars) AS mean FROM rec_ratings').get() as { mean: number | null };
-    const prior = all.mean ?? 3;
-    return {
-      count: row.count,
-      mean: row.count > 0 ? row.total! / row.count : undefined,
-      predicted: ((row.total ?? 0) + 5 * prior) / (row.count + 5),
-      anyRatings: all.mean !== null,
-    };
-  }
+/** Everyone's ratings of an item: their mean, and the mean shrunk toward all ratings' (the global-level prediction). */
+interface OthersRatings {
+  count: number;
+  mean: number | undefined;
+  predicted: number;
+  anyRatings: boolean;
+}
+
+function othersRatings(item: StarSum, all: StarSum): OthersRatings {
+  // The mean of every rating, as SQL's avg() gives it: the exact sum over the count.
+  const prior = all.count > 0 ? all.total / all.count : 3;
+  return {
+    count: item.count,
+    mean: item.count > 0 ? item.total / item.count : undefined,
+    predicted: (item.total + 5 * prior) / (item.count + 5),
+    anyRatings: all.count > 0,
+  };
 }
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {

@@ -1,191 +1,112 @@
-import type Database from 'better-sqlite3';
 import { InputError, userScope, validateScope } from '../memory/index.js';
-import type { Item, Rating, RatingSource } from './types.js';
+import type { Item, Rating } from './types.js';
 
-interface ItemRow {
-  id: string;
-  title: string;
-  description: string | null;
-  tags: string;
-  year: number | null;
-  metadata: string;
+/** Item vectors to store with {@link RecommenderStorage.upsertItems}, parallel to the items, and who made them. */
+export interface ItemEmbeddings {
+  readonly embedder: string;
+  readonly vectors: readonly Float32Array[];
 }
 
-const toItem = (row: ItemRow): Item => ({
-  id: row.id,
-  title: row.title,
-  description: row.description,
-  tags: JSON.parse(row.tags) as string[],
-  year: row.year,
-  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-});
+/** A user's demographic attributes (`{ occupation: 'writer', age: '25-34' }`). */
+export interface DemographicsEntry {
+  readonly userId: string;
+  readonly demographics: Record<string, string>;
+}
 
-/** Reads and writes the recommender's tables. */
-export class RecommenderStorage {
-  constructor(readonly db: Database.Database) {}
+/** Everything a dataset import writes, all or nothing ({@link RecommenderStorage.importDataset}). */
+export interface Dataset {
+  readonly items: readonly Item[];
+  readonly ratings: readonly Rating[];
+  readonly demographics: readonly DemographicsEntry[];
+}
 
-  /** Inserts or replaces items (one transaction), with their embeddings when given. */
-  upsertItems(items: readonly Item[], embeddings?: { embedder: string; vectors: readonly Float32Array[] }): void {
-    const statement = this.db.prepare(
-      `INSERT INTO rec_items (id, title, description, tags, year, metadata, embedding, embedder) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, tags = excluded.tags,
-         year = excluded.year, metadata = excluded.metadata, embedding = excluded.embedding, embedder = excluded.embedder`,
-    );
-    this.db.transaction(() => {
-      items.forEach((item, index) => {
-        const vector = embeddings?.vectors[index];
-        statement.run(
-          item.id,
-          item.title,
-          item.description,
-          JSON.stringify(item.tags),
-          item.year,
-          JSON.stringify(item.metadata),
-          vector ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength) : null,
-          vector ? embeddings!.embedder : null,
-        );
-      });
-    })();
-  }
+/** A sum of stars and how many ratings it adds up. */
+export interface StarSum {
+  readonly total: number;
+  readonly count: number;
+}
 
-  items(): Item[] {
-    return (
-      this.db
-        .prepare('SELECT id, title, description, tags, year, metadata FROM rec_items ORDER BY rowid')
-        .all() as ItemRow[]
-    ).map(toItem);
-  }
+/** The stored model bundle and when it was trained. */
+export interface StoredModel {
+  readonly model: Buffer;
+  readonly metadata: Record<string, unknown>;
+  readonly trainedAt: Date;
+}
 
-  item(id: string): Item | undefined {
-    const row = this.db
-      .prepare('SELECT id, title, description, tags, year, metadata FROM rec_items WHERE id = ?')
-      .get(id) as ItemRow | undefined;
-    return row ? toItem(row) : undefined;
-  }
-
+/**
+ * The recommender's tables (catalog, ratings, demographics, the last trained model), in whichever database holds
+ * memory: {@link SqliteRecommenderStorage} or {@link PostgresRecommenderStorage}, chosen by `recommenderStorage`.
+ * Every method is async because Postgres is. Each write is one transaction: all of it is stored, or none.
+ */
+export interface RecommenderStorage {
+  /** Inserts or replaces items, with their embeddings when given. Items keep the position they were first stored at. */
+  upsertItems(items: readonly Item[], embeddings?: ItemEmbeddings): Promise<void>;
+  /** The catalog, in the order items were first stored. */
+  items(): Promise<Item[]>;
+  item(id: string): Promise<Item | undefined>;
   /** Titles of the given items (unknown ids are left out). */
-  titlesOf(ids: readonly string[]): Map<string, string> {
-    const rows = this.db
-      .prepare('SELECT id, title FROM rec_items WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ids)) as Array<{ id: string; title: string }>;
-    return new Map(rows.map((row) => [row.id, row.title]));
-  }
-
+  titlesOf(ids: readonly string[]): Promise<Map<string, string>>;
   /** Item embeddings made by `embedder`, by item id. */
-  embeddings(embedder: string): Map<string, Float32Array> {
-    const rows = this.db
-      .prepare('SELECT id, embedding FROM rec_items WHERE embedder = ? AND embedding IS NOT NULL')
-      .all(embedder) as Array<{ id: string; embedding: Buffer }>;
-    return new Map(
-      rows.map((row) => [
-        row.id,
-        new Float32Array(
-          row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + row.embedding.byteLength),
-        ),
-      ]),
-    );
-  }
+  embeddings(embedder: string): Promise<Map<string, Float32Array>>;
 
-  /** Records ratings (one transaction); a rating of an item already rated replaces it. */
-  addRatings(ratings: readonly Rating[]): void {
-    for (const rating of ratings) {
-      validateScope(userScope(rating.userId));
-      if (!Number.isInteger(rating.stars) || rating.stars < 1 || rating.stars > 5)
-        throw new InputError(`stars must be a whole number from 1 to 5, not ${rating.stars}`);
-    }
-    const statement = this.db.prepare(
-      `INSERT INTO rec_ratings (user_id, item_id, stars, at, source) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (user_id, item_id) DO UPDATE SET stars = excluded.stars, at = excluded.at, source = excluded.source`,
-    );
-    this.db.transaction(() => {
-      for (const rating of ratings)
-        statement.run(rating.userId, rating.itemId, rating.stars, rating.at.getTime(), rating.source);
-    })();
-  }
+  /** Records ratings; a rating of an item already rated replaces it. An unknown item fails the whole call. */
+  addRatings(ratings: readonly Rating[]): Promise<void>;
+  /** A user's ratings, oldest first (ties by item id). */
+  ratingsOf(userId: string): Promise<Rating[]>;
+  /** Every rating, oldest first (ties by user id, then item id): the order training reads them in. */
+  allRatings(): Promise<Rating[]>;
+  /**
+   * Sums of the stars of everyone's ratings, `all` of them and of each of `itemIds` (items nobody rated are left
+   * out): what a prediction without a model, or for someone the model knows nothing of, falls back to.
+   */
+  starSums(itemIds: readonly string[]): Promise<{ all: StarSum; byItem: Map<string, StarSum> }>;
+  /** How many users rated each item (items nobody rated are left out), and how many users rated anything. */
+  raters(): Promise<{ byItem: Map<string, number>; people: number }>;
 
-  ratingsOf(userId: string): Rating[] {
-    const rows = this.db
-      .prepare('SELECT item_id, stars, at, source FROM rec_ratings WHERE user_id = ? ORDER BY at, item_id')
-      .all(userId) as Array<{ item_id: string; stars: number; at: number; source: RatingSource }>;
-    return rows.map((row) => ({
-      userId,
-      itemId: row.item_id,
-      stars: row.stars,
-      at: new Date(row.at),
-      source: row.source,
-    }));
-  }
+  setDemographics(entries: readonly DemographicsEntry[]): Promise<void>;
+  demographicsOf(userId: string): Promise<Record<string, string> | undefined>;
+  demographics(): Promise<Map<string, Record<string, string>>>;
 
-  allRatings(): Rating[] {
-    const rows = this.db
-      .prepare('SELECT user_id, item_id, stars, at, source FROM rec_ratings ORDER BY at, user_id, item_id')
-      .all() as Array<{ user_id: string; item_id: string; stars: number; at: number; source: RatingSource }>;
-    return rows.map((row) => ({
-      userId: row.user_id,
-      itemId: row.item_id,
-      stars: row.stars,
-      at: new Date(row.at),
-      source: row.source,
-    }));
-  }
+  /** Upserts a dataset's items, ratings and demographics in one transaction (a MovieLens import). */
+  importDataset(dataset: Dataset): Promise<void>;
 
-  setDemographics(entries: ReadonlyArray<{ userId: string; demographics: Record<string, string> }>): void {
-    for (const entry of entries) validateScope(userScope(entry.userId));
-    const statement = this.db.prepare(
-      'INSERT INTO rec_users (user_id, demographics) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET demographics = excluded.demographics',
-    );
-    this.db.transaction(() => {
-      for (const entry of entries) statement.run(entry.userId, JSON.stringify(entry.demographics));
-    })();
-  }
-
-  demographicsOf(userId: string): Record<string, string> | undefined {
-    const row = this.db.prepare('SELECT demographics FROM rec_users WHERE user_id = ?').get(userId) as
-      | { demographics: string }
-      | undefined;
-    return row ? (JSON.parse(row.demographics) as Record<string, string>) : undefined;
-  }
-
-  /** Users placed in a persona. Memory's table (memory/sqlite/migrations.ts), read here because the store has no count of it. */
-  personaMembers(persona: string): number {
-    return this.db.prepare('SELECT count(*) FROM persona_members WHERE persona = ?').pluck().get(persona) as number;
-  }
-
-  demographics(): Map<string, Record<string, string>> {
-    const rows = this.db.prepare('SELECT user_id, demographics FROM rec_users').all() as Array<{
-      user_id: string;
-      demographics: string;
-    }>;
-    return new Map(rows.map((row) => [row.user_id, JSON.parse(row.demographics) as Record<string, string>]));
-  }
-
-  saveModel(model: Buffer, metadata: Record<string, unknown>): void {
-    this.db.transaction(() => {
-      // Only the latest model is used; older ones would only grow the file.
-      this.db.prepare('DELETE FROM rec_models').run();
-      this.db
-        .prepare('INSERT INTO rec_models (trained_at, metadata, model) VALUES (?, ?, ?)')
-        .run(Date.now(), JSON.stringify(metadata), model);
-    })();
-  }
-
+  /** Keeps a trained model in place of the previous one (only the latest is used). */
+  saveModel(model: Buffer, metadata: Record<string, unknown>): Promise<void>;
   /** When the latest model was trained (ms since the epoch): a cheap check before reading its bytes. */
-  latestModelTime(): number | undefined {
-    return this.db.prepare('SELECT trained_at FROM rec_models ORDER BY id DESC LIMIT 1').pluck().get() as
-      | number
-      | undefined;
-  }
+  latestModelTime(): Promise<number | undefined>;
+  latestModel(): Promise<StoredModel | undefined>;
+}
 
-  latestModel(): { model: Buffer; metadata: Record<string, unknown>; trainedAt: Date } | undefined {
-    const row = this.db.prepare('SELECT trained_at, metadata, model FROM rec_models ORDER BY id DESC LIMIT 1').get() as
-      | { trained_at: number; metadata: string; model: Buffer }
-      | undefined;
-    return row
-      ? {
-          model: row.model,
-          metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-          trainedAt: new Date(row.trained_at),
-        }
-      : undefined;
+/** Refuses, before anything is written, a rating memory could not forget or the tables would refuse. */
+export function checkRatings(ratings: readonly Rating[]): void {
+  for (const rating of ratings) {
+    validateScope(userScope(rating.userId));
+    if (!Number.isInteger(rating.stars) || rating.stars < 1 || rating.stars > 5)
+      throw new InputError(`stars must be a whole number from 1 to 5, not ${rating.stars}`);
   }
+}
+
+/** Refuses, before anything is written, demographics of a user id memory could not forget. */
+export function checkDemographics(entries: readonly DemographicsEntry[]): void {
+  for (const entry of entries) validateScope(userScope(entry.userId));
+}
+
+/**
+ * The last of each key's entries, at the position of its first: what inserting them one by one with "replace on
+ * conflict" leaves, for a backend that writes a batch in one statement.
+ */
+export function lastPerKey<T>(entries: readonly T[], key: (entry: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const entry of entries) byKey.set(key(entry), entry);
+  return [...byKey.values()];
+}
+
+/** A stored vector (Float32, native byte order) as a Float32Array of its own. */
+export function toVector(bytes: Uint8Array): Float32Array {
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** A vector as the bytes stored for it. */
+export function vectorBytes(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }

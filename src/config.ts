@@ -29,7 +29,8 @@ const count = z
  */
 export const ENVIRONMENT = {
   MNEMO_DB: {
-    description: 'database file (--db wins); its directory must exist, only the default location is created',
+    description:
+      'database: a file, or a postgres:// URL (PostgreSQL with pgvector 0.8+) that several processes share (--db wins); a file’s directory must exist, only the default location is created',
     otherwise: '$XDG_DATA_HOME/mnemo/mnemo.db, else ~/.local/share/mnemo/mnemo.db',
   },
   XDG_DATA_HOME: {

@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { MemoryStore } from '../memory/index.js';
-import { RecommenderService } from '../recommender/index.js';
+import { RecommenderService, recommenderStorage } from '../recommender/index.js';
 import { type Agent, createAgent } from './agent.js';
 import type { MnemoConfig } from './config.js';
 import { createChatModel } from './models.js';
@@ -32,7 +32,11 @@ export async function openServices(config: MnemoConfig, options: OpenServicesOpt
     options.onProgress ? { onProgress: options.onProgress } : {},
   );
   const model = createChatModel(config.model);
-  const recommender = new RecommenderService({ db: memory.db, memory, embedder: memory.embedder });
+  const recommender = new RecommenderService({
+    storage: recommenderStorage(memory.backend),
+    memory,
+    embedder: memory.embedder,
+  });
   const agent = model ? createAgent({ store: memory, model, recommender }) : undefined;
   return {
     memory,

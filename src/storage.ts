@@ -4,6 +4,7 @@ import {
   openStore as openMemoryStore,
   type StorageModule,
 } from '../memory/index.js';
+import { recommenderStorageModule } from '../recommender/index.js';
 import { threadsStorageModule } from './graph/threads.js';
 
 /**
@@ -11,7 +12,7 @@ import { threadsStorageModule } from './graph/threads.js';
  * step: the composition root hands them to the store, which runs their migrations at open and their forget steps in
  * its own forget transaction.
  */
-export const STORAGE_MODULES: readonly StorageModule[] = [threadsStorageModule];
+export const STORAGE_MODULES: readonly StorageModule[] = [threadsStorageModule, recommenderStorageModule];
 
 /**
  * Opens mnemo's memory at `location` — a SQLite file path or a `postgres://` URL — with every module's tables.

@@ -30,16 +30,6 @@ export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefin
 }
 
 /**
- * The recommender's rows about a user (ratings, demographics); its trained model forgets them at the next training.
- * Returns how many ratings were deleted.
- */
-export function deleteRecommenderRows(prepare: Prepare, userId: string): number {
-  const { changes } = prepare('DELETE FROM rec_ratings WHERE user_id = ?').run(userId);
-  prepare('DELETE FROM rec_users WHERE user_id = ?').run(userId);
-  return changes;
-}
-
-/**
  * A conversation's thread key: the owner's namespace id, `/`, the caller's thread id. Keyed by namespace, two users
  * can never share a thread, and forgetting one finds all of theirs by prefix.
  */

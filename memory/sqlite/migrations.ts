@@ -120,41 +120,9 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX persona_members_by_persona ON persona_members (persona);
     `);
   },
-  // The recommender (recommender/): catalog, ratings, user demographics and the last trained model.
-  (db) => {
-    db.exec(`
-      CREATE TABLE rec_items (
-        id          TEXT PRIMARY KEY,
-        title       TEXT NOT NULL,
-        description TEXT,
-        tags        TEXT NOT NULL DEFAULT '[]',
-        year        INTEGER,
-        metadata    TEXT NOT NULL DEFAULT '{}',
-        -- The configured embedder's vector of title + description + tags (Float32 LE) and which embedder made it.
-        embedding   BLOB,
-        embedder    TEXT
-      ) STRICT;
-      CREATE TABLE rec_ratings (
-        user_id TEXT NOT NULL,
-        item_id TEXT NOT NULL REFERENCES rec_items (id) ON DELETE CASCADE,
-        stars   INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
-        at      INTEGER NOT NULL,
-        source  TEXT NOT NULL CHECK (source IN ('explicit', 'stated-in-chat')),
-        PRIMARY KEY (user_id, item_id)
-      ) STRICT, WITHOUT ROWID;
-      CREATE INDEX rec_ratings_by_item ON rec_ratings (item_id);
-      CREATE TABLE rec_users (
-        user_id      TEXT PRIMARY KEY,
-        demographics TEXT NOT NULL DEFAULT '{}'
-      ) STRICT;
-      CREATE TABLE rec_models (
-        id         INTEGER PRIMARY KEY,
-        trained_at INTEGER NOT NULL,
-        metadata   TEXT NOT NULL,
-        model      BLOB NOT NULL
-      ) STRICT;
-    `);
-  },
+  // Version 4 created the recommender's tables here. The recommender now owns them (recommender/backend.ts): its own
+  // migration creates the same tables if missing, so files made before and after this change converge.
+  () => {},
   // Other modules' schema versions (see migrateModules): they own their tables, memory only runs their steps.
   (db) => {
     db.exec(`

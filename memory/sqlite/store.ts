@@ -39,13 +39,7 @@ import {
   validateTime,
 } from '../validate.js';
 import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
-import {
-  checkpointKey,
-  checkpointNamespace,
-  deleteMemories,
-  deleteNamespace,
-  deleteRecommenderRows,
-} from './forget.js';
+import { checkpointKey, checkpointNamespace, deleteMemories, deleteNamespace } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
 import { reindex } from './reindex.js';
@@ -435,7 +429,6 @@ export class SqliteMemoryStore implements MemoryStore {
         const alsoDeleted: Record<string, number> = {};
         // A user may have rows in other modules (ratings) and no memories yet.
         if (id === undefined && scope.kind === 'user') {
-          alsoDeleted.ratings = deleteRecommenderRows(this.prepare, scope.id);
           const threadPrefix = namespaceId === undefined ? undefined : checkpointKey(namespaceId, '');
           this.runForgetSteps({ userId: scope.id, threadPrefix }, alsoDeleted);
         }

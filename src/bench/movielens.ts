@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { openDatabase } from '../../memory/index.js';
 import {
   backoffWeight,
   clampStars,
@@ -18,11 +17,13 @@ import {
   RecommenderService,
   readMovielens,
   readMovielensRatings,
+  recommenderStorage,
   storeMovielens,
   type TopkFigures,
   trainEnsemble,
   trainFactorization,
 } from '../../recommender/index.js';
+import { openStore } from '../storage.js';
 import { latencySummary, mean } from './stats.js';
 
 /** Options of {@link runMovielensBench}. */
@@ -233,12 +234,12 @@ async function servingFold(
   step: (phase: string) => void,
 ): Promise<ServingFigures> {
   const test = readMovielensRatings(join(dataPath, `u${fold}.test`), COUNTS);
-  const db = openDatabase(':memory:');
+  const store = await openStore(':memory:');
   try {
-    const service = new RecommenderService({ db });
-    storeMovielens(service.storage, movielens, readMovielensRatings(join(dataPath, `u${fold}.base`), COUNTS));
+    const service = new RecommenderService({ storage: recommenderStorage(store.backend) });
+    await storeMovielens(service.storage, movielens, readMovielensRatings(join(dataPath, `u${fold}.base`), COUNTS));
     const started = performance.now();
-    service.train();
+    await service.train();
     const trainSeconds = (performance.now() - started) / 1000;
     step(`serving: mnemo train on u${fold}.base`);
     const predicted = new Float64Array(test.stars.length);
@@ -260,7 +261,7 @@ async function servingFold(
       predictLatencyMs: latencySummary(latencies),
     };
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -274,22 +275,29 @@ async function servedTopk(
   split: LeaveOneOut,
   step: (phase: string) => void,
 ): Promise<{ topk: TopkFigures; served: ServedTopkFigures; trainSeconds: number }> {
-  const db = openDatabase(':memory:');
+  const store = await openStore(':memory:');
   try {
-    const service = new RecommenderService({ db });
-    storeMovielens(service.storage, movielens, split.train);
+    const service = new RecommenderService({ storage: recommenderStorage(store.backend) });
+    await storeMovielens(service.storage, movielens, split.train);
     const started = performance.now();
-    service.train();
+    await service.train();
     const trainSeconds = (performance.now() - started) / 1000;
     step('top-k: mnemo train on the leave-last-out training part');
-    const tagsOf = new Map(service.storage.items().map((item) => [Number(item.id.slice(2)) - 1, item.tags]));
+    const tagsOf = new Map((await service.storage.items()).map((item) => [Number(item.id.slice(2)) - 1, item.tags]));
     const distinctTags = (items: readonly number[]): number =>
       new Set(items.flatMap((item) => tagsOf.get(item) ?? [])).size;
-    let rankedTags = 0;
-    const topk = evaluateTopk(split, movielens.ratings, (user, trainItems) => {
-      const { items, scores } = service.scoreCatalog(`ml${user + 1}`);
+    // Storage is async and the evaluation's scorer is not: every evaluated user's scores are read first.
+    const scored = new Map<number, Float64Array>();
+    for (let user = 0; user < USERS; user++) {
+      if (split.heldOut[user]! < 0) continue;
+      const { items, scores } = await service.scoreCatalog(`ml${user + 1}`);
       const byIndex = new Float64Array(ITEMS).fill(-Infinity);
       for (const [position, item] of items.entries()) byIndex[Number(item.id.slice(2)) - 1] = scores[position]!;
+      scored.set(user, byIndex);
+    }
+    let rankedTags = 0;
+    const topk = evaluateTopk(split, movielens.ratings, (user, trainItems) => {
+      const byIndex = scored.get(user)!;
       const rated = new Set(trainItems);
       const top = Array.from({ length: ITEMS }, (_, item) => item)
         .filter((item) => !rated.has(item))
@@ -331,6 +339,6 @@ async function servedTopk(
       trainSeconds,
     };
   } finally {
-    db.close();
+    await store.close();
   }
 }

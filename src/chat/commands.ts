@@ -140,7 +140,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const stars = Number(match?.[2]);
       if (!match || !Number.isInteger(stars) || stars < 1 || stars > 5)
         return usageError('/rate ITEM STARS (ITEM an id or title, STARS 1 to 5)');
-      const item = context.recommender.resolveItem(match[1]!);
+      const item = await context.recommender.resolveItem(match[1]!);
       await context.recommender.rate(context.userId, item.id, stars);
       return lines(`rated ${item.title} (${item.id}) ${stars}/5`);
     },
@@ -148,8 +148,8 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   persona: {
     usage: '/persona',
     summary: 'your taste group and what it likes',
-    run(_argument, context) {
-      const report = context.recommender.persona(context.userId);
+    async run(_argument, context) {
+      const report = await context.recommender.persona(context.userId);
       const likes = report.likes
         .slice(0, 5)
         .map((like) => like.title)

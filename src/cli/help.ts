@@ -8,8 +8,8 @@ export const HELP_WIDTH = 100;
 export const GLOBAL_OPTIONS = {
   db: {
     type: 'string',
-    value: 'PATH',
-    description: `database file (default: $MNEMO_DB, else ${ENVIRONMENT.MNEMO_DB.otherwise})`,
+    value: 'PATH|URL',
+    description: `database file or postgres:// URL (default: $MNEMO_DB, else ${ENVIRONMENT.MNEMO_DB.otherwise})`,
   },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies OptionSpecs;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { databaseError, readOnlyReason } from '../../memory/index.js';
+import { databaseError, isPostgresLocation, readOnlyReason } from '../../memory/index.js';
 import { ENVIRONMENT, type EnvironmentName, loadConfig, type MnemoConfig } from '../config.js';
 import { ConfigError, MnemoError, UsageError } from '../errors.js';
 import { openConfiguredStore } from '../providers.js';
@@ -12,6 +12,7 @@ import { benchCommand } from './commands/bench.js';
 import { chatCommand } from './commands/chat.js';
 import { ingestCommand } from './commands/ingest.js';
 import { exportCommand, forgetCommand, memoriesCommand, rememberCommand } from './commands/memories.js';
+import { migrateCommand } from './commands/migrate.js';
 import {
   catalogCommand,
   importCommand,
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   forgetCommand,
   exportCommand,
   reindexCommand,
+  migrateCommand,
   catalogCommand,
   importCommand,
   rateCommand,
@@ -85,7 +87,7 @@ function joinNegativeValues(args: readonly string[], options: NonNullable<ParseA
  * a typo would otherwise create directories and an empty database. Only the default location is created.
  */
 function checkDatabasePath({ db: path, dbNamedBy: explicit }: MnemoConfig): void {
-  if (!explicit || path === ':memory:' || existsSync(dirname(path))) return;
+  if (!explicit || path === ':memory:' || isPostgresLocation(path) || existsSync(dirname(path))) return;
   const message = `${explicit} ${path}: directory ${dirname(path)} does not exist`;
   throw explicit === '--db' ? new UsageError(message) : new ConfigError(message);
 }
@@ -138,7 +140,8 @@ function checkValues(command: Command, parsed: ParsedLine): Record<string, strin
     );
   }
   const values: Record<string, string | number | boolean | undefined> = { ...parsed.values };
-  if (typeof values.db === 'string' && values.db.trim() === '') throw new UsageError('--db needs a file path');
+  if (typeof values.db === 'string' && values.db.trim() === '')
+    throw new UsageError('--db needs a file path or a postgres:// URL');
   const given = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(command.options)) {
     const raw = parsed.values[name];

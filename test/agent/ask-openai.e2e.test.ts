@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import {
@@ -10,7 +11,6 @@ import {
   type StaticReply,
   startOpenAIServer,
 } from '../helpers/openai-server.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 // `mnemo ask` end to end: the real ChatOpenAI client against an OpenAI-compatible server on 127.0.0.1.
 let server: OpenAIServer;

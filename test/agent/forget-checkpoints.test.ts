@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { FakeEmbedder, userScope } from '../../memory/index.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { createAgent } from '../../src/agent.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { mnemo } from '../helpers/cli.js';
 import { occurrencesInDatabase } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 const noFacts = () => new AIMessage('{"changes": []}');
 

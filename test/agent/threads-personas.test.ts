@@ -7,8 +7,8 @@ import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { globalScope, personaScope, userScope } from '../../memory/types.js';
 import { createAgent } from '../../src/agent.js';
-import { tempDir } from '../helpers/tmp.js';
 import { STORAGE_MODULES } from '../../src/storage.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const noFacts = () => new AIMessage('{"changes": []}');
 const systemOf = (messages: BaseMessage[]): string => String(messages[0]!.content);

@@ -234,7 +234,7 @@ describe('mnemo import movielens', () => {
     ]);
     const untouched = SqliteMemoryStore.open(fresh.MNEMO_DB!, {});
     expect(untouched.db.prepare('SELECT count(*) FROM rec_items').pluck().get()).toBe(0);
-    untouched.close();
+    await untouched.close();
   });
 });
 
@@ -265,7 +265,7 @@ describe('recommender CLI: ids, personas and subcommands', () => {
     timeout: 60_000,
   }, async () => {
     const env = await seeded();
-    const namespaces = (): unknown => {
+    const namespaces = async (): Promise<unknown> => {
       const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
       try {
         return store.db.prepare('SELECT count(*) FROM namespaces').pluck().get();
@@ -295,9 +295,9 @@ describe('recommender CLI: ids, personas and subcommands', () => {
 
     // Viewing stores nothing: a user just forgotten does not come back, one never seen does not appear.
     expect((await mnemo(env, ['forget', '--user', 'u1'])).code).toBe(0);
-    const forgotten = namespaces();
+    const forgotten = await namespaces();
     for (const user of ['u1', 'nobody']) expect((await mnemo(env, ['persona', '--user', user])).code).toBe(0);
-    expect(namespaces()).toEqual(forgotten);
+    expect(await namespaces()).toEqual(forgotten);
 
     const empty = await mnemo(env, ['persona', '--user', 'ada', '--set', '']);
     expect([empty.code, oneLine(empty)]).toEqual([2, ['mnemo persona: persona id must be a non-empty string']]);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 // A loopback OpenAI-compatible /v1/embeddings server (base64 float32, like the real API).
 let server: Server;

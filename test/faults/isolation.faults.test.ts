@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Embedder, type Memory, userScope } from '../../memory/index.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { seededRandom } from '../../src/bench/stats.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { type FaultRow, faultCount, reportFaults } from '../helpers/faults.js';
 import { occurrencesInDatabase } from '../helpers/files.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { tempDir } from '../helpers/tmp.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 // Randomized operations over many users on one file, checked against a model of what each user should have: no
 // read ever returns another user's memory, every acknowledged write is there, every forgotten one is gone (from

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEmbedder, userScope } from '../../memory/index.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { FULL_FAULTS } from '../helpers/faults.js';
 import {
   directMessage,
@@ -17,7 +18,6 @@ import {
   TEAM,
   type WebApiStub,
 } from '../slack/loopback.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 /**
  * A hostile Slack: the real app in HTTP mode on 127.0.0.1 (Bolt's receiver behind mnemo's guard, the delivery ledger
@@ -75,7 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await slack?.close();
-  store?.close();
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   const width = Math.max(...rows.map((entry) => entry.fault.length));
   const lines = rows.map(

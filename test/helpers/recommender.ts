@@ -1,19 +1,41 @@
+import type Database from 'better-sqlite3';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
+import { openDatabase } from '../../memory/sqlite/database.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
+import { recommenderStorage, recommenderStorageModule } from '../../recommender/backend.js';
 import { createRandom } from '../../recommender/model/random.js';
 import { RecommenderService } from '../../recommender/service.js';
+import { SqliteRecommenderStorage } from '../../recommender/sqlite-storage.js';
 import type { Item, Rating } from '../../recommender/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
+
+/** The recommender's storage in `db`, its tables created as the store's storage module step creates them. */
+export function sqliteStorage(db: Database.Database = openDatabase(':memory:')): SqliteRecommenderStorage {
+  for (const step of recommenderStorageModule.sqlite.migrations) step(db);
+  return new SqliteRecommenderStorage(db);
+}
+
+/** A recommender over a store (in memory, with every storage module, unless given), reading its memory. */
+export function serviceOver(
+  memory: SqliteMemoryStore = SqliteMemoryStore.open(':memory:', {
+    embedder: new FakeEmbedder(),
+    modules: STORAGE_MODULES,
+  }),
+  options: { embedder?: FakeEmbedder } = {},
+): { service: RecommenderService; memory: SqliteMemoryStore } {
+  const service = new RecommenderService({ storage: recommenderStorage(memory.backend), memory, ...options });
+  return { service, memory };
+}
 
 /** A recommender over an in-memory store, with `data` stored and a model trained on it. */
-export function trainedService(
+export async function trainedService(
   data: { items: Item[]; ratings: Rating[] },
   train: { factors: number; personas: number },
-): { service: RecommenderService; memory: SqliteMemoryStore } {
-  const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder() });
-  const service = new RecommenderService({ db: memory.db, memory });
-  service.storage.upsertItems(data.items);
-  service.storage.addRatings(data.ratings);
-  service.train(train);
+): Promise<{ service: RecommenderService; memory: SqliteMemoryStore }> {
+  const { service, memory } = serviceOver();
+  await service.storage.upsertItems(data.items);
+  await service.storage.addRatings(data.ratings);
+  await service.train(train);
   return { service, memory };
 }
 

@@ -78,7 +78,7 @@ describe('reindex', () => {
     await expect(running.search([ada], 'greyhound')).rejects.toThrow(
       /indexed with embedder fake-other .*mnemo reindex/,
     );
-    reindexing.close();
-    running.close();
+    await reindexing.close();
+    await running.close();
   });
 });

@@ -281,9 +281,9 @@ describe('SqliteMemoryStore isolation', () => {
 describe('SqliteMemoryStore files', () => {
   const directory = () => mkdtempSync(join(tmpdir(), 'mnemo-store-'));
 
-  it('refuses a file indexed by another embedder and names mnemo reindex', () => {
+  it('refuses a file indexed by another embedder and names mnemo reindex', async () => {
     const path = join(directory(), 'm.db');
-    SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 16 }) }).close();
+    await SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 16 }) }).close();
     expect(() => SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) })).toThrow(StoreError);
     expect(() => SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 32 }) })).toThrow(/mnemo reindex/);
   });

@@ -28,7 +28,7 @@ function ratingsModule() {
         setups.push(1);
       },
       async forget(client, target) {
-        const namespace = Number(target.threadPrefix.slice(0, -1));
+        const namespace = Number(target.threadPrefix?.slice(0, -1));
         const { rows } = await client.query<{ left: number; there: boolean }>(
           `SELECT (SELECT count(*)::int FROM memories WHERE namespace_id = $1) AS left,
                   EXISTS (SELECT 1 FROM namespaces WHERE id = $1) AS there`,
@@ -378,7 +378,7 @@ describe('PostgresMemoryStore', () => {
         );
       }
     } finally {
-      sqlite.close();
+      await sqlite.close();
     }
   });
 });

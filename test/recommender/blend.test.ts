@@ -66,9 +66,9 @@ function rewriteHeader(bytes: Buffer, edit: (header: Record<string, unknown>) =>
 }
 
 describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
-  it('keeps the item-neighbour model and the blend weights through serialization', () => {
-    const { service } = trained();
-    const bundle = deserializeBundle(service.storage.latestModel()!.model);
+  it('keeps the item-neighbour model and the blend weights through serialization', async () => {
+    const { service } = await trained();
+    const bundle = deserializeBundle((await service.storage.latestModel())!.model);
     const blend = bundle.blend!;
     expect(blend).not.toBeNull();
     expect(blend.weights).toHaveLength(10);
@@ -92,8 +92,8 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
   });
 
   it('predicts from the neighbour part on the current ratings: rating a twin moves the other at once', async () => {
-    const { service } = trained();
-    const bundle = deserializeBundle(service.storage.latestModel()!.model);
+    const { service } = await trained();
+    const bundle = deserializeBundle((await service.storage.latestModel())!.model);
     const random = createRandom(9);
     const given = Array.from({ length: PAIRS }, () => 1 + random.integer(5));
     for (let pair = 0; pair < PAIRS; pair++) await service.rate('newcomer', `m${2 * pair}`, given[pair]!);
@@ -138,8 +138,8 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
   });
 
   it('refuses a model stored in the older format, asking to train again', async () => {
-    const { service } = trained();
-    const bytes = service.storage.latestModel()!.model;
+    const { service } = await trained();
+    const bytes = (await service.storage.latestModel())!.model;
     const old = rewriteHeader(bytes, (header) => {
       delete header.format;
       delete header.blend;
@@ -148,9 +148,9 @@ describe('the learned blend in the trained bundle', { timeout: 60_000 }, () => {
     expect(() => deserializeBundle(rewriteHeader(bytes, (header) => (header.format = BUNDLE_FORMAT + 1)))).toThrow(
       /run mnemo train again/,
     );
-    service.storage.saveModel(old, {});
+    await service.storage.saveModel(old, {});
     await expect(service.predict('u1', 'm1')).rejects.toThrow(/run mnemo train again/);
-    service.train({ factors: 2, personas: 2 });
+    await service.train({ factors: 2, personas: 2 });
     expect((await service.predict('u1', 'm1')).level).toBe('user');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { RecommenderService } from '../../recommender/service.js';
 import type { Item } from '../../recommender/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
+import { serviceOver } from '../helpers/recommender.js';
 
 const item = (id: string, title: string, description: string, tags: string[]): Item => ({
   id,
@@ -15,8 +16,11 @@ const item = (id: string, title: string, description: string, tags: string[]): I
 
 describe('content similarity', () => {
   it("predicts unseen items from the user's ratings of items with similar text, and says which", async () => {
-    const memory = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 256 }) });
-    const recommender = new RecommenderService({ db: memory.db, memory, embedder: new FakeEmbedder({ dims: 256 }) });
+    const memory = SqliteMemoryStore.open(':memory:', {
+      embedder: new FakeEmbedder({ dims: 256 }),
+      modules: STORAGE_MODULES,
+    });
+    const { service: recommender } = serviceOver(memory, { embedder: new FakeEmbedder({ dims: 256 }) });
     await recommender.importItems([
       item('a1', 'Alien', 'a crew in deep space hunted by a creature', ['sci-fi', 'horror']),
       item('a2', 'Aliens', 'marines in deep space fight creatures', ['sci-fi', 'action']),

@@ -6,8 +6,9 @@ import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
 import { createRandom } from '../../recommender/model/random.js';
-import { RecommenderService } from '../../recommender/service.js';
 import type { Item, Rating } from '../../recommender/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
+import { serviceOver } from '../helpers/recommender.js';
 
 const fileBytes = (path: string): Buffer[] =>
   ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0)));
@@ -17,8 +18,8 @@ describe('forgetting one user among many', () => {
     const directory = mkdtempSync(join(tmpdir(), 'mnemo-forget-'));
     const path = join(directory, 'mnemo.db');
     try {
-      const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder() });
-      const recommender = new RecommenderService({ db: memory.db, memory });
+      const memory = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder(), modules: STORAGE_MODULES });
+      const { service: recommender } = serviceOver(memory);
       const random = createRandom(3);
       const items: Item[] = Array.from({ length: 300 }, (_, index) => ({
         id: `item-${index}`,
@@ -28,7 +29,7 @@ describe('forgetting one user among many', () => {
         year: null,
         metadata: {},
       }));
-      recommender.storage.upsertItems(items);
+      await recommender.storage.upsertItems(items);
       // Enough users and ratings that every b-tree has interior pages, whose divider keys copy ids of live rows.
       const users = Array.from(
         { length: 400 },
@@ -46,11 +47,11 @@ describe('forgetting one user among many', () => {
             source: 'explicit' as const,
           })),
       );
-      recommender.storage.addRatings(ratings);
+      await recommender.storage.addRatings(ratings);
       // The target's occupation is theirs alone, and four others share one: neither may reach the trained model.
       const occupation = (index: number): string =>
         index === 200 ? 'qoppadiver' : index >= 300 && index < 304 ? 'fourfoldsmith' : 'writer';
-      recommender.storage.setDemographics(
+      await recommender.storage.setDemographics(
         users.map((userId, index) => ({ userId, demographics: { occupation: occupation(index) } })),
       );
       for (const userId of users) {
@@ -58,22 +59,22 @@ describe('forgetting one user among many', () => {
           { text: userId === target ? 'my cat is called qoppaxenon' : 'my cat is called tom' },
         ]);
       }
-      recommender.train({ factors: 4, personas: 3 });
-      const model = recommender.storage.latestModel()!.model;
+      await recommender.train({ factors: 4, personas: 3 });
+      const model = (await recommender.storage.latestModel())!.model;
       expect(model.includes('writer')).toBe(true);
       expect(model.includes('fourfoldsmith')).toBe(false);
       const unique = [target, 'qoppaxenon', 'qoppadiver'].map((text) => Buffer.from(text));
       expect(fileBytes(path).some((bytes) => unique.some((text) => bytes.includes(text)))).toBe(true);
 
-      memory.forget(userScope(target));
+      await memory.forget(userScope(target));
 
       for (const bytes of fileBytes(path))
         for (const text of unique) expect(bytes.includes(text), `${text.toString()} survives`).toBe(false);
       // Everyone else is intact, and the model still serves.
-      expect(recommender.storage.ratingsOf(users[201]!).length).toBeGreaterThan(0);
-      expect(memory.list(userScope(users[199]!)).map((entry) => entry.text)).toEqual(['my cat is called tom']);
+      expect((await recommender.storage.ratingsOf(users[201]!)).length).toBeGreaterThan(0);
+      expect((await memory.list(userScope(users[199]!))).map((entry) => entry.text)).toEqual(['my cat is called tom']);
       expect(await recommender.recommend(users[201]!, { k: 3 })).toHaveLength(3);
-      memory.close();
+      await memory.close();
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }

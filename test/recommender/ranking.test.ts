@@ -10,15 +10,15 @@ import { GENRES, generated, likedGenres, trainedService } from '../helpers/recom
 
 const service = () => trainedService(generated(), { factors: 8, personas: 3 });
 const genreOf = (itemId: string): string => GENRES[Number(itemId.slice(1)) % GENRES.length]!;
-const ratersOf = (recommender: RecommenderService, itemId: string): string[] =>
-  recommender.storage.allRatings().flatMap((rating) => (rating.itemId === itemId ? [rating.userId] : []));
+const ratersOf = async (recommender: RecommenderService, itemId: string): Promise<string[]> =>
+  (await recommender.storage.allRatings()).flatMap((rating) => (rating.itemId === itemId ? [rating.userId] : []));
 
 describe('recommendations are ranked by the top-k scorer the benchmark measures', () => {
   it('puts first the unrated item with the highest recency-weighted EASE score plus persona popularity', async () => {
-    const { service: recommender } = service();
-    const bundle = deserializeBundle(recommender.storage.latestModel()!.model);
+    const { service: recommender } = await service();
+    const bundle = deserializeBundle((await recommender.storage.latestModel())!.model);
     for (const user of ['u0', 'u3', 'u4']) {
-      const ratings = recommender.storage.ratingsOf(user);
+      const ratings = await recommender.storage.ratingsOf(user);
       const items = ratings.map((rating) => Number(rating.itemId.slice(1)));
       const ease = bundle.ease!.scores(items, recencyWeights(ratings.map((rating) => rating.at.getTime())));
       const popularity = bundle.personas.popularity(
@@ -44,10 +44,10 @@ describe('recommendations are ranked by the top-k scorer the benchmark measures'
   });
 
   it('serves, with diversity off, exactly the top of scoreCatalog (the benchmark figure); the default only re-ranks lightly', async () => {
-    const { service: recommender } = service();
+    const { service: recommender } = await service();
     for (const user of ['u1', 'stranger']) {
-      const rated = new Set(recommender.storage.ratingsOf(user).map((rating) => rating.itemId));
-      const { items, scores } = recommender.scoreCatalog(user);
+      const rated = new Set((await recommender.storage.ratingsOf(user)).map((rating) => rating.itemId));
+      const { items, scores } = await recommender.scoreCatalog(user);
       const top = items
         .map((item, position) => ({ id: item.id, score: scores[position]! }))
         .filter((entry) => !rated.has(entry.id))
@@ -67,34 +67,37 @@ describe('recommendations are ranked by the top-k scorer the benchmark measures'
 
 describe('every recommendation says truthfully what put it there', () => {
   it('for a user nobody knows anything about: popularity among everyone, with its true size', async () => {
-    const { service: recommender } = service();
+    const { service: recommender } = await service();
     const recommendations = await recommender.recommend('stranger', { k: 10 });
     expect(recommendations).toHaveLength(10);
     for (const entry of recommendations) {
       expect(entry.why).toEqual([
-        { kind: 'popular', text: `popular: ${ratersOf(recommender, entry.itemId).length} of 40 people rated it` },
+        {
+          kind: 'popular',
+          text: `popular: ${(await ratersOf(recommender, entry.itemId)).length} of 40 people rated it`,
+        },
       ]);
-      expect(ratersOf(recommender, entry.itemId).length).toBeGreaterThanOrEqual(MINIMUM_AGGREGATE);
+      expect((await ratersOf(recommender, entry.itemId)).length).toBeGreaterThanOrEqual(MINIMUM_AGGREGATE);
     }
   });
 
   it('for a user placed by demographics: popularity in their persona, counting its real members', async () => {
-    const { service: recommender, memory } = service();
+    const { service: recommender, memory } = await service();
     // Occupation follows taste group, so it says which persona a newcomer belongs to.
     const occupation = (user: number): string => ['nurse', 'teacher', 'pilot'][Math.floor((user % 6) / 2)]!;
-    recommender.storage.setDemographics(
+    await recommender.storage.setDemographics(
       Array.from({ length: 40 }, (_, user) => ({ userId: `u${user}`, demographics: { occupation: occupation(user) } })),
     );
-    recommender.train({ factors: 8, personas: 3 });
-    recommender.storage.setDemographics([{ userId: 'newbie', demographics: { occupation: 'pilot' } }]);
+    await recommender.train({ factors: 8, personas: 3 });
+    await recommender.storage.setDemographics([{ userId: 'newbie', demographics: { occupation: 'pilot' } }]);
     for (const entry of await recommender.recommend('newbie', { k: 10 })) {
       const [why] = entry.why;
       expect(why?.kind).toBe('persona');
       const persona = why!.kind === 'persona' ? why!.persona : '';
-      const members = Array.from({ length: 40 }, (_, user) => `u${user}`).filter(
-        (user) => memory.personaOf(userScope(user))?.persona === persona,
-      );
-      const raters = ratersOf(recommender, entry.itemId).filter((user) => members.includes(user)).length;
+      const members: string[] = [];
+      for (let user = 0; user < 40; user++)
+        if ((await memory.personaOf(userScope(`u${user}`)))?.persona === persona) members.push(`u${user}`);
+      const raters = (await ratersOf(recommender, entry.itemId)).filter((user) => members.includes(user)).length;
       expect(why!.text).toBe(
         `popular with people like you (${persona}): ${raters} of its ${members.length} members rated it`,
       );
@@ -102,9 +105,9 @@ describe('every recommendation says truthfully what put it there', () => {
   });
 
   it('for a user with ratings: the liked items behind the score, never an empty list', async () => {
-    const { service: recommender } = service();
+    const { service: recommender } = await service();
     for (let user = 0; user < 6; user++) {
-      const ratings = recommender.storage.ratingsOf(`u${user}`);
+      const ratings = await recommender.storage.ratingsOf(`u${user}`);
       for (const entry of await recommender.recommend(`u${user}`, { k: 20 })) {
         expect(entry.why.length).toBeGreaterThan(0);
         for (const why of entry.why)
@@ -117,8 +120,8 @@ describe('every recommendation says truthfully what put it there', () => {
 
 describe("other people's ratings stay private", () => {
   it('shows an average only over at least 5 ratings', async () => {
-    const { service: recommender } = service();
-    recommender.storage.upsertItems([
+    const { service: recommender } = await service();
+    await recommender.storage.upsertItems([
       { id: 'solo', title: 'Solo', description: null, tags: ['Drama'], year: 2000, metadata: {} },
     ]);
     await recommender.rate('alice', 'solo', 1);
@@ -150,23 +153,23 @@ describe("other people's ratings stay private", () => {
     expect(personas.favourites(1).map((entry) => entry.item)).toEqual([1, 2]);
   });
 
-  it('shows no likes for a small trained persona in mnemo persona', () => {
-    const { service: recommender, memory } = trainedService(generated(), { factors: 8, personas: 12 });
-    const { sizes } = deserializeBundle(recommender.storage.latestModel()!.model).personas;
+  it('shows no likes for a small trained persona in mnemo persona', async () => {
+    const { service: recommender, memory } = await trainedService(generated(), { factors: 8, personas: 12 });
+    const { sizes } = deserializeBundle((await recommender.storage.latestModel())!.model).personas;
     const small = Array.from(sizes).flatMap((size, index) =>
       size > 0 && size < MINIMUM_AGGREGATE ? [`persona ${index + 1}`] : [],
     );
     expect(small.length).toBeGreaterThan(0);
     for (const persona of small) {
-      memory.setPersona(userScope('newbie'), persona);
-      expect(recommender.persona('newbie')).toMatchObject({ persona, likes: [] });
+      await memory.setPersona(userScope('newbie'), persona);
+      expect(await recommender.persona('newbie')).toMatchObject({ persona, likes: [] });
     }
   });
 });
 
 describe('what a user said', () => {
   it('does not count as ratings towards their own model: ten statements and no ratings stay at persona level', async () => {
-    const { service: recommender, memory } = service();
+    const { service: recommender, memory } = await service();
     const hobbies = [
       'hiking',
       'pizza',
@@ -190,14 +193,14 @@ describe('what a user said', () => {
   });
 
   it('places a user with no ratings in the persona of the people who share a stated like', async () => {
-    const { service: recommender, memory } = service();
-    const majority = (group: number): string => {
+    const { service: recommender, memory } = await service();
+    const majority = async (group: number): Promise<string> => {
       const placed = [0, 1, 2, 3, 4, 5]
         .filter((user) => Math.floor(user / 2) === group)
         .flatMap((user) => [6 * 0 + user, 6 + user, 12 + user, 18 + user]);
       const counts = new Map<string, number>();
       for (const user of placed) {
-        const persona = memory.personaOf(userScope(`u${user}`))!.persona;
+        const persona = (await memory.personaOf(userScope(`u${user}`)))!.persona;
         counts.set(persona, (counts.get(persona) ?? 0) + 1);
       }
       return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
@@ -211,8 +214,8 @@ describe('what a user said', () => {
       await memory.changeFacts(userScope(`fan-${group}`), [
         { op: 'add', fact: { kind: 'preference', text: `I love ${genre}` } },
       ]);
-      const persona = recommender.automaticPersona(`fan-${group}`)!;
-      expect(persona).toBe(majority(group));
+      const persona = (await recommender.automaticPersona(`fan-${group}`))!;
+      expect(persona).toBe(await majority(group));
       automatic.add(persona);
       // And what they are recommended comes from that persona, mostly in its two genres.
       const recommendations = await recommender.recommend(`fan-${group}`, { k: 5 });

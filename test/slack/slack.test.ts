@@ -285,7 +285,11 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     expect((await click('U1', 1, 4)).status).toBe(200);
     const updated = (await slack.api.waitFor('chat.update', turnUpdates + 1))[turnUpdates];
     expect(
-      recommender.storage.ratingsOf(`${TEAM}:U1`).map(({ itemId, stars, source }) => ({ itemId, stars, source })),
+      (await recommender.storage.ratingsOf(`${TEAM}:U1`)).map(({ itemId, stars, source }) => ({
+        itemId,
+        stars,
+        source,
+      })),
     ).toEqual([{ itemId: 'm2', stars: 4, source: 'explicit' }]);
     // The rated item's buttons are replaced by the rating; the other item keeps its buttons.
     const after = updated!.args.blocks as SlackBlock[];
@@ -297,10 +301,10 @@ describe('mnemo slack (loopback Bolt app, loopback Web API)', () => {
     await click('U9', 0, 2);
     const [note] = await slack.api.waitFor('chat.postEphemeral');
     expect(note!.args).toMatchObject({ channel: 'C1', user: 'U9', text: 'Rated *Alien (1979)* 2/5.' });
-    expect(recommender.storage.ratingsOf(`${TEAM}:U9`).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual([
-      { itemId: 'm1', stars: 2 },
-    ]);
-    expect(recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
+    expect((await recommender.storage.ratingsOf(`${TEAM}:U9`)).map(({ itemId, stars }) => ({ itemId, stars }))).toEqual(
+      [{ itemId: 'm1', stars: 2 }],
+    );
+    expect(await recommender.storage.ratingsOf(`${TEAM}:U1`)).toHaveLength(1);
     expect(slack.api.callsTo('chat.update')).toHaveLength(turnUpdates + 1);
   });
 

@@ -2,8 +2,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { FakeEmbedder, InputError, userScope } from '../../memory/index.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { defineTool, TOOLS, type ToolServices } from '../../tools/index.js';
 import { STORAGE_MODULES } from '../../src/storage.js';
+import { defineTool, TOOLS, type ToolServices } from '../../tools/index.js';
 
 const context = { userId: 'ada', threadId: 't' };
 

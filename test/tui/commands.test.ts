@@ -82,7 +82,7 @@ describe('slash commands', () => {
 
   it('rates catalog items by title, recommends, and reports recommender errors as one line', async () => {
     const chat = await context();
-    chat.recommender.storage.upsertItems([
+    await chat.recommender.storage.upsertItems([
       { id: 'm1', title: 'Alien (1979)', description: null, tags: ['Sci-Fi'], year: 1979, metadata: {} },
       { id: 'm2', title: 'Heat (1995)', description: null, tags: ['Crime'], year: 1995, metadata: {} },
     ]);
@@ -125,7 +125,7 @@ describe('slash commands', () => {
 
   it('turns a failing store into one error line, not a throw', async () => {
     const chat = await context();
-    chat.memory.close();
+    await chat.memory.close();
     const result = await runCommand('/memories', chat);
     expect(result.lines).toHaveLength(1);
     expect(result.lines[0]!.kind).toBe('error');

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { type MemoryKind, userScope } from '../../memory/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { cliEnvironment } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 import { startOpenAIServer } from '../helpers/openai-server.js';
-import { STORAGE_MODULES } from '../../src/storage.js';
 
 const binary = join(import.meta.dirname, '../../dist/bin/mnemo.js');
 // util-linux `script` gives the chat a real pseudo-terminal (raw mode, cursor control) without tmux.

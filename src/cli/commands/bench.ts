@@ -1,4 +1,4 @@
-import { GloveEmbedder } from '../../../memory/index.js';
+import { GloveEmbedder, isPostgresLocation } from '../../../memory/index.js';
 import { LOCOMO_CATEGORIES, type LocomoReport, runLocomoBench } from '../../bench/locomo.js';
 import { type MovielensReport, runMovielensBench } from '../../bench/movielens.js';
 import {
@@ -141,6 +141,42 @@ function printMovielens(report: MovielensReport): string {
   return `${rows.join('\n')}\n`;
 }
 
+/** A database location as reports show it: a URL's password hidden. */
+function databaseLabel(location: string): string {
+  if (!isPostgresLocation(location)) return location;
+  const url = new URL(location);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/**
+ * Runs a benchmark in a temporary SQLite database and, with `--db`, again in that database in the same run, so the
+ * two backends' figures stand side by side.
+ */
+async function sideBySide<R>(
+  context: CommandContext,
+  run: (db: string | undefined) => Promise<R>,
+  print: (report: R) => string,
+): Promise<void> {
+  const db = context.values.db;
+  if (db === undefined) {
+    const report = await run(undefined);
+    context.io.stdout.write(context.values.json ? printJson(report) : print(report));
+    return;
+  }
+  const runs: Array<{ database: string; report: R }> = [];
+  for (const location of [undefined, db])
+    runs.push({
+      database: location === undefined ? 'sqlite (temporary)' : databaseLabel(location),
+      report: await run(location),
+    });
+  context.io.stdout.write(
+    context.values.json
+      ? printJson({ runs: runs.map(({ database, report }) => ({ database, ...report })) })
+      : runs.map(({ database, report }) => `== ${database}\n${print(report)}`).join('\n'),
+  );
+}
+
 async function embedderFor(context: CommandContext) {
   const bar = progressBar(context.io, 'preparing embedder');
   const embedder = await createEmbedder(context.config.embedder, {
@@ -154,10 +190,10 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'measure recall (LoCoMo, PrefEval, personal questions), speed at scale, recommendations',
   description: `
-  mnemo bench locomo --data PATH/locomo10.json [--limit N] [--json]
+  mnemo bench locomo --data PATH/locomo10.json [--limit N] [--db PATH|URL] [--json]
   mnemo bench personal --data test/fixtures/personal [--json]
   mnemo bench prefeval --data PATH/prefeval [--limit N] [--turns N] [--json]
-  mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--json]
+  mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--db PATH|URL] [--json]
   mnemo bench movielens --data PATH/movielens-100k [--json]
 
 locomo  Ingests each LoCoMo conversation as a fresh user and scores, for every question with
@@ -188,6 +224,10 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         persona backoff and global RMSE), and the served model: mnemo train on u1.base, then
         every u1.test rating through mnemo predict's code path (RMSE, latency). About 90 s
         on 2 cores; fixed seeds.
+
+With --db (a file or a postgres:// URL), locomo and scale run twice in one run: in a temporary
+SQLite database, then in that database (its locomo:* or bench users are replaced), and print
+both side by side.
 
 locomo, personal, prefeval and scale use the configured embedder (MNEMO_EMBEDDER; default: offline
 GloVe vectors); movielens needs none.`,
@@ -235,6 +275,11 @@ GloVe vectors); movielens needs none.`,
       default: 500,
       description: 'searches to time, in scale',
     },
+    db: {
+      type: 'string',
+      value: 'PATH|URL',
+      description: 'for locomo and scale: run again in this database (a file or postgres:// URL), side by side',
+    },
     json: { type: 'boolean', description: 'print the figures as JSON' },
   },
   positionals: [{ name: 'locomo|personal|prefeval|scale|movielens' }],
@@ -247,15 +292,22 @@ GloVe vectors); movielens needs none.`,
         throw new UsageError('--data PATH/locomo10.json is required (see mnemo bench --help)');
       const limit = context.values.limit;
       const embedder = await embedderFor(context);
-      const bar = progressBar(context.io, 'locomo');
-      const report = await runLocomoBench({
-        dataPath,
-        embedder,
-        ...(limit === undefined ? {} : { limit }),
-        onProgress: ({ done, total }) => bar.update(done, total),
-      });
-      bar.finish();
-      context.io.stdout.write(context.values.json ? printJson(report) : printLocomo(report));
+      await sideBySide(
+        context,
+        async (db) => {
+          const bar = progressBar(context.io, `locomo${db ? ` in ${databaseLabel(db)}` : ''}`);
+          const report = await runLocomoBench({
+            dataPath,
+            embedder,
+            db,
+            ...(limit === undefined ? {} : { limit }),
+            onProgress: ({ done, total }) => bar.update(done, total),
+          });
+          bar.finish();
+          return report;
+        },
+        printLocomo,
+      );
       return;
     }
     if (which === 'personal') {
@@ -299,22 +351,29 @@ GloVe vectors); movielens needs none.`,
           ? Math.min(100_000, episodes)
           : integerArgument('user-episodes', raw, { min: 100, max: episodes });
       const embedder = await embedderFor(context);
-      const bar = progressBar(context.io, 'scale');
       // Real English word frequencies make realistic posting lists; any embedder's text works the same way.
       const vocabulary =
         embedder instanceof GloveEmbedder
           ? embedder.frequentWords(30_000).filter((word) => /^[a-z]+$/.test(word))
           : undefined;
-      const report = await runScaleBench({
-        embedder,
-        episodes,
-        userEpisodes,
-        queries,
-        ...(vocabulary ? { vocabulary } : {}),
-        onProgress: ({ done, total }) => bar.update(done, total),
-      });
-      bar.finish();
-      context.io.stdout.write(context.values.json ? printJson(report) : printScale(report));
+      await sideBySide(
+        context,
+        async (db) => {
+          const bar = progressBar(context.io, `scale${db ? ` in ${databaseLabel(db)}` : ''}`);
+          const report = await runScaleBench({
+            embedder,
+            episodes,
+            userEpisodes,
+            queries,
+            path: db,
+            ...(vocabulary ? { vocabulary } : {}),
+            onProgress: ({ done, total }) => bar.update(done, total),
+          });
+          bar.finish();
+          return report;
+        },
+        printScale,
+      );
       return;
     }
     if (which === 'movielens') {

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { decodeUtf8, personaScope, userScope, validateScope } from '../../../memory/index.js';
+import { decodeUtf8, type MemoryStore, personaScope, userScope, validateScope } from '../../../memory/index.js';
 import {
   NOTHING_LEFT,
   type PersonaReport,
   parseCatalog,
   RecommenderService,
+  type RecommenderStorage,
   readMovielens,
+  recommenderStorage,
   storeMovielens,
 } from '../../../recommender/index.js';
 import { InputError, UsageError } from '../../errors.js';
@@ -27,12 +29,16 @@ const ITEM_OPTION = {
   description: 'item id or title',
 } as const satisfies OptionSpecs[string];
 
+/** The recommender's storage and the memory it reads, both in the opened store's database. */
+function recommenderSources(store: MemoryStore): { storage: RecommenderStorage; memory: MemoryStore } {
+  return { storage: recommenderStorage(store.backend), memory: store };
+}
+
 async function openService(context: CommandContext, options: { embedder?: boolean } = {}): Promise<RecommenderService> {
   const store = await context.openStore({ embedder: options.embedder ?? false });
   // With the embedder, predictions blend in content similarity from the stored item vectors.
   return new RecommenderService({
-    db: store.db,
-    memory: store,
+    ...recommenderSources(store),
     ...(options.embedder ? { embedder: store.embedder } : {}),
   });
 }
@@ -71,7 +77,7 @@ Item text (title, description, tags) is embedded with the configured embedder (M
     }
     const items = parseCatalog(decodeUtf8(bytes, file), format, file);
     const store = await context.openStore();
-    const service = new RecommenderService({ db: store.db, memory: store, embedder: store.embedder });
+    const service = new RecommenderService({ ...recommenderSources(store), embedder: store.embedder });
     await service.importItems(items);
     context.io.stdout.write(`imported ${items.length} items\n`);
   },
@@ -98,7 +104,7 @@ Run mnemo train afterwards.`,
       throw new InputError(`cannot read MovieLens from ${join(directory)}: ${(error as Error).message}`);
     }
     const service = await openService(context);
-    const stored = storeMovielens(service.storage, movielens);
+    const stored = await storeMovielens(service.storage, movielens);
     context.io.stdout.write(`imported ${stored.items} items, ${stored.ratings} ratings, ${stored.users} users\n`);
   },
 });
@@ -121,7 +127,7 @@ in a user's current ratings without retraining.`,
     const service = await openService(context);
     const rating = await service.rate(user, item, stars);
     context.io.stdout.write(
-      `${user} rated ${rating.itemId} "${service.storage.item(rating.itemId)!.title}" ${stars}/5\n`,
+      `${user} rated ${rating.itemId} "${(await service.storage.item(rating.itemId))!.title}" ${stars}/5\n`,
     );
   },
 });
@@ -232,22 +238,22 @@ is remembered for that persona (mnemo remember --persona NAME).
       writes: typeof placed === 'string' || context.values.clear === true,
     });
     try {
-      const service = new RecommenderService({ db: store.db, memory: store });
+      const service = new RecommenderService(recommenderSources(store));
       if (typeof placed === 'string') {
-        store.setPersona(userScope(user), placed, 'hand');
+        await store.setPersona(userScope(user), placed, 'hand');
         context.io.stdout.write(`${user} is now in persona "${placed}"\n`);
       } else if (context.values.clear) {
-        store.setPersona(userScope(user), null);
-        const automatic = service.automaticPersona(user);
+        await store.setPersona(userScope(user), null);
+        const automatic = await service.automaticPersona(user);
         context.io.stdout.write(
           automatic ? `${user} is placed by their tastes again: ${automatic}\n` : `${user} is in no persona\n`,
         );
       } else {
-        const report = service.persona(user);
+        const report = await service.persona(user);
         context.io.stdout.write(context.values.json ? printJson(report) : describePersona(user, report));
       }
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -264,7 +270,7 @@ prediction time; retrain now and then to update items and personas.`,
   async run(context) {
     const service = await openService(context);
     const bar = progressBar(context.io, 'training');
-    const summary = service.train({ onProgress: ({ done, total }) => bar.update(done, total) });
+    const summary = await service.train({ onProgress: ({ done, total }) => bar.update(done, total) });
     bar.finish();
     context.io.stdout.write(
       `trained on ${summary.ratings} ratings of ${summary.items} items by ${summary.users} users\n`,
