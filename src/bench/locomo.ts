@@ -92,7 +92,10 @@ export interface LocomoBenchOptions {
   embedder: Embedder;
   /** Only the first n conversations (for quick runs). @default all */
   limit?: number;
-  /** The database to run in (a file or a `postgres://` URL); its `locomo:*` users are replaced. @default in memory */
+  /**
+   * The database to run in (a file or a `postgres://` URL). Its `locomo:*` users are kept: turns it already holds
+   * (by LoCoMo's dia_id) are not added again, so a migrated copy is measured as it is. @default in memory
+   */
   db?: string | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
@@ -126,8 +129,8 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
       const scope = userScope(`locomo:${sample.sample_id}`);
       const episodes = locomoEpisodes(sample);
       turns += episodes.length;
-      await store.forget(scope);
-      await store.addEpisodes(scope, episodes);
+      // A conversation the database already holds (a rerun, or a migrated copy) is searched as it is.
+      await store.addEpisodes(scope, episodes, { skipKnownSourceIds: true });
       const known = new Set(episodes.map((episode) => episode.sourceId!));
       now = new Date(Math.max(...episodes.map((episode) => new Date(episode.at!).getTime())));
       for (const qa of sample.qa) {

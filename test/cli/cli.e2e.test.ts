@@ -65,7 +65,8 @@ describe('mnemo CLI', () => {
       /XDG_DATA_HOME +the data directory .*\n.*in cache\/, the word-vector cache/,
     );
     for (const name of ['ingest', 'search', 'remember', 'memories', 'forget', 'export', 'reindex']) {
-      expect((await mnemo(env, [name, '--help'])).stdout, name).toContain(
+      // Help wraps at its own column per command: compare with the line breaks taken out.
+      expect((await mnemo(env, [name, '--help'])).stdout.replace(/\s+/g, ' '), name).toContain(
         '(default: $MNEMO_DB, else $XDG_DATA_HOME/mnemo/mnemo.db,',
       );
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { userScope } from '../../memory/types.js';
+import { STORAGE_MODULES } from '../../src/storage.js';
 import { cliEnvironment, mnemo } from '../helpers/cli.js';
 import { sharedGloveEmbedder } from '../helpers/glove.js';
 
@@ -78,7 +79,7 @@ describe('recommender CLI', () => {
     expect((await mnemo(env, ['persona', '--user', 'newcomer'])).code).toBe(0);
 
     // Training recorded each rated user's persona in memory; a hand placement wins over the next training.
-    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
     expect(await store.personaOf(userScope('u0'))).toMatchObject({
       assignedBy: 'auto',
       persona: expect.stringMatching(/^persona \d+$/),
@@ -88,7 +89,7 @@ describe('recommender CLI', () => {
       'u0 is now in persona "night-owls"\n',
     );
     expect((await mnemo(env, ['train'])).code).toBe(0);
-    const again = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    const again = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
     expect(await again.personaOf(userScope('u0'))).toEqual({ persona: 'night-owls', assignedBy: 'hand' });
     await again.close();
     expect((await mnemo(env, ['remember', '--persona', 'night-owls', 'night owls like late screenings'])).code).toBe(0);
@@ -170,7 +171,7 @@ describe('mnemo import movielens', () => {
       'mnemo recommend: the catalog is empty: import items first (mnemo catalog import FILE)',
     ]);
 
-    const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+    const store = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
     try {
       const rows = store.db.prepare('SELECT id, tags, year FROM rec_items ORDER BY id').all();
       // "unknown" is the absence of a genre, not a tag.
@@ -217,6 +218,7 @@ describe('mnemo import movielens', () => {
     // ml1 has ratings and no memory namespace at all.
     expect(JSON.parse((await mnemo(env, ['forget', '--user', 'ml1', '--json'])).stdout)).toEqual({
       deleted: 0,
+      threads: 0,
       ratings: 3,
       flushed: true,
     });
@@ -232,7 +234,7 @@ describe('mnemo import movielens', () => {
         'line 3: expected 4 tab-separated fields (user, item, stars, time), found 2; ' +
         'line 4: stars must be a whole number from 1 to 5, not "0"\n',
     ]);
-    const untouched = SqliteMemoryStore.open(fresh.MNEMO_DB!, {});
+    const untouched = SqliteMemoryStore.open(fresh.MNEMO_DB!, { modules: STORAGE_MODULES });
     expect(untouched.db.prepare('SELECT count(*) FROM rec_items').pluck().get()).toBe(0);
     await untouched.close();
   });
@@ -266,7 +268,7 @@ describe('recommender CLI: ids, personas and subcommands', () => {
   }, async () => {
     const env = await seeded();
     const namespaces = async (): Promise<unknown> => {
-      const store = SqliteMemoryStore.open(env.MNEMO_DB!, {});
+      const store = SqliteMemoryStore.open(env.MNEMO_DB!, { modules: STORAGE_MODULES });
       try {
         return store.db.prepare('SELECT count(*) FROM namespaces').pluck().get();
       } finally {

@@ -168,10 +168,11 @@ describe.skipIf(!hasScript)('mnemo chat in a pseudo-terminal', () => {
       expect(chat.output()).not.toContain('no model configured');
       await type(chat, "I'm allergic to cats.");
       await chat.until(/last turn \d+(\.\d)? s, \d+→\d+ tokens/);
+      // The counts are re-read from the store once the turn ends, a moment after the turn's lines show.
+      await chat.until(/1 fact, 2 episodes/);
       const screen = chat.output();
       expect(screen).toContain('Noted: no cats for you.');
       expect(screen).toContain('remembered: is allergic to cats');
-      expect(screen).toMatch(/1 fact, 2 episodes/);
       chat.child.stdin.write('\u0003');
       expect(await chat.exited).toBe(0);
       expect(await storedTexts(env, ['profile'])).toEqual(['is allergic to cats']);

@@ -226,8 +226,9 @@ movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, trai
         on 2 cores; fixed seeds.
 
 With --db (a file or a postgres:// URL), locomo and scale run twice in one run: in a temporary
-SQLite database, then in that database (its locomo:* or bench users are replaced), and print
-both side by side.
+SQLite database, then in that database, and print both side by side. locomo keeps the
+database's locomo:* users and adds only turns they lack (so a migrated copy is measured as it
+is); scale replaces its own users.
 
 locomo, personal, prefeval and scale use the configured embedder (MNEMO_EMBEDDER; default: offline
 GloVe vectors); movielens needs none.`,
