@@ -8,13 +8,10 @@ export const threadKey = (namespaceId: number, threadId: string): string => `${n
 /** The namespace id a {@link threadKey} was made for. */
 export const threadNamespace = (key: string): number => Number(key.slice(0, key.indexOf('/')));
 
-/**
- * The forget target of a user. A user without a namespace has no thread: prefix `0/` matches none (namespace ids
- * start at 1), where an empty prefix would match every thread.
- */
+/** The forget target of a user; one without a namespace has no threads. */
 export const forgetTarget = (userId: string, namespaceId: number | undefined): ForgetTarget => ({
   userId,
-  threadPrefix: threadKey(namespaceId ?? 0, ''),
+  threadPrefix: namespaceId === undefined ? undefined : threadKey(namespaceId, ''),
 });
 
 /** Runs every module's forget step for `target` in the caller's transaction; returns what they report, summed. */

@@ -113,8 +113,16 @@ async function rebuild(
       after = rows.at(-1)!.id;
     }
     for (let attempt = 1; ; attempt++) {
-      for (let rows = await missing(pool); rows.length > 0; rows = await missing(pool))
+      // One pass over what is missing now: writers faster than the embedder must not keep the reindex from ending
+      // (after SWAP_TRIES passes, what is still missing is embedded under the swap's lock).
+      const { rows: counted } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM memories m WHERE NOT EXISTS (SELECT 1 FROM ${identifier(table)} t WHERE t.id = m.id)`,
+      );
+      for (let pages = Math.ceil(Number(counted[0]?.n ?? 0) / batchSize); pages > 0; pages--) {
+        const rows = await missing(pool);
+        if (rows.length === 0) break;
         await embedPage(pool, rows, false);
+      }
       const swapped = await transaction(pool, async (client) => {
         await client.query('LOCK TABLE memories IN SHARE MODE');
         let rows = await missing(client);

@@ -6,6 +6,7 @@ import type {
   AddEpisodesOptions,
   Backend,
   ForgetResult,
+  ForgetTarget,
   ListOptions,
   MemoryStore,
   ReindexOptions,
@@ -711,7 +712,9 @@ class PostgresTurn implements Turn {
 
   async end(): Promise<void> {
     if (!(await this.forgotten())) return;
-    const target = forgetTarget(this.user.id, threadNamespace(this.threadKey));
+    // Only what this turn left under its own thread key: the user's id may already belong to someone new (a user
+    // who came back), whose rows keyed by id must survive.
+    const target: ForgetTarget = { userId: undefined, threadPrefix: this.threadKey };
     const tables = await transaction(this.pool, async (client) => {
       await forgetInModules(client, this.modules, target);
       return touchedTables(client);

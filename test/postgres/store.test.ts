@@ -28,7 +28,8 @@ function ratingsModule() {
         setups.push(1);
       },
       async forget(client, target) {
-        const namespace = Number(target.threadPrefix?.slice(0, -1));
+        const prefix = target.threadPrefix ?? '0/';
+        const namespace = Number(prefix.slice(0, prefix.indexOf('/')));
         const { rows } = await client.query<{ left: number; there: boolean }>(
           `SELECT (SELECT count(*)::int FROM memories WHERE namespace_id = $1) AS left,
                   EXISTS (SELECT 1 FROM namespaces WHERE id = $1) AS there`,
@@ -36,8 +37,8 @@ function ratingsModule() {
         );
         calls.push({ target, memoriesLeft: rows[0]!.left, namespaceStillThere: rows[0]!.there });
         const { rowCount } = await client.query('DELETE FROM ratings WHERE user_id = $1 OR starts_with(thread, $2)', [
-          target.userId,
-          target.threadPrefix,
+          target.userId ?? null,
+          target.threadPrefix ?? null,
         ]);
         return { ratings: rowCount ?? 0 };
       },
@@ -228,7 +229,11 @@ describe('PostgresMemoryStore', () => {
     expect(await memory.changeFacts(ada, [{ op: 'add', fact: { text: 'a fact' } }], { turn })).toEqual([]);
     expect(await memory.list(ada)).toEqual([]);
     await turn.end();
-    expect(calls.map((call) => call.target.threadPrefix)).toEqual([`${namespace}/`, `${namespace}/`]);
+    // The forget ran the module for the user; the turn's end only for what it left under its own thread key.
+    expect(calls.map((call) => call.target)).toEqual([
+      { userId: 'ada', threadPrefix: `${namespace}/` },
+      { userId: undefined, threadPrefix: `${namespace}/thread-1` },
+    ]);
     // A new turn of the same user gets a new namespace, never the old id.
     const again = await memory.beginTurn(ada, 'thread-1');
     expect(again.threadKey).not.toBe(turn.threadKey);
