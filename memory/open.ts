@@ -44,7 +44,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Mem
   const { buildEmbedder, ...rest } = options;
   if (!buildEmbedder) return PostgresMemoryStore.open(url, rest);
   // Checked without the embedder first, as for a file: a mismatch must cost no cache build or network call.
-  const unbound = await PostgresMemoryStore.open(url, { ...rest, embedder: undefined, poolSize: 1 });
+  const unbound = await PostgresMemoryStore.open(url, { ...rest, embedder: undefined });
   try {
     const existing = await unbound.vectorIndex();
     if (existing && existing.embedderId !== buildEmbedder.id) throw embedderMismatch(existing, buildEmbedder.id);

@@ -68,7 +68,7 @@ export interface PostgresMemoryStoreOptions {
   clock?: (() => Date) | undefined;
   /** Other modules' storage in the same database: migrated at open, and forgotten with a user. @default none */
   modules?: readonly StorageModule[] | undefined;
-  /** Connections in the pool. @default 10 */
+  /** Connections in the pool (at least 2). @default 10 */
   poolSize?: number | undefined;
 }
 
@@ -96,7 +96,8 @@ export async function openPostgresStore(
   options: PostgresMemoryStoreOptions,
   vectors: VectorStorage,
 ): Promise<PostgresMemoryStore> {
-  const pool = createPool(url, options.poolSize ?? 10);
+  // Two at least: the migration lock holds one connection while a module's setup (PostgresSaver) takes another.
+  const pool = createPool(url, Math.max(2, options.poolSize ?? 10));
   // An idle client's error (the server restarting) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {
