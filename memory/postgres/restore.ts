@@ -4,7 +4,7 @@ import { memoryId, parseMemoryId } from '../sqlite/rows.js';
 import { describeScope, type Memory, type MemoryKind, type Scope } from '../types.js';
 import { MAX_ROLE, validateFactKind, validateOptionalString, validateText } from '../validate.js';
 
-/** A memory row as the store inserts it. */
+/** A memory row as the store inserts it (a restored one, or a new one). */
 export interface RestoredRow {
   kind: MemoryKind;
   text: string;

@@ -23,7 +23,6 @@ import {
   describeScope,
   type EpisodeInput,
   type FactChange,
-  type FactKind,
   type Memory,
   type MemoryKind,
   personaScope,
@@ -31,21 +30,14 @@ import {
   type SearchHit,
   type UserScope,
 } from '../types.js';
-import {
-  MAX_ROLE,
-  validateFactKind,
-  validateK,
-  validateOptionalString,
-  validateScope,
-  validateText,
-  validateTime,
-} from '../validate.js';
+import { validateK, validateScope, validateText } from '../validate.js';
+import { checkEpisodes, checkFactChanges } from '../write-input.js';
 import { createPool, transaction, withoutPassword } from './database.js';
 import { forgetInModules, forgetTarget, rewriteTables, threadKey, threadNamespace, touchedTables } from './forget.js';
 import { indexedWords } from './fts.js';
 import { migrate } from './migrations.js';
 import { reindexVectors } from './reindex.js';
-import { restoreMemories } from './restore.js';
+import { type RestoredRow, restoreMemories } from './restore.js';
 import { idMatches, idValues, MEMORY_COLUMNS } from './rows.js';
 import { namespaceSource } from './search.js';
 import {
@@ -70,19 +62,6 @@ export interface PostgresMemoryStoreOptions {
   modules?: readonly StorageModule[] | undefined;
   /** Connections in the pool (at least 2). @default 10 */
   poolSize?: number | undefined;
-}
-
-/** A memory row as a write prepares it. */
-interface NewRow {
-  kind: MemoryKind;
-  text: string;
-  role: string | null;
-  session: string | null;
-  at: number;
-  validTo: number | null;
-  sourceId: string | null;
-  createdAt: number;
-  vector: Float32Array;
 }
 
 const scopeKey = (scope: Scope): string => (scope.kind === 'global' ? '' : scope.id);
@@ -203,16 +182,7 @@ export class PostgresMemoryStore implements MemoryStore {
   ): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
-    const validated = inputs.map((input, index) => {
-      const where = inputs.length > 1 ? ` (item ${index + 1})` : '';
-      return {
-        text: validateText(input?.text, `text${where}`),
-        role: validateOptionalString(input.role, `role${where}`, MAX_ROLE) ?? 'user',
-        at: validateTime(input.at, now, `at${where}`),
-        session: validateOptionalString(input.session, `session${where}`),
-        sourceId: validateOptionalString(input.sourceId, `id${where}`),
-      };
-    });
+    const validated = checkEpisodes(inputs, now);
     const skipping = options.skipKnownSourceIds === true;
     // Known turns are dropped before embedding, and checked again in the write transaction: another process may
     // have stored them meanwhile, and a repeated id within `inputs` is known once its first turn is in.
@@ -227,7 +197,7 @@ export class PostgresMemoryStore implements MemoryStore {
       if (!(await this.turnAlive(client, options))) return [];
       const namespaceId = await this.lockNamespace(client, scope, now);
       const known = skipping ? await this.knownSourceIds(client, scope, rows) : new Set<string>();
-      const stored: NewRow[] = [];
+      const stored: RestoredRow[] = [];
       rows.forEach((row, position) => {
         if (row.sourceId !== null && known.has(row.sourceId)) return;
         if (skipping && row.sourceId !== null) known.add(row.sourceId);
@@ -256,17 +226,7 @@ export class PostgresMemoryStore implements MemoryStore {
   async changeFacts(scope: Scope, changes: readonly FactChange[], options: TurnWriteOptions = {}): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
-    const prepared = changes.map((change) => {
-      if (change.op === 'invalidate') return { change, at: validateTime(change.at, now, 'at') };
-      const fact = change.fact;
-      return {
-        change,
-        text: validateText(fact?.text, 'fact text'),
-        kind: validateFactKind(fact.kind),
-        validFrom: validateTime(fact.validFrom, now, 'validFrom'),
-        provenance: (fact.provenance ?? []).map(episodeRow),
-      };
-    });
+    const prepared = checkFactChanges(changes, now);
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
     const vectors = await embedInBatches(this.embedder, texts, options);
     return transaction(this.pool, async (client) => {
@@ -277,11 +237,11 @@ export class PostgresMemoryStore implements MemoryStore {
       for (const item of prepared) {
         const { change } = item;
         const closed = change.op === 'add' ? undefined : await this.requireFact(client, scope, namespaceId, change.id);
-        if (change.op === 'invalidate') {
+        if (item.text === undefined) {
           await client.query('UPDATE memories SET valid_to = $1 WHERE id = $2', [item.at, closed]);
           continue;
         }
-        const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
+        const fact = item;
         const [id] = await this.insertRows(client, namespaceId, [
           {
             kind: fact.kind,
@@ -624,7 +584,11 @@ export class PostgresMemoryStore implements MemoryStore {
    * Inserts memory rows with their full-text words, word ids and vectors; returns their ids, in order. Ids are
    * taken from the sequence first, so they follow the input's order.
    */
-  private async insertRows(client: pg.ClientBase, namespaceId: number, rows: readonly NewRow[]): Promise<number[]> {
+  private async insertRows(
+    client: pg.ClientBase,
+    namespaceId: number,
+    rows: readonly RestoredRow[],
+  ): Promise<number[]> {
     if (rows.length === 0) return [];
     // Locks out a reindex's final swap until this transaction ends, before the live vector table is read: the swap
     // then either sees these rows or is seen to have happened.
@@ -722,13 +686,6 @@ class PostgresTurn implements Turn {
     });
     await rewriteTables(this.pool, tables);
   }
-}
-
-/** The row of an episode id (`e12`); a fact id where an episode is expected is a mistake. */
-function episodeRow(id: string): number {
-  const parsed = parseMemoryId(id);
-  if (parsed.kind !== 'episode') throw new InputError(`${id} is a fact, not an episode (episode ids look like e12)`);
-  return parsed.row;
 }
 
 const quoted = (table: string): string => `"${table.replaceAll('"', '""')}"`;

@@ -1,9 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Embedder } from '../embedders/types.js';
-import { rankNamespace, type SearchDepth } from '../retrieval/pipeline.js';
-import type { QueryPlan } from '../retrieval/query.js';
-import type { RankWeights } from '../retrieval/rank.js';
-import type { MemoryKind, ScoreParts } from '../types.js';
+import { type RankedSearch, rankNamespace } from '../retrieval/pipeline.js';
+import type { ScoreParts } from '../types.js';
 import { matchExpression } from './fts-terms.js';
 import type { MemoryRow } from './rows.js';
 import { sessionNeighbours } from './sessions.js';
@@ -12,18 +9,9 @@ import type { VectorIndex } from './vector-index.js';
 export { QueryWords, type SearchDepth, searchDepth } from '../retrieval/pipeline.js';
 
 /** Everything one namespace's search needs. */
-export interface NamespaceSearch {
+export interface NamespaceSearch extends RankedSearch {
   readonly namespaceId: number;
   readonly vectors: VectorIndex;
-  readonly embedder: Embedder;
-  readonly plan: QueryPlan;
-  readonly queryVector: Float32Array;
-  readonly k: number;
-  readonly now: Date;
-  readonly kinds: readonly MemoryKind[] | undefined;
-  readonly history: boolean;
-  readonly weights: Partial<RankWeights> | undefined;
-  readonly depth: Partial<SearchDepth> | undefined;
 }
 
 /** Row columns a search reads for every candidate (provenance is looked up for the results only). */

@@ -21,7 +21,6 @@ import {
   describeScope,
   type EpisodeInput,
   type FactChange,
-  type FactKind,
   type Memory,
   type MemoryKind,
   personaScope,
@@ -29,15 +28,8 @@ import {
   type SearchHit,
   type UserScope,
 } from '../types.js';
-import {
-  MAX_ROLE,
-  validateFactKind,
-  validateK,
-  validateOptionalString,
-  validateScope,
-  validateText,
-  validateTime,
-} from '../validate.js';
+import { validateFactKind, validateK, validateScope, validateText } from '../validate.js';
+import { checkEpisodes, checkFactChanges } from '../write-input.js';
 import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
 import { checkpointKey, checkpointNamespace, deleteMemories, deleteNamespace } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
@@ -58,13 +50,6 @@ const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, gl
 /** A memory kind read from an export, checked before it reaches the table's CHECK constraint. */
 function validateFactKindOrEpisode(kind: MemoryKind): MemoryKind {
   return kind === 'episode' ? kind : validateFactKind(kind);
-}
-
-/** The row of an episode id (`e12`); a fact id where an episode is expected is a mistake. */
-function episodeRow(id: string): number {
-  const parsed = parseMemoryId(id);
-  if (parsed.kind !== 'episode') throw new InputError(`${id} is a fact, not an episode (episode ids look like e12)`);
-  return parsed.row;
 }
 
 /**
@@ -165,16 +150,7 @@ export class SqliteMemoryStore implements MemoryStore {
   ): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
-    const validated = inputs.map((input, index) => {
-      const where = inputs.length > 1 ? ` (item ${index + 1})` : '';
-      return {
-        text: validateText(input?.text, `text${where}`),
-        role: validateOptionalString(input.role, `role${where}`, MAX_ROLE) ?? 'user',
-        at: validateTime(input.at, now, `at${where}`),
-        session: validateOptionalString(input.session, `session${where}`),
-        sourceId: validateOptionalString(input.sourceId, `id${where}`),
-      };
-    });
+    const validated = checkEpisodes(inputs, now);
     // Known turns are dropped before embedding, and checked again under the write lock: another process may have
     // stored them meanwhile, and a repeated id within `inputs` is known once its first turn is in.
     const known = (namespaceId: number | undefined, sourceId: string | null): boolean =>
@@ -249,17 +225,7 @@ export class SqliteMemoryStore implements MemoryStore {
   async changeFacts(scope: Scope, changes: readonly FactChange[], options: TurnWriteOptions = {}): Promise<Memory[]> {
     validateScope(scope);
     const now = this.clock();
-    const prepared = changes.map((change) => {
-      if (change.op === 'invalidate') return { change, at: validateTime(change.at, now, 'at') };
-      const fact = change.fact;
-      return {
-        change,
-        text: validateText(fact?.text, 'fact text'),
-        kind: validateFactKind(fact.kind),
-        validFrom: validateTime(fact.validFrom, now, 'validFrom'),
-        provenance: (fact.provenance ?? []).map(episodeRow),
-      };
-    });
+    const prepared = checkFactChanges(changes, now);
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
     const vectors = await embedInBatches(this.embedder, texts, options);
     const insert = this.prepare(
@@ -281,11 +247,11 @@ export class SqliteMemoryStore implements MemoryStore {
         for (const item of prepared) {
           const { change } = item;
           const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
-          if (change.op === 'invalidate') {
+          if (item.text === undefined) {
             close.run(item.at, closed!);
             continue;
           }
-          const fact = item as { text: string; kind: FactKind; validFrom: number; provenance: number[] };
+          const fact = item;
           const id = next++;
           insert.run(
             id,
