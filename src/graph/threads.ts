@@ -39,7 +39,16 @@ export const threadsStorageModule: StorageModule = {
   postgres: {
     migrations: [],
     async setup(pool) {
-      await new PostgresSaver(pool).setup();
+      // Under the store's migration lock. Where that lock cannot exclude (PGlite serves every connection from one
+      // session), a replica's setup may meet another's half-done: it is then run again, and finds the work done.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await new PostgresSaver(pool).setup();
+          return;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== '23505' || attempt === 3) throw error;
+        }
+      }
     },
     async forget(client, target: ForgetTarget) {
       if (target.threadPrefix === undefined) return { threads: 0 };
