@@ -6,7 +6,6 @@ import type {
   AddEpisodesOptions,
   Backend,
   ForgetResult,
-  ForgetTarget,
   ListOptions,
   MemoryStore,
   ReindexOptions,
@@ -36,10 +35,12 @@ import { createPool, transaction, withoutPassword } from './database.js';
 import { forgetInModules, forgetTarget, rewriteTables, threadKey, threadNamespace, touchedTables } from './forget.js';
 import { indexedWords } from './fts.js';
 import { migrate } from './migrations.js';
+import { findNamespace, lockNamespace, scopeKey } from './namespaces.js';
 import { reindexVectors } from './reindex.js';
 import { type RestoredRow, restoreMemories } from './restore.js';
-import { idMatches, idValues, MEMORY_COLUMNS } from './rows.js';
+import { idMatches, idValues, MEMORY_COLUMNS, neighbourRows } from './rows.js';
 import { namespaceSource } from './search.js';
+import { PostgresTurn } from './turn.js';
 import {
   bindEmbedder,
   describeEmbedder,
@@ -63,8 +64,6 @@ export interface PostgresMemoryStoreOptions {
   /** Connections in the pool (at least 2). @default 10 */
   poolSize?: number | undefined;
 }
-
-const scopeKey = (scope: Scope): string => (scope.kind === 'global' ? '' : scope.id);
 
 /**
  * Opens the store at `url` with `vectors` holding the vectors. Production code calls {@link PostgresMemoryStore.open},
@@ -195,7 +194,7 @@ export class PostgresMemoryStore implements MemoryStore {
     );
     return transaction(this.pool, async (client) => {
       if (!(await this.turnAlive(client, options))) return [];
-      const namespaceId = await this.lockNamespace(client, scope, now);
+      const namespaceId = await lockNamespace(client, scope, now);
       const known = skipping ? await this.knownSourceIds(client, scope, rows) : new Set<string>();
       const stored: RestoredRow[] = [];
       rows.forEach((row, position) => {
@@ -231,7 +230,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const vectors = await embedInBatches(this.embedder, texts, options);
     return transaction(this.pool, async (client) => {
       if (!(await this.turnAlive(client, options))) return [];
-      const namespaceId = await this.lockNamespace(client, scope, now);
+      const namespaceId = await lockNamespace(client, scope, now);
       const ids: number[] = [];
       let vectorIndex = 0;
       for (const item of prepared) {
@@ -273,7 +272,7 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async get(scope: Scope, id: string): Promise<Memory | undefined> {
-    const namespaceId = await this.findNamespace(this.pool, validateScope(scope));
+    const namespaceId = await findNamespace(this.pool, validateScope(scope));
     if (namespaceId === undefined) return undefined;
     const { rows } = await this.pool.query<MemoryRow>(
       `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${idMatches(1)} AND m.namespace_id = $3`,
@@ -283,7 +282,7 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async list(scope: Scope, options: ListOptions = {}): Promise<Memory[]> {
-    const namespaceId = await this.findNamespace(this.pool, validateScope(scope));
+    const namespaceId = await findNamespace(this.pool, validateScope(scope));
     if (namespaceId === undefined) return [];
     const kinds = options.kinds ?? ['episode', 'fact', 'preference', 'profile'];
     const { rows } = await this.pool.query<MemoryRow>(
@@ -297,7 +296,7 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async count(scope: Scope): Promise<Record<MemoryKind, number>> {
     const counts: Record<MemoryKind, number> = { episode: 0, fact: 0, preference: 0, profile: 0 };
-    const namespaceId = await this.findNamespace(this.pool, validateScope(scope));
+    const namespaceId = await findNamespace(this.pool, validateScope(scope));
     if (namespaceId === undefined) return counts;
     const { rows } = await this.pool.query<{ kind: MemoryKind; n: number }>(
       'SELECT kind, count(*) AS n FROM memories WHERE namespace_id = $1 AND valid_to IS NULL GROUP BY kind',
@@ -308,7 +307,7 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async neighbours(scope: Scope, id: string, radius = 1): Promise<Memory[]> {
-    const namespaceId = await this.findNamespace(this.pool, validateScope(scope));
+    const namespaceId = await findNamespace(this.pool, validateScope(scope));
     if (namespaceId === undefined) return [];
     const parsed = parseMemoryId(id);
     if (parsed.kind !== 'episode') return []; // a fact has no turns around it
@@ -332,7 +331,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const table = await this.boundVectors(this.pool);
     const hits: SearchHit[] = [];
     for (const scope of scopes) {
-      const namespaceId = await this.findNamespace(this.pool, scope);
+      const namespaceId = await findNamespace(this.pool, scope);
       if (namespaceId === undefined) continue;
       const found = await rankNamespace(
         namespaceSource(this.pool, this.storage, { namespaceId, table, plan, queryVector: queryVector! }),
@@ -395,7 +394,7 @@ export class PostgresMemoryStore implements MemoryStore {
     );
     return transaction(this.pool, async (client) => {
       if (!(await this.turnAlive(client, options))) return new Map();
-      const namespaceId = await this.lockNamespace(client, scope, now);
+      const namespaceId = await lockNamespace(client, scope, now);
       return restoreMemories(client, {
         scope,
         namespaceId,
@@ -429,7 +428,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const parsed = id === undefined ? undefined : parseMemoryId(id);
     const notFound = () => new InputError(`no memory ${id} for ${describeScope(scope)}`, { code: 'not_found' });
     const { removed, tables } = await transaction(this.pool, async (client) => {
-      const namespaceId = await this.findNamespace(client, scope, 'FOR UPDATE');
+      const namespaceId = await findNamespace(client, scope, 'FOR UPDATE');
       if (namespaceId === undefined && parsed !== undefined) throw notFound();
       let deleted = 0;
       let alsoDeleted: Record<string, number> = {};
@@ -481,7 +480,7 @@ export class PostgresMemoryStore implements MemoryStore {
     validateScope(personaScope(persona));
     const now = this.clock();
     await transaction(this.pool, async (client) => {
-      const namespaceId = await this.lockNamespace(client, user, now);
+      const namespaceId = await lockNamespace(client, user, now);
       await client.query(
         `INSERT INTO persona_members (user_namespace_id, persona, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_namespace_id) DO UPDATE
@@ -513,7 +512,7 @@ export class PostgresMemoryStore implements MemoryStore {
     validateScope(user);
     validateText(threadId, 'thread id');
     const now = this.clock();
-    const namespaceId = await transaction(this.pool, (client) => this.lockNamespace(client, user, now));
+    const namespaceId = await transaction(this.pool, (client) => lockNamespace(client, user, now));
     return new PostgresTurn(this.pool, this.modules, user, threadKey(namespaceId, threadId));
   }
 
@@ -521,34 +520,6 @@ export class PostgresMemoryStore implements MemoryStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
-  }
-
-  /**
-   * The namespace of `scope`, created if it has none, with its row locked against forget (`FOR NO KEY UPDATE`:
-   * the write also updates its counters). Created with ON CONFLICT DO NOTHING and read again, so two processes
-   * creating it at once agree; a forget that deletes it between the two is waited for and the row made again.
-   */
-  private async lockNamespace(client: pg.ClientBase, scope: Scope, now: Date): Promise<number> {
-    for (;;) {
-      await client.query(
-        'INSERT INTO namespaces (kind, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (kind, key) DO NOTHING',
-        [scope.kind, scopeKey(scope), now.getTime()],
-      );
-      const id = await this.findNamespace(client, scope, 'FOR NO KEY UPDATE');
-      if (id !== undefined) return id;
-    }
-  }
-
-  private async findNamespace(
-    client: Queryable,
-    scope: Scope,
-    lock: '' | 'FOR UPDATE' | 'FOR NO KEY UPDATE' = '',
-  ): Promise<number | undefined> {
-    const { rows } = await client.query<{ id: number }>(
-      `SELECT id FROM namespaces WHERE kind = $1 AND key = $2 ${lock}`,
-      [scope.kind, scopeKey(scope)],
-    );
-    return rows[0]?.id;
   }
 
   /**
@@ -659,64 +630,4 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 }
 
-/** A conversation turn: its user's namespace (in the thread key) is what a forget deletes. */
-class PostgresTurn implements Turn {
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly modules: readonly StorageModule[],
-    readonly user: UserScope,
-    readonly threadKey: string,
-  ) {}
-
-  async forgotten(): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM namespaces WHERE id = $1', [
-      threadNamespace(this.threadKey),
-    ]);
-    return rowCount === 0;
-  }
-
-  async end(): Promise<void> {
-    if (!(await this.forgotten())) return;
-    // Only what this turn left under its own thread key: the user's id may already belong to someone new (a user
-    // who came back), whose rows keyed by id must survive.
-    const target: ForgetTarget = { userId: undefined, threadPrefix: this.threadKey };
-    const tables = await transaction(this.pool, async (client) => {
-      await forgetInModules(client, this.modules, target);
-      return touchedTables(client);
-    });
-    await rewriteTables(this.pool, tables);
-  }
-}
-
 const quoted = (table: string): string => `"${table.replaceAll('"', '""')}"`;
-
-/** Up to `radius` turns before and after each given episode in its session, oldest first. */
-async function neighbourRows(
-  client: Queryable,
-  namespaceId: number,
-  ids: readonly number[],
-  radius: number,
-): Promise<Map<number, MemoryRow[]>> {
-  const result = new Map<number, MemoryRow[]>();
-  if (ids.length === 0) return result;
-  // One query for every anchor: each anchor's `radius` turns on either side by (at, id), through the session index.
-  const { rows } = await client.query<MemoryRow & { anchor: number }>(
-    `SELECT a.id AS anchor, n.* FROM memories a
-     CROSS JOIN LATERAL (
-       (SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = a.namespace_id AND m.session = a.session
-          AND (m.at, m.id) < (a.at, a.id) ORDER BY m.at DESC, m.id DESC LIMIT $3)
-       UNION ALL
-       (SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.namespace_id = a.namespace_id AND m.session = a.session
-          AND (m.at, m.id) > (a.at, a.id) ORDER BY m.at, m.id LIMIT $3)
-     ) n
-     WHERE a.id = ANY($1::bigint[]) AND a.namespace_id = $2 AND a.kind = 'episode' AND a.session IS NOT NULL
-     ORDER BY a.id, n.at, n.id`,
-    [ids, namespaceId, radius],
-  );
-  for (const { anchor, ...row } of rows) {
-    const around = result.get(anchor) ?? [];
-    around.push(row);
-    result.set(anchor, around);
-  }
-  return result;
-}
