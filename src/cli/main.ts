@@ -174,7 +174,7 @@ export function mainHelp(): string {
     help: { ...GLOBAL_OPTIONS.help, description: 'show help; `mnemo <command> --help` for a command' },
     version: { type: 'boolean', description: 'print the version' },
   });
-  return `mnemo — a conversational agent with long-term memory, in one SQLite file
+  return `mnemo — a conversational agent with long-term memory, in one SQLite file or a PostgreSQL database
 
 Usage: mnemo <command> [options]
 
