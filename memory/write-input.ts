@@ -1,6 +1,6 @@
 import { InputError } from './errors.js';
 import { parseMemoryId } from './sqlite/rows.js';
-import type { EpisodeInput, FactChange, FactKind } from './types.js';
+import type { EpisodeInput, FactChange, FactKind, Memory, MemoryKind } from './types.js';
 import { MAX_ROLE, validateFactKind, validateOptionalString, validateText, validateTime } from './validate.js';
 
 // What every backend checks of a write before it embeds or stores anything, in one place.
@@ -59,4 +59,44 @@ export function episodeRow(id: string): number {
   const parsed = parseMemoryId(id);
   if (parsed.kind !== 'episode') throw new InputError(`${id} is a fact, not an episode (episode ids look like e12)`);
   return parsed.row;
+}
+
+/** An exported memory to restore, checked: its kind agrees with its id, times in ms since the epoch. */
+export interface CheckedMemory {
+  readonly kind: MemoryKind;
+  readonly text: string;
+  readonly role: string | null;
+  readonly session: string | null;
+  readonly at: number;
+  readonly validTo: number | null;
+  readonly sourceId: string | null;
+  readonly createdAt: number;
+}
+
+const timeOf = (value: Date | string | null | undefined, what: string): number => {
+  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw new InputError(`${what} is not a valid date: ${JSON.stringify(value)}`);
+  return time;
+};
+
+/** Checks memories as an export gives them (from either backend) before they are restored. */
+export function checkRestored(memories: readonly Memory[]): CheckedMemory[] {
+  return memories.map((memory, index) => {
+    const what = `memory ${memory.id ?? index + 1}`;
+    const parsed = parseMemoryId(memory.id);
+    const kind = memory.kind === 'episode' ? 'episode' : validateFactKind(memory.kind);
+    if ((kind === 'episode') !== (parsed.kind === 'episode'))
+      throw new InputError(`${what}: its id does not match its kind ${kind}`);
+    return {
+      kind,
+      text: validateText(memory.text, `text of ${what}`),
+      role: validateOptionalString(memory.role, `role of ${what}`, MAX_ROLE),
+      session: validateOptionalString(memory.session, `session of ${what}`),
+      at: timeOf(memory.at, `at of ${what}`),
+      validTo:
+        memory.validTo === null || memory.validTo === undefined ? null : timeOf(memory.validTo, `validTo of ${what}`),
+      sourceId: validateOptionalString(memory.sourceId, `source id of ${what}`),
+      createdAt: timeOf(memory.createdAt, `createdAt of ${what}`),
+    };
+  });
 }

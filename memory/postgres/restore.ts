@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { InputError } from '../errors.js';
-import { memoryId, parseMemoryId } from '../sqlite/rows.js';
+import { memoryId } from '../sqlite/rows.js';
 import { describeScope, type Memory, type MemoryKind, type Scope } from '../types.js';
-import { MAX_ROLE, validateFactKind, validateOptionalString, validateText } from '../validate.js';
+import { checkRestored } from '../write-input.js';
 
 /** A memory row as the store inserts it (a restored one, or a new one). */
 export interface RestoredRow {
@@ -16,12 +16,6 @@ export interface RestoredRow {
   createdAt: number;
   vector: Float32Array;
 }
-
-const timeOf = (value: Date | string | null | undefined, what: string): number => {
-  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new InputError(`${what} is not a valid date: ${JSON.stringify(value)}`);
-  return time;
-};
 
 /**
  * Writes exported memories into an empty namespace in the caller's transaction: new ids, the same times, history,
@@ -42,25 +36,9 @@ export async function restoreMemories(
   const { rowCount } = await client.query('SELECT 1 FROM memories WHERE namespace_id = $1 LIMIT 1', [namespaceId]);
   if (rowCount !== 0)
     throw new InputError(`${describeScope(scope)} already holds memories; restore only into an empty scope`);
-  const rows = memories.map((memory, index): RestoredRow => {
-    const what = `memory ${memory.id ?? index + 1}`;
-    const parsed = parseMemoryId(memory.id);
-    const kind = memory.kind === 'episode' ? 'episode' : validateFactKind(memory.kind);
-    if ((kind === 'episode') !== (parsed.kind === 'episode'))
-      throw new InputError(`${what}: its id does not match its kind ${kind}`);
-    return {
-      kind,
-      text: validateText(memory.text, `text of ${what}`),
-      role: validateOptionalString(memory.role, `role of ${what}`, MAX_ROLE),
-      session: validateOptionalString(memory.session, `session of ${what}`),
-      at: timeOf(memory.at, `at of ${what}`),
-      validTo:
-        memory.validTo === null || memory.validTo === undefined ? null : timeOf(memory.validTo, `validTo of ${what}`),
-      sourceId: validateOptionalString(memory.sourceId, `source id of ${what}`),
-      createdAt: timeOf(memory.createdAt, `createdAt of ${what}`),
-      vector: restore.vectors[index]!,
-    };
-  });
+  const rows = checkRestored(memories).map(
+    (memory, index): RestoredRow => ({ ...memory, vector: restore.vectors[index]! }),
+  );
   const ids = await restore.insert(rows);
   const mapping = new Map<string, string>();
   const newRow = new Map<string, number>();

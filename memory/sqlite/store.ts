@@ -28,8 +28,8 @@ import {
   type SearchHit,
   type UserScope,
 } from '../types.js';
-import { validateFactKind, validateK, validateScope, validateText } from '../validate.js';
-import { checkEpisodes, checkFactChanges } from '../write-input.js';
+import { validateK, validateScope, validateText } from '../validate.js';
+import { checkEpisodes, checkFactChanges, checkRestored } from '../write-input.js';
 import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
 import { checkpointKey, checkpointNamespace, deleteMemories, deleteNamespace } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
@@ -46,11 +46,6 @@ export type { SqliteMemoryStoreOptions } from './store-options.js';
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
-
-/** A memory kind read from an export, checked before it reaches the table's CHECK constraint. */
-function validateFactKindOrEpisode(kind: MemoryKind): MemoryKind {
-  return kind === 'episode' ? kind : validateFactKind(kind);
-}
 
 /**
  * Long-term memory in one SQLite file: episodic turns and semantic facts, full-text (FTS5) and vector (sqlite-vec)
@@ -494,9 +489,10 @@ export class SqliteMemoryStore implements MemoryStore {
         Number(a.kind !== 'episode') - Number(b.kind !== 'episode') ||
         parseMemoryId(a.id).row - parseMemoryId(b.id).row,
     );
+    const checked = checkRestored(ordered);
     const vectors = await embedInBatches(
       this.embedder,
-      ordered.map((memory) => validateText(memory.text, `text of ${memory.id}`)),
+      checked.map((memory) => memory.text),
       options,
     );
     const insert = this.prepare(
@@ -516,19 +512,20 @@ export class SqliteMemoryStore implements MemoryStore {
         const index = this.boundVectors;
         ordered.forEach((memory, position) => {
           const id = next++;
+          const valid = checked[position]!;
           insert.run(
             id,
             namespaceId,
-            validateFactKindOrEpisode(memory.kind),
-            memory.text,
-            memory.role,
-            memory.session,
-            memory.at.getTime(),
-            memory.validTo?.getTime() ?? null,
+            valid.kind,
+            valid.text,
+            valid.role,
+            valid.session,
+            valid.at,
+            valid.validTo,
             row(memory.supersedes),
-            memory.sourceId,
-            memory.createdAt.getTime(),
-            wordIdBytes(this.embedder, memory.text),
+            valid.sourceId,
+            valid.createdAt,
+            wordIdBytes(this.embedder, valid.text),
           );
           index.insert(id, namespaceId, vectors[position]!);
           indexText.run(BigInt(id), indexedTerms(namespaceId, memory.text));
