@@ -101,6 +101,8 @@ export interface ScoreParts {
   readonly time?: number;
   /** Added from the neighbouring turns of the same session. */
   readonly context?: number;
+  /** The learned ranker's score, which replaced the hand-weighted sum (see `RankWeights.learned`). */
+  readonly learned?: number;
 }
 
 /** One search result, best first. */
