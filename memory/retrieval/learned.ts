@@ -87,11 +87,21 @@ export function rankingFeatures(pool: readonly RankingInput[], plan: QueryPlan):
     session.count++;
     sessions.set(entry.session, session);
   }
-  const order = pool.map((entry, index) => ({ score: entry.score, index })).sort((a, b) => b.score - a.score);
-  const scoreRank = new Array<number>(pool.length);
-  for (const [rank, { index }] of order.entries()) scoreRank[index] = rank + 1;
+  // Tied scores share a rank (1 + how many score higher), so the feature does not depend on the order the backend
+  // returned the rows in.
+  const descending = pool.map((entry) => entry.score).sort((a, b) => b - a);
+  const rankOf = (score: number): number => {
+    let low = 0;
+    let high = descending.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (descending[middle]! > score) low = middle + 1;
+      else high = middle;
+    }
+    return low + 1;
+  };
   const firstPerson = isFirstPerson(plan);
-  return pool.map((entry, index) => {
+  return pool.map((entry) => {
     const session = entry.session ? sessions.get(entry.session) : undefined;
     const own = entry.role?.toLowerCase() === USER_ROLE;
     return [
@@ -105,7 +115,7 @@ export function rankingFeatures(pool: readonly RankingInput[], plan: QueryPlan):
       entry.recency,
       entry.fused,
       entry.score,
-      1 / Math.log2(1 + scoreRank[index]!),
+      1 / Math.log2(1 + rankOf(entry.score)),
       entry.bestNeighbour,
       session ? session.max : entry.own,
       session ? session.sum / session.count : entry.own,

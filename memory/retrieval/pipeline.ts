@@ -91,11 +91,18 @@ export async function rankNamespace<Row extends RankedRow>(
   const found = new Map<number, Partial<Candidate>>();
 
   const textHits = await source.textHits(depth.text);
-  for (const [index, hit] of textHits.entries()) found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 });
+  // Tied hits share a rank: the order a backend returns ties in is its own, and the learned ranker reads ranks.
+  let textRank = 0;
+  for (const [index, hit] of textHits.entries()) {
+    if (index === 0 || hit.bm25 !== textHits[index - 1]!.bm25) textRank = index + 1;
+    found.set(hit.id, { textRank, bm25: hit.bm25 });
+  }
   if (weights.vector > 0 || weights.lateInteraction > 0) {
     const vectorHits = await source.vectorHits(depth.vector);
+    let vectorRank = 0;
     for (const [index, hit] of vectorHits.entries()) {
-      found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine });
+      if (index === 0 || hit.cosine !== vectorHits[index - 1]!.cosine) vectorRank = index + 1;
+      found.set(hit.id, { ...found.get(hit.id), vectorRank, cosine: hit.cosine });
     }
   }
   if (found.size === 0) return [];
