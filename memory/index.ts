@@ -12,6 +12,16 @@ export * from './errors.js';
 export { SqliteStore, type SqliteStoreIndexOptions, type SqliteStoreOptions } from './langgraph-store.js';
 export { isPostgresLocation, type OpenStoreOptions, openStore } from './open.js';
 export type * from './port.js';
+export {
+  type LearnedRanker,
+  learnedScore,
+  parseLearnedRanker,
+  RANKER_FILE,
+  RANKING_FEATURES,
+  type RankingRecord,
+  recordRankingFeatures,
+  SHIPPED_RANKER,
+} from './retrieval/learned.js';
 export { type QueryGenerator, type QueryInput, type QueryPlan, ruleQueryGenerator } from './retrieval/query.js';
 export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';

@@ -84,10 +84,10 @@ export interface Memory {
 
 /** How a result's score was made; every part is reported so a ranking can be explained. */
 export interface ScoreParts {
-  /** Rank (1 = best) in the full-text (BM25) list, if it was there. */
+  /** Rank (1 = best; ties share one) in the full-text (BM25) list, if it was there. */
   readonly textRank?: number;
   readonly bm25?: number;
-  /** Rank in the vector (KNN) list, if it was there. */
+  /** Rank (ties share one) in the vector (KNN) list, if it was there. */
   readonly vectorRank?: number;
   /** Cosine similarity of the pooled vectors. */
   readonly cosine?: number;
@@ -101,6 +101,8 @@ export interface ScoreParts {
   readonly time?: number;
   /** Added from the neighbouring turns of the same session. */
   readonly context?: number;
+  /** The learned ranker's score, which replaced the hand-weighted sum (see `RankWeights.learned`). */
+  readonly learned?: number;
 }
 
 /** One search result, best first. */

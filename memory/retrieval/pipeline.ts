@@ -1,7 +1,8 @@
 import { type Embedder, type LateInteractionEmbedder, supportsLateInteraction } from '../embedders/types.js';
 import type { MemoryKind, Scope, ScoreParts } from '../types.js';
+import { learnedScore, type RankingInput, rankingFeatures, rankingRecorder, SHIPPED_RANKER } from './learned.js';
 import type { QueryPlan } from './query.js';
-import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, scoreCandidates } from './rank.js';
+import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, RECENCY_HALF_LIFE_MS, scoreCandidates } from './rank.js';
 
 /** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
 export const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
@@ -35,6 +36,10 @@ export interface RankedRow {
   at: number;
   valid_to: number | null;
   provenance: string | null;
+  /** The session an episode belongs to (read by the learned ranker's session features). */
+  session?: string | null;
+  /** The id the memory had where it came from (an imported turn's id). */
+  source_id?: string | null;
   /** The embedder's word ids (Int32 LE), see {@link wordIdBytes}. */
   word_ids?: Uint8Array | null;
 }
@@ -86,11 +91,18 @@ export async function rankNamespace<Row extends RankedRow>(
   const found = new Map<number, Partial<Candidate>>();
 
   const textHits = await source.textHits(depth.text);
-  for (const [index, hit] of textHits.entries()) found.set(hit.id, { textRank: index + 1, bm25: hit.bm25 });
+  // Tied hits share a rank: the order a backend returns ties in is its own, and the learned ranker reads ranks.
+  let textRank = 0;
+  for (const [index, hit] of textHits.entries()) {
+    if (index === 0 || hit.bm25 !== textHits[index - 1]!.bm25) textRank = index + 1;
+    found.set(hit.id, { textRank, bm25: hit.bm25 });
+  }
   if (weights.vector > 0 || weights.lateInteraction > 0) {
     const vectorHits = await source.vectorHits(depth.vector);
+    let vectorRank = 0;
     for (const [index, hit] of vectorHits.entries()) {
-      found.set(hit.id, { ...found.get(hit.id), vectorRank: index + 1, cosine: hit.cosine });
+      if (index === 0 || hit.cosine !== vectorHits[index - 1]!.cosine) vectorRank = index + 1;
+      found.set(hit.id, { ...found.get(hit.id), vectorRank, cosine: hit.cosine });
     }
   }
   if (found.size === 0) return [];
@@ -144,6 +156,9 @@ export async function rankNamespace<Row extends RankedRow>(
     .map((scored) => scored.candidate as Entry<Row>);
   rerank(shortlist);
   let scored = scoreCandidates(shortlist, search.plan, search.now, weights);
+  // What the learned stage reads of the context stage: each turn's own score and its best neighbour's.
+  const ownScore = new Map<number, number>();
+  const bestNeighbour = new Map<number, number>();
   if (weights.context > 0 && scored.length > 0) {
     // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
     // their session neighbours in, and every turn gains a share of its best neighbour's own score.
@@ -168,9 +183,54 @@ export async function rankNamespace<Row extends RankedRow>(
       // A memory with no neighbours (a fact, a one-turn session) is its own context: without this, any turn of a
       // long conversation would outrank it on the boost alone.
       const best = around.length === 0 ? entry.score : Math.max(0, ...around.map((id) => own.get(id) ?? 0));
+      ownScore.set(entry.candidate.id, entry.score);
+      bestNeighbour.set(entry.candidate.id, around.length === 0 ? 0 : best);
       const context = weights.context * best;
       return context > 0 ? { ...entry, score: entry.score + context, parts: { ...entry.parts, context } } : entry;
     });
+  }
+  const record = rankingRecorder();
+  const ranker = weights.learned > 0 ? SHIPPED_RANKER : undefined;
+  if ((ranker || record) && scored.length > 0) {
+    const pool: RankingInput[] = scored.map((entry) => {
+      const candidate = entry.candidate as Entry<Row>;
+      const inPeriod =
+        search.plan.time !== undefined &&
+        candidate.at >= search.plan.time.from.getTime() &&
+        candidate.at < search.plan.time.to.getTime();
+      const age = Math.max(0, search.now.getTime() - candidate.at);
+      return {
+        text: candidate.text,
+        role: candidate.role,
+        session: candidate.row.session,
+        bm25: candidate.bm25,
+        textRank: candidate.textRank,
+        cosine: candidate.cosine,
+        vectorRank: candidate.vectorRank,
+        lateInteraction: candidate.lateInteraction,
+        speaker: entry.parts.speaker ?? 0,
+        time: inPeriod ? 1 : 0,
+        recency: search.plan.recent ? 0.5 ** (age / RECENCY_HALF_LIFE_MS) : 0,
+        fused: entry.parts.fused,
+        own: ownScore.get(candidate.id) ?? entry.score,
+        score: entry.score,
+        bestNeighbour: bestNeighbour.get(candidate.id) ?? 0,
+      };
+    });
+    const features = rankingFeatures(pool, search.plan);
+    record?.({
+      query: search.plan.text,
+      ids: scored.map((entry) => entry.candidate.id),
+      sourceIds: scored.map((entry) => (entry.candidate as Entry<Row>).row.source_id ?? null),
+      features,
+      scores: scored.map((entry) => entry.score),
+    });
+    if (ranker)
+      scored = scored.map((entry, index) => {
+        // A probability, so scores stay positive for the scope weights that multiply them.
+        const learned = 1 / (1 + Math.exp(-learnedScore(ranker, features[index]!)));
+        return { ...entry, score: weights.learned * learned, parts: { ...entry.parts, learned } };
+      });
   }
   const top = scored.sort((a, b) => b.score - a.score).slice(0, search.k);
   // Provenance only for what is returned: looking it up for every candidate would cost more than the rest.

@@ -11,4 +11,5 @@ export const BM25_ONLY: Partial<RankWeights> = {
   time: 0,
   recency: 0,
   context: 0,
+  learned: 0,
 };

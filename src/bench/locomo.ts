@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Embedder } from '../../memory/index.js';
-import { decodeUtf8, type EpisodeInput, InputError, isContentToken, tokenize, userScope } from '../../memory/index.js';
+import {
+  DEFAULT_WEIGHTS,
+  decodeUtf8,
+  type EpisodeInput,
+  InputError,
+  isContentToken,
+  SHIPPED_RANKER,
+  tokenize,
+  userScope,
+} from '../../memory/index.js';
 import { openStore } from '../storage.js';
 import { BM25_ONLY } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
@@ -43,6 +52,30 @@ export interface LocomoReport extends RecallFigures {
   meanTokensTop10: number;
   /** Plain BM25 over the same index and queries. */
   baseline: RecallFigures;
+  /**
+   * When the shipped learned ranker ranks (the default): it was trained on these very conversations, so the figures
+   * above are in-sample. `handWeighted` is the same run without it; `heldOut` is what the model reached
+   * leave-one-conversation-out when it was trained (scripts/train-ranker.ts), the figure to report.
+   */
+  learnedRanker?: {
+    inSample: true;
+    handWeighted: RecallFigures;
+    heldOut: RecallFigures | null;
+  };
+}
+
+/** The LOCO figures the shipped model's training recorded, if its file has them. */
+function heldOutFigures(): RecallFigures | null {
+  const protocol = SHIPPED_RANKER?.protocol as
+    | { heldOut?: { learned?: { overall?: Partial<RecallFigures> } } }
+    | undefined;
+  const overall = protocol?.heldOut?.learned?.overall;
+  if (!overall || typeof overall.recallAt10 !== 'number') return null;
+  return {
+    recallAt5: overall.recallAt5 ?? Number.NaN,
+    recallAt10: overall.recallAt10,
+    recallAt25: overall.recallAt25 ?? Number.NaN,
+  };
 }
 
 /** "1:56 pm on 8 May, 2023" → Date (LoCoMo's session timestamps, read as UTC). */
@@ -120,6 +153,8 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
   const store = await openStore(options.db ?? ':memory:', { embedder: options.embedder, clock: () => now });
   const hybrid: Array<{ category: number; recalls: number[] }> = [];
   const baseline: number[][] = [];
+  const handWeighted: number[][] = [];
+  const learned = SHIPPED_RANKER !== undefined && DEFAULT_WEIGHTS.learned > 0;
   const latencies: number[] = [];
   const tokensTop10: number[] = [];
   let turns = 0;
@@ -144,6 +179,18 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
         tokensTop10.push(
           hits.slice(0, 10).reduce((sum, hit) => sum + tokenize(hit.memory.text).filter(isContentToken).length, 0),
         );
+        if (learned) {
+          const hand = await store.search([scope], qa.question, { k: 25, weights: { learned: 0 } });
+          handWeighted.push(
+            CUTOFFS.map((k) =>
+              recall(
+                hand.map((hit) => hit.memory.sourceId),
+                evidence,
+                k,
+              ),
+            ),
+          );
+        }
         const plain = await store.search([scope], qa.question, { k: 25, weights: BM25_ONLY });
         baseline.push(
           CUTOFFS.map((k) =>
@@ -183,6 +230,9 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
     searchLatencyMs: latencySummary(latencies),
     meanTokensTop10: Math.round(mean(tokensTop10) * 10) / 10,
     baseline: figures(baseline),
+    ...(learned
+      ? { learnedRanker: { inSample: true as const, handWeighted: figures(handWeighted), heldOut: heldOutFigures() } }
+      : {}),
   };
 }
 

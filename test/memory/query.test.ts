@@ -24,7 +24,8 @@ describe('the session-context boost', () => {
       { text: 'I always book an aisle seat on flights', session: 'said-once' },
     ]);
     const [fact] = await store.changeFacts(ada, [{ op: 'add', fact: { text: 'prefers aisle seats on flights' } }]);
-    const hits = await store.search([ada], 'aisle seat flights', { k: 10 });
+    // The hand-weighted sum, where the boost is visible as a share of the score (the learned stage replaces it).
+    const hits = await store.search([ada], 'aisle seat flights', { k: 10, weights: { learned: 0 } });
     const lone = hits.find((hit) => hit.memory.session === 'said-once')!;
     const factHit = hits.find((hit) => hit.memory.id === fact!.id)!;
     for (const hit of [lone, factHit]) {

@@ -30,6 +30,7 @@ function printLocomo(report: LocomoReport): string {
     `                      R@5     R@10    R@25`,
     `mnemo hybrid        ${pct(report.recallAt5).padStart(6)}  ${pct(report.recallAt10).padStart(6)}  ${pct(report.recallAt25).padStart(6)}`,
     `BM25 only           ${pct(report.baseline.recallAt5).padStart(6)}  ${pct(report.baseline.recallAt10).padStart(6)}  ${pct(report.baseline.recallAt25).padStart(6)}`,
+    ...learnedRankerRows(report),
     '',
     ...Object.entries(report.byCategory).map(
       ([id, figures]) =>
@@ -39,6 +40,22 @@ function printLocomo(report: LocomoReport): string {
     `search latency p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms; mean tokens in top 10: ${report.meanTokensTop10}`,
   ];
   return `${rows.join('\n')}\n`;
+}
+
+/** The learned ranker was trained on LoCoMo: say which rows are in-sample and which one to report. */
+function learnedRankerRows(report: LocomoReport): string[] {
+  const learned = report.learnedRanker;
+  if (!learned) return [];
+  const row = (label: string, figures: LocomoReport['baseline']) =>
+    `${label.padEnd(20)}${pct(figures.recallAt5).padStart(6)}  ${pct(figures.recallAt10).padStart(6)}  ${pct(figures.recallAt25).padStart(6)}`;
+  return [
+    row('hand-weighted', learned.handWeighted),
+    ...(learned.heldOut ? [row('learned, held out', learned.heldOut)] : []),
+    '',
+    'mnemo hybrid ranks with the learned ranker, trained on these conversations: its rows, the categories',
+    'below included, are IN-SAMPLE. Report "learned, held out" (leave-one-conversation-out, from',
+    'memory/retrieval/ranker.json; rerun with npx tsx scripts/train-ranker.ts) beside "hand-weighted".',
+  ];
 }
 
 const recallRow = (label: string, figures: PrefevalRecall): string =>
