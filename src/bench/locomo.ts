@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Embedder } from '../../memory/index.js';
 import {
-  DEFAULT_WEIGHTS,
   decodeUtf8,
   type EpisodeInput,
   InputError,
@@ -126,6 +125,11 @@ export interface LocomoBenchOptions {
   /** Only the first n conversations (for quick runs). @default all */
   limit?: number;
   /**
+   * Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). Its figures are then in-sample (it was trained on LoCoMo).
+   * @default false
+   */
+  learned?: boolean | undefined;
+  /**
    * The database to run in (a file or a `postgres://` URL). Its `locomo:*` users are kept: turns it already holds
    * (by LoCoMo's dia_id) are not added again, so a migrated copy is measured as it is. @default in memory
    */
@@ -148,13 +152,15 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
     throw new InputError(`${options.dataPath} is not LoCoMo's locomo10.json (expected a JSON array)`);
   samples = samples.slice(0, options.limit ?? samples.length);
 
+  const learned = options.learned === true;
+  if (learned && SHIPPED_RANKER === undefined)
+    throw new InputError('this build has no learned ranker (memory/retrieval/ranker.json)');
   // Relative dates in questions ("last month") are read from the end of each conversation, as its speakers would.
   let now = new Date();
   const store = await openStore(options.db ?? ':memory:', { embedder: options.embedder, clock: () => now });
   const hybrid: Array<{ category: number; recalls: number[] }> = [];
   const baseline: number[][] = [];
   const handWeighted: number[][] = [];
-  const learned = SHIPPED_RANKER !== undefined && DEFAULT_WEIGHTS.learned > 0;
   const latencies: number[] = [];
   const tokensTop10: number[] = [];
   let turns = 0;
@@ -172,7 +178,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
         const evidence = evidenceIds(qa.evidence, known);
         if (evidence.length === 0) continue;
         const started = performance.now();
-        const hits = await store.search([scope], qa.question, { k: 25 });
+        const hits = await store.search([scope], qa.question, { k: 25, weights: { learned: learned ? 1 : 0 } });
         latencies.push(performance.now() - started);
         const ranked = hits.map((hit) => hit.memory.sourceId);
         hybrid.push({ category: qa.category, recalls: CUTOFFS.map((k) => recall(ranked, evidence, k)) });

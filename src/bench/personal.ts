@@ -184,6 +184,8 @@ export interface PersonalReport extends PersonalFigures {
 export interface PersonalBenchOptions {
   users: readonly PersonalUser[];
   embedder: Embedder;
+  /** Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). @default false */
+  learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
@@ -211,7 +213,10 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
       await store.addEpisodes(scope, episodes);
       for (const { question, evidence, category } of user.questions) {
         const before = performance.now();
-        const hits = await store.search([scope], question, { k: CUTOFF });
+        const hits = await store.search([scope], question, {
+          k: CUTOFF,
+          weights: { learned: options.learned === true ? 1 : 0 },
+        });
         latencies.push(performance.now() - before);
         const plain = await store.search([scope], question, { k: CUTOFF, weights: BM25_ONLY });
         const ranksIn = (ranked: ReadonlyArray<{ memory: { sourceId: string | null } }>) => {

@@ -73,6 +73,8 @@ export interface PrefevalBenchOptions {
   fillerTurns?: number | undefined;
   /** Also run the implicit choice-based items when the data has them. @default true */
   implicit?: boolean | undefined;
+  /** Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). @default false */
+  learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
@@ -159,7 +161,7 @@ export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<P
   const latencies: number[] = [];
   for (const [index, testCase] of cases.entries()) {
     options.onProgress?.({ phase: testCase.set, done: index, total: cases.length });
-    results.push(await runCase(options.embedder, testCase, filler, latencies));
+    results.push(await runCase(options.embedder, testCase, filler, latencies, options.learned === true));
   }
   options.onProgress?.({ phase: 'done', done: cases.length, total: cases.length });
 
@@ -215,6 +217,7 @@ async function runCase(
   testCase: Case,
   filler: readonly FillerMessage[],
   latencies: number[],
+  learned: boolean,
 ): Promise<CaseResult> {
   const turns: EpisodeInput[] = [
     ...testCase.stated.map((turn) => ({ ...turn, session: 'preference' })),
@@ -231,7 +234,7 @@ async function runCase(
   try {
     await store.addEpisodes(user, turns);
     const searchStarted = performance.now();
-    const mnemo = await store.search([user], testCase.question, { k: K });
+    const mnemo = await store.search([user], testCase.question, { k: K, weights: { learned: learned ? 1 : 0 } });
     latencies.push(performance.now() - searchStarted);
     const bm25 = await store.search([user], testCase.question, { k: K, weights: BM25_ONLY });
     const gold = testCase.stated.find((turn) => turn.sourceId === GOLD)!.text;

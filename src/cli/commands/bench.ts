@@ -293,6 +293,11 @@ GloVe vectors); movielens needs none.`,
       default: 500,
       description: 'searches to time, in scale',
     },
+    learned: {
+      type: 'boolean',
+      description:
+        'for locomo, personal and prefeval: rank with the learned ranker (off by default; trained on LoCoMo, so its locomo figures are in-sample)',
+    },
     db: {
       type: 'string',
       value: 'PATH|URL',
@@ -318,6 +323,7 @@ GloVe vectors); movielens needs none.`,
             dataPath,
             embedder,
             db,
+            learned: context.values.learned,
             ...(limit === undefined ? {} : { limit }),
             onProgress: ({ done, total }) => bar.update(done, total),
           });
@@ -338,6 +344,7 @@ GloVe vectors); movielens needs none.`,
       const report = await runPersonalBench({
         users,
         embedder,
+        learned: context.values.learned,
         onProgress: ({ done, total }) => bar.update(done, total),
       });
       bar.finish();
@@ -355,6 +362,7 @@ GloVe vectors); movielens needs none.`,
         embedder,
         limit: context.values.limit,
         fillerTurns: context.values.turns,
+        learned: context.values.learned,
         onProgress: ({ done, total }) => bar.update(done, total),
       });
       bar.finish();
