@@ -33,6 +33,8 @@ export interface ScaleBenchOptions {
    * file that is deleted afterwards.
    */
   path?: string | undefined;
+  /** Search with the shipped learned ranker (off by default). @default false */
+  learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
@@ -121,7 +123,10 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       );
       const query = `what did I say about ${words.join(' ')}?`;
       const began = performance.now();
-      await store.search([userScope('measured-user')], query, { k: 10 });
+      await store.search([userScope('measured-user')], query, {
+        k: 10,
+        weights: { learned: options.learned === true ? 1 : 0 },
+      });
       latencies.push(performance.now() - began);
       options.onProgress?.({ phase: 'search', done: i + 1, total: queries });
     }

@@ -296,7 +296,7 @@ GloVe vectors); movielens needs none.`,
     learned: {
       type: 'boolean',
       description:
-        'for locomo, personal and prefeval: rank with the learned ranker (off by default; trained on LoCoMo, so its locomo figures are in-sample)',
+        'rank with the learned ranker (off by default; trained on LoCoMo, so its locomo figures are in-sample); not for movielens',
     },
     db: {
       type: 'string',
@@ -392,6 +392,7 @@ GloVe vectors); movielens needs none.`,
             userEpisodes,
             queries,
             path: db,
+            learned: context.values.learned,
             ...(vocabulary ? { vocabulary } : {}),
             onProgress: ({ done, total }) => bar.update(done, total),
           });
