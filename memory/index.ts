@@ -12,6 +12,7 @@ export * from './errors.js';
 export { SqliteStore, type SqliteStoreIndexOptions, type SqliteStoreOptions } from './langgraph-store.js';
 export { isPostgresLocation, type OpenStoreOptions, openStore } from './open.js';
 export type * from './port.js';
+export { transaction as postgresTransaction } from './postgres/database.js';
 export {
   type LearnedRanker,
   learnedScore,

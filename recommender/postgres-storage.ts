@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { postgresTransaction as transaction } from '../memory/index.js';
 import {
   checkDemographics,
   checkRatings,
@@ -52,22 +53,6 @@ const toRating = (row: RatingRow): Rating => ({
   at: new Date(Number(row.at)),
   source: row.source,
 });
-
-/** Runs `work` in one transaction on one pooled client (never another client meanwhile: PGlite would wait forever). */
-async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 function* batches<T>(entries: readonly T[]): Generator<T[]> {
   for (let start = 0; start < entries.length; start += BATCH) yield entries.slice(start, start + BATCH);

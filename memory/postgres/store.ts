@@ -15,8 +15,9 @@ import type {
   TurnWriteOptions,
   VectorIndexInfo,
 } from '../port.js';
-import { rankNamespace, SCOPE_WEIGHT, wordIdBytes } from '../retrieval/pipeline.js';
+import { rankNamespace, wordIdBytes } from '../retrieval/pipeline.js';
 import { type QueryGenerator, ruleQueryGenerator } from '../retrieval/query.js';
+import { searchScopes } from '../retrieval/scopes.js';
 import { type MemoryRow, memoryId, parseMemoryId, toMemory } from '../sqlite/rows.js';
 import {
   describeScope,
@@ -29,7 +30,7 @@ import {
   type SearchHit,
   type UserScope,
 } from '../types.js';
-import { validateK, validateScope, validateText } from '../validate.js';
+import { validateScope, validateText } from '../validate.js';
 import { checkEpisodes, checkFactChanges } from '../write-input.js';
 import { createPool, transaction, withoutPassword } from './database.js';
 import { forgetInModules, forgetTarget, rewriteTables, threadKey, threadNamespace, touchedTables } from './forget.js';
@@ -316,56 +317,24 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async search(scopes: readonly Scope[], query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
-    validateText(query, 'query');
-    const k = validateK(options.k ?? 10);
-    scopes.forEach(validateScope);
+    const search = { scopes, query, options, embedder: this.embedder, queryGenerator: this.queryGenerator };
     const now = this.clock();
-    const plan =
-      options.plan ??
-      (await this.queryGenerator({
-        text: query,
-        now,
-        ...(options.conversation ? { history: options.conversation } : {}),
-      }));
-    const [queryVector] = await this.embedder.embed([plan.embedText], options.signal ? { signal: options.signal } : {});
-    const table = await this.boundVectors(this.pool);
-    const hits: SearchHit[] = [];
-    for (const scope of scopes) {
+    let table: string | undefined;
+    return searchScopes({ ...search, now }, async (scope, ranked) => {
+      table ??= await this.boundVectors(this.pool);
       const namespaceId = await findNamespace(this.pool, scope);
-      if (namespaceId === undefined) continue;
+      if (namespaceId === undefined) return undefined;
+      const { plan, queryVector } = ranked;
       const found = await rankNamespace(
-        namespaceSource(this.pool, this.storage, { namespaceId, table, plan, queryVector: queryVector! }),
-        {
-          embedder: this.embedder,
-          plan,
-          queryVector: queryVector!,
-          k,
-          now,
-          kinds: options.kinds,
-          history: options.history ?? false,
-          weights: options.weights,
-          depth: options.depth,
-        },
+        namespaceSource(this.pool, this.storage, { namespaceId, table, plan, queryVector }),
+        ranked,
       );
-      const weight = SCOPE_WEIGHT[scope.kind];
-      const context = options.context
-        ? await neighbourRows(
-            this.pool,
-            namespaceId,
-            found.map((hit) => hit.row.id),
-            options.context,
-          )
-        : undefined;
-      for (const hit of found) {
-        hits.push({
-          memory: toMemory(hit.row, scope),
-          score: hit.score * weight,
-          parts: hit.parts,
-          context: (context?.get(hit.row.id) ?? []).map((row) => toMemory(row, scope)),
-        });
-      }
-    }
-    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+      const ids = found.map((hit) => hit.row.id);
+      return {
+        found,
+        context: options.context ? await neighbourRows(this.pool, namespaceId, ids, options.context) : undefined,
+      };
+    });
   }
 
   async export(scope: Scope): Promise<{ scope: Scope; memories: Memory[] }> {

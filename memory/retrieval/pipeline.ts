@@ -1,11 +1,8 @@
 import { type Embedder, type LateInteractionEmbedder, supportsLateInteraction } from '../embedders/types.js';
-import type { MemoryKind, Scope, ScoreParts } from '../types.js';
+import type { MemoryKind, ScoreParts } from '../types.js';
 import { learnedScore, type RankingInput, rankingFeatures, rankingRecorder, SHIPPED_RANKER } from './learned.js';
 import type { QueryPlan } from './query.js';
 import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, RECENCY_HALF_LIFE_MS, scoreCandidates } from './rank.js';
-
-/** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
-export const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
 
 /**
  * How many candidates each stage keeps. Full text is cheap and recalls most evidence, so it contributes the most;

@@ -17,6 +17,7 @@ import type {
   VectorIndexInfo,
 } from '../port.js';
 import { type QueryGenerator, ruleQueryGenerator } from '../retrieval/query.js';
+import { searchScopes } from '../retrieval/scopes.js';
 import {
   describeScope,
   type EpisodeInput,
@@ -28,7 +29,7 @@ import {
   type SearchHit,
   type UserScope,
 } from '../types.js';
-import { validateK, validateScope, validateText } from '../validate.js';
+import { validateScope, validateText } from '../validate.js';
 import { checkEpisodes, checkFactChanges, checkRestored } from '../write-input.js';
 import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
 import { checkpointKey, checkpointNamespace, deleteMemories, deleteNamespace } from './forget.js';
@@ -43,9 +44,6 @@ import { VectorIndex } from './vector-index.js';
 import { bindEmbedder, embedderMismatch, readVectorIndexInfo, wordIdBytes } from './vectors.js';
 
 export type { SqliteMemoryStoreOptions } from './store-options.js';
-
-/** Relative weight of each scope when several are searched: the user's own memory takes precedence. */
-const SCOPE_WEIGHT: Record<Scope['kind'], number> = { user: 1, persona: 0.85, global: 0.7 };
 
 /**
  * Long-term memory in one SQLite file: episodic turns and semantic facts, full-text (FTS5) and vector (sqlite-vec)
@@ -323,54 +321,17 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async search(scopes: readonly Scope[], query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
-    validateText(query, 'query');
-    const k = validateK(options.k ?? 10);
-    scopes.forEach(validateScope);
-    const now = this.clock();
-    const plan =
-      options.plan ??
-      (await this.queryGenerator({
-        text: query,
-        now,
-        ...(options.conversation ? { history: options.conversation } : {}),
-      }));
-    const [queryVector] = await this.embedder.embed([plan.embedText], options.signal ? { signal: options.signal } : {});
-    const hits: SearchHit[] = [];
-    for (const scope of scopes) {
+    const search = { scopes, query, options, embedder: this.embedder, queryGenerator: this.queryGenerator };
+    return searchScopes({ ...search, now: this.clock() }, async (scope, ranked) => {
       const namespaceId = this.namespaceId(scope, false);
-      if (namespaceId === undefined) continue;
-      const found = await searchNamespace(this.prepare, {
-        namespaceId,
-        vectors: this.boundVectors,
-        embedder: this.embedder,
-        plan,
-        queryVector: queryVector!,
-        k,
-        now,
-        kinds: options.kinds,
-        history: options.history ?? false,
-        weights: options.weights,
-        depth: options.depth,
-      });
-      const weight = SCOPE_WEIGHT[scope.kind];
-      const context = options.context
-        ? neighbourRows(
-            this.prepare,
-            namespaceId,
-            found.map((hit) => hit.row.id),
-            options.context,
-          )
-        : undefined;
-      for (const hit of found) {
-        hits.push({
-          memory: toMemory(hit.row, scope),
-          score: hit.score * weight,
-          parts: hit.parts,
-          context: (context?.get(hit.row.id) ?? []).map((row) => toMemory(row, scope)),
-        });
-      }
-    }
-    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+      if (namespaceId === undefined) return undefined;
+      const found = await searchNamespace(this.prepare, { ...ranked, namespaceId, vectors: this.boundVectors });
+      const ids = found.map((hit) => hit.row.id);
+      return {
+        found,
+        context: options.context ? neighbourRows(this.prepare, namespaceId, ids, options.context) : undefined,
+      };
+    });
   }
 
   /**
