@@ -207,10 +207,10 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'measure recall (LoCoMo, PrefEval, personal questions), speed at scale, recommendations',
   description: `
-  mnemo bench locomo --data PATH/locomo10.json [--limit N] [--db PATH|URL] [--json]
-  mnemo bench personal --data test/fixtures/personal [--json]
-  mnemo bench prefeval --data PATH/prefeval [--limit N] [--turns N] [--json]
-  mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--db PATH|URL] [--json]
+  mnemo bench locomo --data PATH/locomo10.json [--limit N] [--db PATH|URL] [--learned] [--json]
+  mnemo bench personal --data test/fixtures/personal [--learned] [--json]
+  mnemo bench prefeval --data PATH/prefeval [--limit N] [--turns N] [--learned] [--json]
+  mnemo bench scale [--episodes N] [--user-episodes N] [--queries N] [--db PATH|URL] [--learned] [--json]
   mnemo bench movielens --data PATH/movielens-100k [--json]
 
 locomo  Ingests each LoCoMo conversation as a fresh user and scores, for every question with
