@@ -1,9 +1,11 @@
 import type { Embedder } from '../../memory/index.js';
 
 // An offline multiple-choice answerer: no language model, only the embedder. A stated preference is cut into
-// clauses, each with a sign (a liking is +1, an aversion -1), and an option's score is the signed sum of its cosine
-// with each clause. Plain similarity would pick the wrong option whenever the preference is an aversion: "I avoid
-// hotels with a bustling nightlife" is closest to the hotel famous for its nightclubs.
+// clauses, each with a sign (a liking is +1, an aversion -1), and so is each option (an offer of something's absence,
+// "gluten-free", "without a car", is -1); an option's score is the mean over its clauses of the signed sum of
+// cosines with the preference's clauses. Plain similarity would pick the wrong option whenever the preference is an
+// aversion: "I avoid hotels with a bustling nightlife" is closest to the hotel famous for its nightclubs; and the
+// aversion alone would reject the option that honours it: "a gluten-free trattoria" mentions gluten.
 
 /** Words that turn a clause into an aversion. */
 const NEGATIVE_CUE =
@@ -12,6 +14,8 @@ const NEGATIVE_CUE =
 const CONTRAST = /\b(?:rather than|instead of|as opposed to|without|but not)\b|\bover\b(?=.)/i;
 /** "over" contrasts only after a verb of preference ("I prefer trains over planes"), not in "over the weekend". */
 const PREFERENCE_VERB = /\b(?:prefer\w*|favou?r\w*|choos\w*|like\w*|lov\w*|enjoy\w*|rather)\b/i;
+/** Words with which an option offers the absence of something: it honours an aversion to that thing. */
+const ABSENCE = /\b[\w-]+-free\b|\bfree (?:of|from)\b|\bwithout\b|\bno\b|\bnon-?\w+|\bavoid\w*/i;
 /** Clause boundaries that leave each side its own polarity. */
 const BOUNDARY = /[.!?;]+|,?\s+\b(?:but|however|although|though|whereas|while)\b\s*/i;
 
@@ -65,13 +69,19 @@ export async function answerMcq(
   options: readonly string[],
 ): Promise<McqAnswer> {
   const clauses = signedClauses(preference);
-  const vectors = await embedder.embed([...options, ...clauses.map((clause) => clause.text)]);
-  const scores = options.map((_, option) =>
-    clauses.reduce(
-      (sum, clause, index) => sum + clause.sign * dot(vectors[option]!, vectors[options.length + index]!),
-      0,
-    ),
+  const offered = options.map((option) =>
+    signedClauses(option).map((clause) => ({ text: clause.text, sign: ABSENCE.test(clause.text) ? -1 : 1 })),
   );
+  const vectors = await embedder.embed([...clauses, ...offered.flat()].map((clause) => clause.text));
+  let next = clauses.length;
+  const scores = offered.map((parts) => {
+    let sum = 0;
+    for (const part of parts) {
+      const vector = vectors[next++]!;
+      for (const [index, clause] of clauses.entries()) sum += clause.sign * part.sign * dot(vector, vectors[index]!);
+    }
+    return sum / parts.length;
+  });
   return { chosen: argmax(scores), scores };
 }
 

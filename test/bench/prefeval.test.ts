@@ -188,6 +188,12 @@ describe('the offline multiple-choice answerer', () => {
     expect((await answerBySimilarity(embedder(), preference, options)).chosen).not.toBe(1);
   });
 
+  it('takes an option that offers the absence of what the user avoids as honouring it', async () => {
+    const options = ['a gluten-free bakery', 'a bakery famous for its sourdough', 'a pasta bar', 'a pizzeria'];
+    const preference = 'I avoid gluten because of an intolerance';
+    expect((await answerMcq(embedder(), preference, options)).chosen).toBe(0);
+  });
+
   it('shuffles options the same way for the same seed', () => {
     const options = ['a', 'b', 'c', 'd'];
     const first = shuffled(options, seededRandom(7));
