@@ -21,11 +21,12 @@ export {
   RANKING_FEATURES,
   type RankingRecord,
   recordRankingFeatures,
-  SHIPPED_RANKER,
+  shippedRanker,
 } from './retrieval/learned.js';
 export { type QueryGenerator, type QueryInput, type QueryPlan, ruleQueryGenerator } from './retrieval/query.js';
 export { DEFAULT_WEIGHTS, type RankWeights } from './retrieval/rank.js';
 export type { TimeRange } from './retrieval/time.js';
+export { parseTreeEnsemble, type Tree, type TreeEnsemble, treeEnsembleScore } from './retrieval/trees.js';
 export {
   databaseError,
   type OpenDatabaseOptions,

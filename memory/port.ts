@@ -159,6 +159,13 @@ export interface SearchDepth {
   vector: number;
   /** Candidates re-ranked with late interaction and session context. @default max(60, 2k) */
   rerank: number;
+  /**
+   * For a question about the asker ("my", "I", "me"): how many more of the user's own turns are re-ranked beyond
+   * `rerank`, so other speakers' longer turns cannot crowd them out. @default 40
+   */
+  own: number;
+  /** How deep in the vector ranking those own turns are looked for. @default max(100, k) */
+  ownVector: number;
 }
 
 /** Options of {@link MemoryStore.search}. */

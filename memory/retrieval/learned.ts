@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { QueryPlan } from './query.js';
+import { parseTreeEnsemble, type TreeEnsemble, treeEnsembleScore } from './trees.js';
 
 /**
- * A learned linear re-scoring of the candidate pool, after the session-context stage. The weights are trained
- * offline (scripts/train-ranker.ts) and shipped as `ranker.json` beside this file; without the file, or with
- * `RankWeights.learned` at 0, ranking is exactly the hand-weighted sum.
+ * A learned re-scoring of the candidate pool, after the session-context stage: gradient-boosted trees over cheap
+ * features of each candidate and its pool, trained offline (scripts/train-ranker.ts) and shipped as `ranker.json`
+ * beside this file. Without the file, or with `RankWeights.learned` at 0, ranking is exactly the hand-weighted sum.
  */
 
 /** The features, in the order a model's weights follow. Changing them means retraining. */
@@ -29,19 +30,28 @@ export const RANKING_FEATURES = [
   'photo',
   'firstPersonOwn',
   'firstPersonOther',
+  'ownTurn',
+  'assistantTurn',
+  'selfStatement',
+  'stance',
+  'queryFirstPerson',
+  'queryAdvice',
+  'previousOwn',
+  'nextOwn',
+  'answersQuestion',
+  'feedback',
+  'termCoverage',
+  'windowCoverage',
+  'sessionCoverage',
 ] as const;
 
 export type RankingFeature = (typeof RANKING_FEATURES)[number];
 
-/** A linear model over standardised features, as shipped in `ranker.json`. */
+/** The shipped model (`ranker.json`): gradient-boosted trees over {@link RANKING_FEATURES}. */
 export interface LearnedRanker {
   readonly features: readonly RankingFeature[];
-  /** Mean of each feature on the training pool, subtracted before weighting. */
-  readonly mean: readonly number[];
-  /** Standard deviation of each feature on the training pool (1 where constant). */
-  readonly scale: readonly number[];
-  readonly weights: readonly number[];
-  /** How the weights were trained and which figures may be reported (held-out only). */
+  readonly model: TreeEnsemble;
+  /** How it was trained and which figures may be reported (held-out only). */
   readonly protocol?: unknown;
 }
 
@@ -65,17 +75,115 @@ export interface RankingInput {
   readonly score: number;
   /** Best score among its session neighbours (0 when it has none). */
   readonly bestNeighbour: number;
+  /** The own score of the turn before it in its session, and of the turn after (0 when not in the pool). */
+  readonly previousOwn?: number;
+  readonly nextOwn?: number;
+  /** Whether the turn before it asks a question (so this turn may be the answer). */
+  readonly previousAsks?: boolean;
+  /** The embedder's word ids of its text, for pseudo-relevance feedback and query coverage. */
+  readonly words?: Int32Array | undefined;
+  /** The word ids of the turns before and after it in its session, when loaded. */
+  readonly previousWords?: Int32Array | undefined;
+  readonly nextWords?: Int32Array | undefined;
+}
+
+/** What feature extraction knows of the embedder's vocabulary, when it has word vectors. */
+export interface RankingVocabulary {
+  /** A word's weight (SIF: rarer words weigh more). */
+  wordWeight(id: number): number;
+  /** The query's content words. */
+  readonly queryWords: Int32Array;
+}
+
+/** The weighted share of the query's words that `words` hold. */
+function coverage(vocabulary: RankingVocabulary, words: ReadonlySet<number>): number {
+  let covered = 0;
+  let total = 0;
+  for (const id of vocabulary.queryWords) {
+    const weight = vocabulary.wordWeight(id);
+    total += weight;
+    if (words.has(id)) covered += weight;
+  }
+  return total > 0 ? covered / total : 0;
+}
+
+/**
+ * How much of the query each candidate covers on its own, with its neighbours (the answer is often the turn after
+ * the question that names the topic), and with all of its session's candidates (a session about the whole question).
+ */
+function coverageScores(pool: readonly RankingInput[], vocabulary: RankingVocabulary | undefined): number[][] {
+  if (!vocabulary || vocabulary.queryWords.length === 0) return pool.map(() => [0, 0, 0]);
+  const sessionWords = new Map<string, Set<number>>();
+  for (const entry of pool) {
+    if (!entry.session) continue;
+    const words = sessionWords.get(entry.session) ?? new Set<number>();
+    for (const id of entry.words ?? []) words.add(id);
+    sessionWords.set(entry.session, words);
+  }
+  return pool.map((entry) => {
+    const own = new Set(entry.words ?? []);
+    const window = new Set([...own, ...(entry.previousWords ?? []), ...(entry.nextWords ?? [])]);
+    const session = entry.session ? sessionWords.get(entry.session) : undefined;
+    return [
+      coverage(vocabulary, own),
+      coverage(vocabulary, window),
+      coverage(vocabulary, session ? new Set([...session, ...window]) : window),
+    ];
+  });
+}
+
+/** How many of the best candidates pseudo-relevance feedback reads. */
+const FEEDBACK_DOCUMENTS = 5;
+
+/**
+ * Pseudo-relevance feedback: the weighted share of a candidate's words that the best other candidates also hold.
+ * The best hits name what the question is about (people, places, the thing asked after) in words the question may
+ * not use. A candidate never counts as its own feedback.
+ */
+function feedbackScores(pool: readonly RankingInput[], vocabulary: RankingVocabulary | undefined): number[] {
+  if (!vocabulary) return pool.map(() => 0);
+  const top = pool
+    .map((entry, index) => ({ index, score: entry.score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, FEEDBACK_DOCUMENTS)
+    .map(({ index }) => index);
+  const unique = pool.map((entry) => new Set(entry.words ?? []));
+  const documents = new Map<number, number>();
+  for (const index of top) for (const id of unique[index]!) documents.set(id, (documents.get(id) ?? 0) + 1);
+  return pool.map((_, index) => {
+    const self = top.includes(index);
+    let shared = 0;
+    let total = 0;
+    for (const id of unique[index]!) {
+      const weight = vocabulary.wordWeight(id);
+      total += weight;
+      const others = (documents.get(id) ?? 0) - (self ? 1 : 0);
+      if (others > 0) shared += weight * Math.min(1, others / 2);
+    }
+    return total > 0 ? shared / total : 0;
+  });
 }
 
 const FIRST_PERSON = /\b(i|me|my|mine|myself)\b/i;
 /** The role of the user's own turns; anything else is the assistant or another speaker of an imported chat. */
-const USER_ROLE = 'user';
+export const USER_ROLE = 'user';
+const ASSISTANT_ROLE = 'assistant';
+/** Words of liking, aversion or need: how people state what they prefer, whatever it is about. */
+const STANCE =
+  /\b(?:like|likes|liked|love|loves|loved|prefer\w*|enjoy\w*|favou?rite|fan of|into|hate\w*|avoid\w*|dislike\w*|allerg\w*|intoleran\w*|can't stand|cannot stand|aversion|rather|never|always|must|need)\b/i;
+/** A question asking for advice or a pick, which what the asker likes or avoids should shape. */
+const ADVICE =
+  /\b(?:recommend\w*|suggest\w*|should|advice|advise|ideas?|tips?|options?|help me|looking for|plan\w*|best|good)\b/i;
 
 /** Whether a query speaks of the asker ("my dog", "what do I ..."). */
 export const isFirstPerson = (plan: QueryPlan): boolean => FIRST_PERSON.test(plan.text);
 
 /** The feature vectors of a candidate pool, in {@link RANKING_FEATURES} order. */
-export function rankingFeatures(pool: readonly RankingInput[], plan: QueryPlan): number[][] {
+export function rankingFeatures(
+  pool: readonly RankingInput[],
+  plan: QueryPlan,
+  vocabulary?: RankingVocabulary,
+): number[][] {
   const bestBm25 = Math.max(1e-9, ...pool.map((entry) => -(entry.bm25 ?? 0)));
   // Session-level evidence: a session whose turns match the question as a whole is where the answer tends to be.
   const sessions = new Map<string, { max: number; sum: number; count: number }>();
@@ -101,9 +209,14 @@ export function rankingFeatures(pool: readonly RankingInput[], plan: QueryPlan):
     return low + 1;
   };
   const firstPerson = isFirstPerson(plan);
-  return pool.map((entry) => {
+  const advice = ADVICE.test(plan.text) ? 1 : 0;
+  const feedback = feedbackScores(pool, vocabulary);
+  const covered = coverageScores(pool, vocabulary);
+  return pool.map((entry, index) => {
     const session = entry.session ? sessions.get(entry.session) : undefined;
-    const own = entry.role?.toLowerCase() === USER_ROLE;
+    const role = entry.role?.toLowerCase();
+    const own = role === USER_ROLE;
+    const question = entry.text.includes('?');
     return [
       entry.bm25 === undefined ? 0 : -entry.bm25 / bestBm25,
       entry.textRank === undefined ? 0 : 1 / Math.log2(1 + entry.textRank),
@@ -121,55 +234,67 @@ export function rankingFeatures(pool: readonly RankingInput[], plan: QueryPlan):
       session ? session.sum / session.count : entry.own,
       Math.log1p(session ? session.count : 1),
       Math.log1p(entry.text.split(/\s+/).length),
-      entry.text.includes('?') ? 1 : 0,
+      question ? 1 : 0,
       entry.text.includes('[shares a photo:') ? 1 : 0,
       firstPerson && own ? 1 : 0,
       firstPerson && !own && entry.role !== null ? 1 : 0,
+      own ? 1 : 0,
+      role === ASSISTANT_ROLE ? 1 : 0,
+      !question && FIRST_PERSON.test(entry.text) ? 1 : 0,
+      STANCE.test(entry.text) ? 1 : 0,
+      firstPerson ? 1 : 0,
+      advice,
+      entry.previousOwn ?? 0,
+      entry.nextOwn ?? 0,
+      entry.previousAsks ? 1 : 0,
+      feedback[index]!,
+      ...covered[index]!,
     ];
   });
 }
 
-/** The model's score of one feature vector. */
-export function learnedScore(model: LearnedRanker, features: readonly number[]): number {
-  let total = 0;
-  for (let i = 0; i < model.weights.length; i++)
-    total += model.weights[i]! * ((features[i]! - model.mean[i]!) / model.scale[i]!);
-  return total;
-}
+/** The model's score of one feature vector (a logit: higher ranks first). */
+export const learnedScore = (ranker: LearnedRanker, features: readonly number[]): number =>
+  treeEnsembleScore(ranker.model, features);
 
 /** Checks a parsed `ranker.json` against the features this code computes. */
 export function parseLearnedRanker(value: unknown): LearnedRanker {
-  const model = value as Partial<LearnedRanker> | null;
+  const ranker = value as Partial<LearnedRanker> | null;
   const sameFeatures =
-    Array.isArray(model?.features) &&
-    model.features.length === RANKING_FEATURES.length &&
-    model.features.every((name, index) => name === RANKING_FEATURES[index]);
-  const numbers = (list: unknown): boolean =>
-    Array.isArray(list) &&
-    list.length === RANKING_FEATURES.length &&
-    list.every((item) => typeof item === 'number' && Number.isFinite(item));
-  if (!model || !sameFeatures || !numbers(model.mean) || !numbers(model.scale) || !numbers(model.weights))
+    Array.isArray(ranker?.features) &&
+    ranker.features.length === RANKING_FEATURES.length &&
+    ranker.features.every((name, index) => name === RANKING_FEATURES[index]);
+  if (!ranker || !sameFeatures)
     throw new Error(`ranker model does not match the features (${RANKING_FEATURES.join(', ')})`);
-  if (model.scale!.some((scale) => scale <= 0)) throw new Error('ranker model has a non-positive feature scale');
-  return model as LearnedRanker;
+  return {
+    features: [...RANKING_FEATURES],
+    model: parseTreeEnsemble(ranker.model, RANKING_FEATURES.length),
+    protocol: ranker.protocol,
+  };
 }
 
 /** Where the shipped model lives. */
 export const RANKER_FILE = new URL('./ranker.json', import.meta.url);
 
-function loadShipped(): LearnedRanker | undefined {
+let shipped: { model: LearnedRanker | undefined } | undefined;
+
+/**
+ * The shipped model, read on first use; undefined when none is shipped (a build that did not copy it): ranking is
+ * then the hand-weighted sum. A shipped file that does not match the features throws, on every call.
+ */
+export function shippedRanker(): LearnedRanker | undefined {
+  if (shipped) return shipped.model;
   let text: string;
   try {
     text = readFileSync(RANKER_FILE, 'utf8');
   } catch {
-    // No shipped model (or a build that did not copy it): the hand-weighted ranking, as before.
+    shipped = { model: undefined };
     return undefined;
   }
-  return parseLearnedRanker(JSON.parse(text));
+  const model = parseLearnedRanker(JSON.parse(text));
+  shipped = { model };
+  return model;
 }
-
-/** The shipped model, loaded once at import; undefined when none is shipped. */
-export const SHIPPED_RANKER: LearnedRanker | undefined = loadShipped();
 
 /** One ranked pool's features, for offline training. */
 export interface RankingRecord {

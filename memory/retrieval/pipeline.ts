@@ -1,27 +1,29 @@
 import { type Embedder, type LateInteractionEmbedder, supportsLateInteraction } from '../embedders/types.js';
+import type { SearchDepth } from '../port.js';
 import type { MemoryKind, ScoreParts } from '../types.js';
-import { learnedScore, type RankingInput, rankingFeatures, rankingRecorder, SHIPPED_RANKER } from './learned.js';
+import {
+  isFirstPerson,
+  learnedScore,
+  type RankingInput,
+  rankingFeatures,
+  rankingRecorder,
+  shippedRanker,
+  USER_ROLE,
+} from './learned.js';
 import type { QueryPlan } from './query.js';
 import { type Candidate, DEFAULT_WEIGHTS, type RankWeights, RECENCY_HALF_LIFE_MS, scoreCandidates } from './rank.js';
 
 /**
  * How many candidates each stage keeps. Full text is cheap and recalls most evidence, so it contributes the most;
- * vector KNN is a brute-force scan whose cost grows with k, so it contributes the paraphrases BM25 misses; only
- * the best of both are re-ranked word by word.
+ * vector KNN contributes the paraphrases BM25 misses; only the best of both, and for a question about the asker
+ * their own turns, are re-ranked word by word.
  */
-export interface SearchDepth {
-  /** BM25 candidates. @default max(60, 2k) */
-  text: number;
-  /** Vector KNN candidates. @default max(25, k) */
-  vector: number;
-  /** Candidates re-ranked with late interaction and session context. @default max(60, 2k) */
-  rerank: number;
-}
-
 export const searchDepth = (k: number): SearchDepth => ({
   text: Math.max(60, 2 * k),
   vector: Math.max(25, k),
   rerank: Math.max(60, 2 * k),
+  own: 40,
+  ownVector: Math.max(100, k),
 });
 
 /** What the ranking reads of a memory row; each backend's row has at least this. */
@@ -73,6 +75,13 @@ export interface RankedSearch {
   readonly depth: Partial<SearchDepth> | undefined;
 }
 
+/**
+ * A cosine to the precision every backend agrees on: vectors are stored as float32, and each backend sums the
+ * products in its own order, so cosines differ in the eighth digit. Rounded, equal vectors tie everywhere, and the
+ * learned ranker's splits see the same values on SQLite and Postgres.
+ */
+const agreedCosine = (cosine: number): number => Math.round(cosine * 1e6) / 1e6;
+
 /** How many of the best candidates bring their session neighbours in. */
 const CONTEXT_ANCHORS = 15;
 
@@ -94,12 +103,20 @@ export async function rankNamespace<Row extends RankedRow>(
     if (index === 0 || hit.bm25 !== textHits[index - 1]!.bm25) textRank = index + 1;
     found.set(hit.id, { textRank, bm25: hit.bm25 });
   }
+  // A question about the asker ("what should I cook?") is about what the user said: their own turns get re-ranked
+  // even when longer turns of others (an assistant's answers, a group chat) outscore them, and are looked for deeper
+  // in the vector ranking, since what a person says of themselves is rarely worded like the question.
+  const own = depth.own > 0 && isFirstPerson(search.plan) ? depth.own : 0;
+  /** Vector hits only the user's own turns may come from. */
+  const deep = new Set<number>();
   if (weights.vector > 0 || weights.lateInteraction > 0) {
-    const vectorHits = await source.vectorHits(depth.vector);
+    const vectorHits = await source.vectorHits(own > 0 ? Math.max(depth.vector, depth.ownVector) : depth.vector);
     let vectorRank = 0;
     for (const [index, hit] of vectorHits.entries()) {
-      if (index === 0 || hit.cosine !== vectorHits[index - 1]!.cosine) vectorRank = index + 1;
-      found.set(hit.id, { ...found.get(hit.id), vectorRank, cosine: hit.cosine });
+      const cosine = agreedCosine(hit.cosine);
+      if (index === 0 || cosine !== agreedCosine(vectorHits[index - 1]!.cosine)) vectorRank = index + 1;
+      if (index >= depth.vector && !found.has(hit.id)) deep.add(hit.id);
+      found.set(hit.id, { ...found.get(hit.id), vectorRank, cosine });
     }
   }
   if (found.size === 0) return [];
@@ -117,7 +134,7 @@ export async function rankNamespace<Row extends RankedRow>(
     if (!vector) return undefined;
     let dot = 0;
     for (let i = 0; i < vector.length; i++) dot += vector[i]! * search.queryVector[i]!;
-    return dot;
+    return agreedCosine(dot);
   };
   const load = async (ids: readonly number[]): Promise<Array<Entry<Row>>> => {
     const loaded: Array<Entry<Row>> = [];
@@ -132,7 +149,7 @@ export async function rankNamespace<Row extends RankedRow>(
     }
     const missing = loaded.filter((entry) => entry.cosine === undefined).map((entry) => entry.id);
     const cosines = missing.length > 0 ? await source.cosines(missing) : undefined;
-    for (const entry of loaded) entry.cosine ??= cosines?.get(entry.id) ?? 0;
+    for (const entry of loaded) entry.cosine ??= agreedCosine(cosines?.get(entry.id) ?? 0);
     return loaded;
   };
   const rerank = (list: ReadonlyArray<Entry<Row>>): void => {
@@ -147,15 +164,21 @@ export async function rankNamespace<Row extends RankedRow>(
     lateInteraction: 0,
     vector: weights.vector + weights.lateInteraction,
   });
-  const shortlist = firstStage
-    .sort((a, b) => b.score - a.score)
-    .slice(0, depth.rerank)
-    .map((scored) => scored.candidate as Entry<Row>);
+  const ranked = firstStage.sort((a, b) => b.score - a.score).map((scored) => scored.candidate as Entry<Row>);
+  const shortlist = ranked.filter((entry) => !deep.has(entry.id)).slice(0, depth.rerank);
+  if (own > 0) {
+    const listed = new Set(shortlist);
+    shortlist.push(
+      ...ranked.filter((entry) => !listed.has(entry) && entry.role?.toLowerCase() === USER_ROLE).slice(0, own),
+    );
+  }
   rerank(shortlist);
   let scored = scoreCandidates(shortlist, search.plan, search.now, weights);
   // What the learned stage reads of the context stage: each turn's own score and its best neighbour's.
   const ownScore = new Map<number, number>();
   const bestNeighbour = new Map<number, number>();
+  const previous = new Map<number, Entry<Row>>();
+  const next = new Map<number, Entry<Row>>();
   if (weights.context > 0 && scored.length > 0) {
     // A turn is often only meaningful with its neighbours ("Which one?" / "The blue one."): the best turns pull
     // their session neighbours in, and every turn gains a share of its best neighbour's own score.
@@ -175,6 +198,16 @@ export async function rankNamespace<Row extends RankedRow>(
     }
     scored = scoreCandidates([...shortlist, ...added], search.plan, search.now, weights);
     const own = new Map(scored.map((entry) => [entry.candidate.id, entry.score]));
+    for (const entry of scored) {
+      const candidate = entry.candidate as Entry<Row>;
+      for (const id of neighbours.get(candidate.id) ?? []) {
+        const neighbour = entries.get(id);
+        // Turns stored at the same moment keep their order by id, as every backend assigns ids in insertion order.
+        const before =
+          neighbour && (neighbour.at < candidate.at || (neighbour.at === candidate.at && id < candidate.id));
+        if (neighbour) (before ? previous : next).set(candidate.id, neighbour);
+      }
+    }
     scored = scored.map((entry) => {
       const around = neighbours.get(entry.candidate.id) ?? [];
       // A memory with no neighbours (a fact, a one-turn session) is its own context: without this, any turn of a
@@ -187,8 +220,20 @@ export async function rankNamespace<Row extends RankedRow>(
     });
   }
   const record = rankingRecorder();
-  const ranker = weights.learned > 0 ? SHIPPED_RANKER : undefined;
+  const ranker = weights.learned > 0 ? shippedRanker() : undefined;
   if ((ranker || record) && scored.length > 0) {
+    const ownOf = (neighbour: Entry<Row> | undefined): number =>
+      neighbour === undefined ? 0 : (ownScore.get(neighbour.id) ?? 0);
+    const words = new Map<number, Int32Array>();
+    const wordsOf = (entry: Entry<Row> | undefined): Int32Array | undefined => {
+      if (!entry?.row.word_ids) return undefined;
+      let ids = words.get(entry.id);
+      if (!ids) {
+        ids = readWordIds(entry.row.word_ids);
+        words.set(entry.id, ids);
+      }
+      return ids;
+    };
     const pool: RankingInput[] = scored.map((entry) => {
       const candidate = entry.candidate as Entry<Row>;
       const inPeriod =
@@ -212,9 +257,21 @@ export async function rankNamespace<Row extends RankedRow>(
         own: ownScore.get(candidate.id) ?? entry.score,
         score: entry.score,
         bestNeighbour: bestNeighbour.get(candidate.id) ?? 0,
+        previousOwn: ownOf(previous.get(candidate.id)),
+        nextOwn: ownOf(next.get(candidate.id)),
+        previousAsks: previous.get(candidate.id)?.text.includes('?') ?? false,
+        words: wordsOf(candidate),
+        previousWords: wordsOf(previous.get(candidate.id)),
+        nextWords: wordsOf(next.get(candidate.id)),
       };
     });
-    const features = rankingFeatures(pool, search.plan);
+    const features = rankingFeatures(
+      pool,
+      search.plan,
+      lateInteraction && queryWords
+        ? { wordWeight: (id) => lateInteraction.wordWeight(id), queryWords: queryWords.ids }
+        : undefined,
+    );
     record?.({
       query: search.plan.text,
       ids: scored.map((entry) => entry.candidate.id),
@@ -261,7 +318,8 @@ export function readWordIds(bytes: Uint8Array): Int32Array {
  * memoised per vocabulary word, since candidates share most of their words.
  */
 export class QueryWords {
-  private readonly ids: Int32Array;
+  /** The query's content words, once each. */
+  readonly ids: Int32Array;
   private readonly weights: Float64Array;
   private readonly weightSum: number;
   /** The query words' unit vectors, one row of `dims` each. */

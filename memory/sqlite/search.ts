@@ -6,7 +6,7 @@ import type { MemoryRow } from './rows.js';
 import { sessionNeighbours } from './sessions.js';
 import type { VectorIndex } from './vector-index.js';
 
-export { QueryWords, type SearchDepth, searchDepth } from '../retrieval/pipeline.js';
+export { QueryWords, searchDepth } from '../retrieval/pipeline.js';
 
 /** Everything one namespace's search needs. */
 export interface NamespaceSearch extends RankedSearch {

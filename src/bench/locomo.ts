@@ -5,12 +5,12 @@ import {
   type EpisodeInput,
   InputError,
   isContentToken,
-  SHIPPED_RANKER,
+  shippedRanker,
   tokenize,
   userScope,
 } from '../../memory/index.js';
 import { openStore } from '../storage.js';
-import { BM25_ONLY } from './baselines.js';
+import { BM25_ONLY, usesLearnedRanker } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
 /** LoCoMo's question categories, by the ids used in locomo10.json. */
@@ -63,18 +63,13 @@ export interface LocomoReport extends RecallFigures {
   };
 }
 
-/** The LOCO figures the shipped model's training recorded, if its file has them. */
+/** The leave-one-conversation-out figures the shipped model's training recorded, if its file has them. */
 function heldOutFigures(): RecallFigures | null {
-  const protocol = SHIPPED_RANKER?.protocol as
-    | { heldOut?: { learned?: { overall?: Partial<RecallFigures> } } }
-    | undefined;
-  const overall = protocol?.heldOut?.learned?.overall;
-  if (!overall || typeof overall.recallAt10 !== 'number') return null;
-  return {
-    recallAt5: overall.recallAt5 ?? Number.NaN,
-    recallAt10: overall.recallAt10,
-    recallAt25: overall.recallAt25 ?? Number.NaN,
-  };
+  const protocol = shippedRanker()?.protocol as { heldOut?: { locomo?: { trees?: unknown } } } | undefined;
+  const trees = protocol?.heldOut?.locomo?.trees;
+  if (!Array.isArray(trees) || trees.length !== 3 || !trees.every((value) => typeof value === 'number')) return null;
+  const [recallAt5, recallAt10, recallAt25] = trees as number[];
+  return { recallAt5: recallAt5!, recallAt10: recallAt10!, recallAt25: recallAt25! };
 }
 
 /** "1:56 pm on 8 May, 2023" → Date (LoCoMo's session timestamps, read as UTC). */
@@ -125,8 +120,9 @@ export interface LocomoBenchOptions {
   /** Only the first n conversations (for quick runs). @default all */
   limit?: number;
   /**
-   * Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). Its figures are then in-sample (it was trained on LoCoMo).
-   * @default false
+   * Rank with the shipped learned ranker (memory/retrieval/ranker.json), as search does by default; its figures are
+   * then in-sample (it was trained on LoCoMo), and the report adds the hand-weighted run and the held-out figures.
+   * `false` ranks with the hand-weighted sum. @default true when the build ships a ranker
    */
   learned?: boolean | undefined;
   /**
@@ -152,9 +148,7 @@ export async function runLocomoBench(options: LocomoBenchOptions): Promise<Locom
     throw new InputError(`${options.dataPath} is not LoCoMo's locomo10.json (expected a JSON array)`);
   samples = samples.slice(0, options.limit ?? samples.length);
 
-  const learned = options.learned === true;
-  if (learned && SHIPPED_RANKER === undefined)
-    throw new InputError('this build has no learned ranker (memory/retrieval/ranker.json)');
+  const learned = usesLearnedRanker(options.learned);
   // Relative dates in questions ("last month") are read from the end of each conversation, as its speakers would.
   let now = new Date();
   const store = await openStore(options.db ?? ':memory:', { embedder: options.embedder, clock: () => now });

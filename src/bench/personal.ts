@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Embedder, EpisodeInput } from '../../memory/index.js';
 import { InputError, parseTime, userScope } from '../../memory/index.js';
 import { openStore } from '../storage.js';
-import { BM25_ONLY } from './baselines.js';
+import { BM25_ONLY, usesLearnedRanker } from './baselines.js';
 import { latencySummary, mean } from './stats.js';
 
 /** What each category of personal question tests. */
@@ -166,6 +166,8 @@ export interface PersonalQuestionResult {
   evidence: string[];
   ranks: Array<number | null>;
   baselineRanks: Array<number | null>;
+  /** The hand-weighted sum's ranks, when the learned ranker ranked. */
+  handWeightedRanks?: Array<number | null>;
 }
 
 export interface PersonalReport extends PersonalFigures {
@@ -175,6 +177,8 @@ export interface PersonalReport extends PersonalFigures {
   embedder: string;
   /** Plain BM25 over the same index and questions, in the same run. */
   baseline: PersonalFigures;
+  /** The hand-weighted sum in the same run, when the learned ranker ranked. */
+  handWeighted?: PersonalFigures;
   searchLatencyMs: { p50: number; p95: number };
   seconds: number;
   results: PersonalQuestionResult[];
@@ -184,7 +188,10 @@ export interface PersonalReport extends PersonalFigures {
 export interface PersonalBenchOptions {
   users: readonly PersonalUser[];
   embedder: Embedder;
-  /** Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). @default false */
+  /**
+   * Rank with the shipped learned ranker, as search does by default (the report then adds the hand-weighted sum from
+   * the same run); `false` ranks with the hand-weighted sum. @default true when the build ships a ranker
+   */
   learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
@@ -200,6 +207,7 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
   const total = options.users.reduce((sum, user) => sum + user.questions.length, 0);
   let now = new Date();
   const store = await openStore(':memory:', { embedder: options.embedder, clock: () => now });
+  const learned = usesLearnedRanker(options.learned);
   const results: PersonalQuestionResult[] = [];
   const latencies: number[] = [];
   let turns = 0;
@@ -215,10 +223,13 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
         const before = performance.now();
         const hits = await store.search([scope], question, {
           k: CUTOFF,
-          weights: { learned: options.learned === true ? 1 : 0 },
+          weights: { learned: learned ? 1 : 0 },
         });
         latencies.push(performance.now() - before);
         const plain = await store.search([scope], question, { k: CUTOFF, weights: BM25_ONLY });
+        const hand = learned
+          ? await store.search([scope], question, { k: CUTOFF, weights: { learned: 0 } })
+          : undefined;
         const ranksIn = (ranked: ReadonlyArray<{ memory: { sourceId: string | null } }>) => {
           const ids = ranked.map((hit) => hit.memory.sourceId);
           return evidence.map((id) => (ids.includes(id) ? ids.indexOf(id) + 1 : null));
@@ -230,6 +241,7 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
           evidence,
           ranks: ranksIn(hits),
           baselineRanks: ranksIn(plain),
+          ...(hand ? { handWeightedRanks: ranksIn(hand) } : {}),
         });
         options.onProgress?.({ phase: `user ${user.user}`, done: results.length, total });
       }
@@ -244,6 +256,7 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
     turns,
     embedder: options.embedder.id,
     baseline: personalFigures(results, 'baselineRanks'),
+    ...(learned ? { handWeighted: personalFigures(results, 'handWeightedRanks') } : {}),
     searchLatencyMs: latencySummary(latencies),
     seconds: Math.round((performance.now() - started) / 100) / 10,
     results,
@@ -253,16 +266,16 @@ export async function runPersonalBench(options: PersonalBenchOptions): Promise<P
 /** Recall figures of a set of results, overall and by category, from one of its two rankings. */
 export function personalFigures(
   results: readonly PersonalQuestionResult[],
-  which: 'ranks' | 'baselineRanks',
+  which: 'ranks' | 'baselineRanks' | 'handWeightedRanks',
 ): PersonalFigures {
   const recall = (rows: readonly PersonalQuestionResult[]): PersonalRecall => {
     const foundAt = (k: number) =>
-      round(mean(rows.map((row) => (row[which].every((rank) => rank !== null && rank <= k) ? 1 : 0))));
+      round(mean(rows.map((row) => ((row[which] ?? []).every((rank) => rank !== null && rank <= k) ? 1 : 0))));
     return {
       recallAt1: foundAt(1),
       recallAt5: foundAt(5),
       recallAt10: foundAt(CUTOFF),
-      anyAt10: round(mean(rows.map((row) => (row[which].some((rank) => rank !== null) ? 1 : 0)))),
+      anyAt10: round(mean(rows.map((row) => ((row[which] ?? []).some((rank) => rank !== null) ? 1 : 0)))),
       questions: rows.length,
     };
   };

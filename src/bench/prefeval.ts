@@ -1,7 +1,7 @@
 import type { Embedder, EpisodeInput, SearchHit } from '../../memory/index.js';
-import { InputError, userScope } from '../../memory/index.js';
+import { InputError, shippedRanker, userScope } from '../../memory/index.js';
 import { openStore } from '../storage.js';
-import { BM25_ONLY } from './baselines.js';
+import { BM25_ONLY, usesLearnedRanker } from './baselines.js';
 import { type FillerMessage, loadPrefeval } from './prefeval-data.js';
 import { answerBySimilarity, answerMcq, pickPreference } from './prefeval-mcq.js';
 import { latencySummary, mean, seededRandom, shuffled, stringSeed } from './stats.js';
@@ -11,7 +11,8 @@ export const DEFAULT_FILLER_TURNS = 300;
 /** How many of the top hits the multiple-choice answerer reads: a handful, as a chat's recall shows the model. */
 const MCQ_MEMORIES = 5;
 const K = 10;
-const GOLD = 'gold';
+/** The source id of the turn that states the preference: what recall looks for. */
+export const GOLD = 'gold';
 /** Every user's history starts here; turns are a minute apart, so no two share a time. */
 const START = Date.UTC(2024, 0, 1);
 
@@ -47,7 +48,20 @@ export interface PrefevalSetReport {
   /** Plain BM25 over the same users and questions. */
   bm25: PrefevalRecall;
   mcq: PrefevalMcq;
-  byTopic: Record<string, { items: number; mnemo: PrefevalRecall; bm25: PrefevalRecall; mcqRetrieved: number }>;
+  byTopic: Record<string, TopicFigures>;
+  /**
+   * When the learned ranker ranks: the figures on the topics it was never trained on (the ones to report) and on
+   * the topics it was trained on (in-sample), from `byTopic`.
+   */
+  learnedRanker?: { heldOut: TopicFigures & { topics: number }; inSample: TopicFigures & { topics: number } };
+}
+
+/** Recall and multiple-choice accuracy over a set of items. */
+export interface TopicFigures {
+  items: number;
+  mnemo: PrefevalRecall;
+  bm25: PrefevalRecall;
+  mcqRetrieved: number;
 }
 
 export interface PrefevalReport {
@@ -73,13 +87,17 @@ export interface PrefevalBenchOptions {
   fillerTurns?: number | undefined;
   /** Also run the implicit choice-based items when the data has them. @default true */
   implicit?: boolean | undefined;
-  /** Rank with the shipped learned ranker (memory/retrieval/ranker.json, off by default). @default false */
+  /**
+   * Rank with the shipped learned ranker, as search does by default (the report then splits its figures into the
+   * topics it was trained on and the held-out ones); `false` ranks with the hand-weighted sum.
+   * @default true when the build ships a ranker
+   */
   learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
 /** One item to run: what the user said before, the later question, and the multiple choice. */
-interface Case {
+export interface PrefevalCase {
   set: 'explicit' | 'implicit';
   topic: string;
   /** The preference's own turns; the one with sourceId GOLD is what recall looks for. */
@@ -91,7 +109,7 @@ interface Case {
 }
 
 interface CaseResult {
-  set: Case['set'];
+  set: PrefevalCase['set'];
   topic: string;
   mnemoRank: number | undefined;
   bm25Rank: number | undefined;
@@ -101,27 +119,21 @@ interface CaseResult {
   goldSimilarityOnly: boolean;
 }
 
-/** Options shuffled with a seed of their own item, so every run asks the same question the same way. */
-function shuffledOptions(seed: string, options: readonly string[], correct: string): Pick<Case, 'options' | 'correct'> {
-  const order = shuffled(options, seededRandom(stringSeed(seed)));
-  return { options: order, correct: order.indexOf(correct) };
+/** The PrefEval topics the shipped ranker was trained on, as its file records them. */
+function learnedTrainingTopics(): Set<string> {
+  const topics = (shippedRanker()?.protocol as { prefevalTrainingTopics?: unknown } | undefined)
+    ?.prefevalTrainingTopics;
+  if (!Array.isArray(topics) || !topics.every((topic) => typeof topic === 'string'))
+    throw new InputError('the learned ranker does not record which PrefEval topics it was trained on');
+  return new Set(topics);
 }
 
-/**
- * PrefEval as memory retrieval: each preference is a fresh user's turn followed by the filler conversations, the
- * later question is the query. Recall@1/5/10 of the preference turn with mnemo's search and with BM25 alone, then
- * the multiple-choice items answered offline from the retrieved memory (and from the gold one, as a bound).
- */
-export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<PrefevalReport> {
-  const started = performance.now();
-  const data = loadPrefeval(options.dataPath);
-  const fillerTurns = options.fillerTurns ?? DEFAULT_FILLER_TURNS;
-  // PrefEval's own way: the filler conversations concatenated, the first n user/assistant pairs.
-  const filler = data.filler.slice(0, fillerTurns * 2);
-  if (filler.length < fillerTurns * 2)
-    throw new InputError(`the filler holds ${Math.floor(data.filler.length / 2)} turns, fewer than ${fillerTurns}`);
-
-  const cases: Case[] = [];
+/** PrefEval's items as cases to run: each explicit preference, then (unless turned off) each implicit choice. */
+export function prefevalCases(
+  data: ReturnType<typeof loadPrefeval>,
+  options: { limit?: number | undefined; implicit?: boolean | undefined },
+): PrefevalCase[] {
+  const cases: PrefevalCase[] = [];
   for (const topic of data.topics) {
     const count = Math.min(options.limit ?? topic.explicit.length, topic.explicit.length);
     for (let index = 0; index < count; index += 1) {
@@ -157,29 +169,61 @@ export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<P
     }
   }
 
+  return cases;
+}
+
+/** Options shuffled with a seed of their own item, so every run asks the same question the same way. */
+function shuffledOptions(
+  seed: string,
+  options: readonly string[],
+  correct: string,
+): Pick<PrefevalCase, 'options' | 'correct'> {
+  const order = shuffled(options, seededRandom(stringSeed(seed)));
+  return { options: order, correct: order.indexOf(correct) };
+}
+
+/**
+ * PrefEval as memory retrieval: each preference is a fresh user's turn followed by the filler conversations, the
+ * later question is the query. Recall@1/5/10 of the preference turn with mnemo's search and with BM25 alone, then
+ * the multiple-choice items answered offline from the retrieved memory (and from the gold one, as a bound).
+ */
+export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<PrefevalReport> {
+  const started = performance.now();
+  const data = loadPrefeval(options.dataPath);
+  const fillerTurns = options.fillerTurns ?? DEFAULT_FILLER_TURNS;
+  const filler = prefevalFiller(data, fillerTurns);
+
+  const cases = prefevalCases(data, options);
+  // The topics the shipped ranker was trained on, whose figures are in-sample when it ranks.
+  const learned = usesLearnedRanker(options.learned);
+  const trainedOn = learned ? learnedTrainingTopics() : undefined;
   const results: CaseResult[] = [];
   const latencies: number[] = [];
   for (const [index, testCase] of cases.entries()) {
     options.onProgress?.({ phase: testCase.set, done: index, total: cases.length });
-    results.push(await runCase(options.embedder, testCase, filler, latencies, options.learned === true));
+    results.push(await runCase(options.embedder, testCase, filler, latencies, learned));
   }
   options.onProgress?.({ phase: 'done', done: cases.length, total: cases.length });
 
-  const report = (set: Case['set']): PrefevalSetReport | undefined => {
+  const report = (set: PrefevalCase['set']): PrefevalSetReport | undefined => {
     const rows = results.filter((row) => row.set === set);
     const first = cases.find((testCase) => testCase.set === set);
     if (rows.length === 0 || !first) return undefined;
+    const figures = (own: readonly CaseResult[]): TopicFigures => ({
+      items: own.length,
+      mnemo: recall(own.map((row) => row.mnemoRank)),
+      bm25: recall(own.map((row) => row.bm25Rank)),
+      mcqRetrieved: share(own.map((row) => row.retrieved)),
+    });
     const byTopic: PrefevalSetReport['byTopic'] = {};
     for (const topic of data.topics) {
       const own = rows.filter((row) => row.topic === topic.name);
-      if (own.length > 0)
-        byTopic[topic.name] = {
-          items: own.length,
-          mnemo: recall(own.map((row) => row.mnemoRank)),
-          bm25: recall(own.map((row) => row.bm25Rank)),
-          mcqRetrieved: share(own.map((row) => row.retrieved)),
-        };
+      if (own.length > 0) byTopic[topic.name] = figures(own);
     }
+    const split = (topics: ReadonlySet<string>) => ({
+      topics: data.topics.filter((topic) => topics.has(topic.name)).length,
+      ...figures(rows.filter((row) => topics.has(row.topic))),
+    });
     return {
       items: rows.length,
       turnsPerUser: first.stated.length + filler.length,
@@ -195,6 +239,14 @@ export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<P
         chance: 0.25,
       },
       byTopic,
+      ...(trainedOn
+        ? {
+            learnedRanker: {
+              heldOut: split(new Set(data.topics.map((topic) => topic.name).filter((name) => !trainedOn.has(name)))),
+              inSample: split(trainedOn),
+            },
+          }
+        : {}),
     };
   };
   const explicit = report('explicit');
@@ -211,14 +263,19 @@ export async function runPrefevalBench(options: PrefevalBenchOptions): Promise<P
   };
 }
 
-/** One fresh user in a fresh in-memory file, so no item's statistics leak into another's. */
-async function runCase(
-  embedder: Embedder,
-  testCase: Case,
+/** PrefEval's own filler: its conversations concatenated, the first n user/assistant pairs. */
+export function prefevalFiller(data: ReturnType<typeof loadPrefeval>, fillerTurns: number): FillerMessage[] {
+  const filler = data.filler.slice(0, fillerTurns * 2);
+  if (filler.length < fillerTurns * 2)
+    throw new InputError(`the filler holds ${Math.floor(data.filler.length / 2)} turns, fewer than ${fillerTurns}`);
+  return filler;
+}
+
+/** One case's history as a fresh user's turns (the preference, then the filler), and when the question is asked. */
+export function prefevalHistory(
+  testCase: PrefevalCase,
   filler: readonly FillerMessage[],
-  latencies: number[],
-  learned: boolean,
-): Promise<CaseResult> {
+): { turns: EpisodeInput[]; now: Date } {
   const turns: EpisodeInput[] = [
     ...testCase.stated.map((turn) => ({ ...turn, session: 'preference' })),
     ...filler.map((message, index) => ({
@@ -228,7 +285,18 @@ async function runCase(
       sourceId: `filler:${index}`,
     })),
   ].map((turn, index) => ({ ...turn, at: new Date(START + index * 60_000) }));
-  const now = new Date(START + turns.length * 60_000);
+  return { turns, now: new Date(START + turns.length * 60_000) };
+}
+
+/** One fresh user in a fresh in-memory file, so no item's statistics leak into another's. */
+async function runCase(
+  embedder: Embedder,
+  testCase: PrefevalCase,
+  filler: readonly FillerMessage[],
+  latencies: number[],
+  learned: boolean,
+): Promise<CaseResult> {
+  const { turns, now } = prefevalHistory(testCase, filler);
   const store = await openStore(':memory:', { embedder, clock: () => now });
   const user = userScope(`prefeval:${testCase.set}:${testCase.topic}`);
   try {

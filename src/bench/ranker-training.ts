@@ -1,15 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Embedder, LearnedRanker } from '../../memory/index.js';
-import { decodeUtf8, learnedScore, RANKING_FEATURES, recordRankingFeatures, userScope } from '../../memory/index.js';
+import type { Embedder, MemoryStore, RankingRecord, Scope, SearchDepth } from '../../memory/index.js';
+import { decodeUtf8, RANKING_FEATURES, recordRankingFeatures, userScope } from '../../memory/index.js';
 import { openStore } from '../storage.js';
-import { evidenceIds, LOCOMO_CATEGORIES, locomoEpisodes } from './locomo.js';
+import { evidenceIds, locomoEpisodes } from './locomo.js';
+import { DEFAULT_FILLER_TURNS, GOLD, prefevalCases, prefevalFiller, prefevalHistory } from './prefeval.js';
+import { loadPrefeval } from './prefeval-data.js';
 import { mean } from './stats.js';
 
-/** One LoCoMo question's candidate pool, as the pipeline ranked it, with what the evidence is. */
+/** One question's candidate pool, as the pipeline ranked it, with what the evidence is. */
 export interface PoolQuestion {
-  /** Index of the conversation (the unit that leave-one-conversation-out holds out). */
+  /** Where it comes from (LoCoMo when absent). */
+  dataset?: 'locomo' | 'prefeval';
+  /**
+   * The unit a held-out split keeps apart: LoCoMo's conversation index, or {@link PREFEVAL_GROUP} plus PrefEval's
+   * topic index.
+   */
   conversation: number;
+  /** LoCoMo's category, or PrefEval's set (1 explicit, 2 implicit). */
   category: number;
   evidence: string[];
   sourceIds: (string | null)[];
@@ -26,6 +34,8 @@ type LocomoFile = Parameters<typeof locomoEpisodes>[0] & {
 export async function extractPools(options: {
   dataPath: string;
   embedder: Embedder;
+  /** How deep each stage of the search goes (the pipeline's defaults for k = 25 when absent). */
+  depth?: Partial<SearchDepth>;
   onProgress?: (done: number, total: number) => void;
 }): Promise<{ questions: PoolQuestion[]; dataSha256: string; conversations: number }> {
   const bytes = readFileSync(options.dataPath);
@@ -44,22 +54,8 @@ export async function extractPools(options: {
       for (const qa of sample.qa) {
         const evidence = evidenceIds(qa.evidence, known);
         if (evidence.length === 0) continue;
-        const records: Array<Parameters<Parameters<typeof recordRankingFeatures>[0]>[0]> = [];
-        const stop = recordRankingFeatures((record) => records.push(record));
-        try {
-          await store.search([scope], qa.question, { k: 25 });
-        } finally {
-          stop();
-        }
-        const record = records[0];
-        questions.push({
-          conversation,
-          category: qa.category,
-          evidence,
-          sourceIds: record ? [...record.sourceIds] : [],
-          features: record ? record.features.map((row) => [...row]) : [],
-          scores: record ? [...record.scores] : [],
-        });
+        const pool = await recordPool(store, scope, qa.question, 25, options.depth);
+        questions.push({ conversation, category: qa.category, evidence, ...pool });
       }
     }
   } finally {
@@ -72,39 +68,87 @@ export async function extractPools(options: {
   };
 }
 
+/** The candidate pool one search ranked, as the recorder saw it. */
+async function recordPool(
+  store: MemoryStore,
+  scope: Scope,
+  query: string,
+  k: number,
+  depth?: Partial<SearchDepth>,
+): Promise<Pick<PoolQuestion, 'sourceIds' | 'features' | 'scores'>> {
+  const records: RankingRecord[] = [];
+  const stop = recordRankingFeatures((record) => records.push(record));
+  try {
+    await store.search([scope], query, { k, ...(depth ? { depth } : {}) });
+  } finally {
+    stop();
+  }
+  const record = records[0];
+  return {
+    sourceIds: record ? [...record.sourceIds] : [],
+    features: record ? record.features.map((row) => [...row]) : [],
+    scores: record ? [...record.scores] : [],
+  };
+}
+
+/** PrefEval questions' group ids start here, after any LoCoMo conversation's. */
+export const PREFEVAL_GROUP = 1000;
+
+/**
+ * Every PrefEval item's candidate pool (a fresh user per item, the preference among the filler, as the bench runs
+ * it), with the preference turn as the evidence.
+ */
+export async function extractPrefevalPools(options: {
+  dataPath: string;
+  embedder: Embedder;
+  /** Only the first n items of each topic. @default all */
+  limit?: number;
+  /** How deep each stage of the search goes (the pipeline's defaults for k = 10 when absent). */
+  depth?: Partial<SearchDepth>;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<{ questions: PoolQuestion[]; topics: string[]; dataSha256: string }> {
+  const data = loadPrefeval(options.dataPath);
+  const filler = prefevalFiller(data, DEFAULT_FILLER_TURNS);
+  const cases = prefevalCases(data, { limit: options.limit });
+  const topics = data.topics.map((topic) => topic.name);
+  const questions: PoolQuestion[] = [];
+  for (const [index, testCase] of cases.entries()) {
+    if (index % 50 === 0) options.onProgress?.(index, cases.length);
+    const { turns, now } = prefevalHistory(testCase, filler);
+    const store = await openStore(':memory:', { embedder: options.embedder, clock: () => now });
+    try {
+      const scope = userScope(`prefeval:${testCase.set}:${testCase.topic}`);
+      await store.addEpisodes(scope, turns);
+      questions.push({
+        dataset: 'prefeval',
+        conversation: PREFEVAL_GROUP + topics.indexOf(testCase.topic),
+        category: testCase.set === 'explicit' ? 1 : 2,
+        evidence: [GOLD],
+        ...(await recordPool(store, scope, testCase.question, 10, options.depth)),
+      });
+    } finally {
+      await store.close();
+    }
+  }
+  // The hash of what was read (not of the files): the items and the filler, in the order they were used.
+  const dataSha256 = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+  return { questions, topics, dataSha256 };
+}
+
 const CUTOFFS = [5, 10, 25] as const;
 
-/** Recall at 5, 10 and 25 of one question when its pool is ranked by `scores`. */
-export function recallsOf(question: PoolQuestion, scores: readonly number[]): number[] {
+/** Recall at each cutoff (5, 10 and 25 unless given) of one question when its pool is ranked by `scores`. */
+export function recallsOf(
+  question: PoolQuestion,
+  scores: readonly number[],
+  cutoffs: readonly number[] = CUTOFFS,
+): number[] {
   const order = scores.map((score, index) => ({ score, index })).sort((a, b) => b.score - a.score);
-  return CUTOFFS.map((k) => {
+  return cutoffs.map((k) => {
     const top = new Set(order.slice(0, k).map(({ index }) => question.sourceIds[index]));
     return question.evidence.filter((id) => top.has(id)).length / question.evidence.length;
   });
 }
-
-/** Figures of a set of questions, each with its recall at 5, 10 and 25, overall and by category. */
-export interface RecallTable {
-  overall: { questions: number; recallAt5: number; recallAt10: number; recallAt25: number };
-  byCategory: Record<string, RecallTable['overall'] & { name: string }>;
-}
-
-export function recallTable(questions: readonly PoolQuestion[], recalls: readonly number[][]): RecallTable {
-  const figures = (rows: readonly number[][]) => ({
-    questions: rows.length,
-    recallAt5: round(mean(rows.map((row) => row[0]!))),
-    recallAt10: round(mean(rows.map((row) => row[1]!))),
-    recallAt25: round(mean(rows.map((row) => row[2]!))),
-  });
-  const byCategory: RecallTable['byCategory'] = {};
-  for (const [id, name] of Object.entries(LOCOMO_CATEGORIES)) {
-    const rows = recalls.filter((_, index) => questions[index]!.category === Number(id));
-    if (rows.length > 0) byCategory[id] = { name, ...figures(rows) };
-  }
-  return { overall: figures(recalls), byCategory };
-}
-
-const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 /** Options of {@link trainLinearRanker}. */
 export interface TrainOptions {
@@ -119,7 +163,7 @@ export interface TrainOptions {
  * candidate of its pool. Each question weighs the same, whatever its pool's size. Fitted by Newton's method, which
  * for a convex loss over a handful of features converges in a few steps.
  */
-export function trainLinearRanker(questions: readonly PoolQuestion[], options: TrainOptions): LearnedRanker {
+export function trainLinearRanker(questions: readonly PoolQuestion[], options: TrainOptions): LinearModel {
   const dims = RANKING_FEATURES.length;
   const rows = questions.flatMap((question) => question.features);
   const featureMean = Array.from({ length: dims }, (_, i) => mean(rows.map((row) => row[i]!)));
@@ -192,7 +236,7 @@ export function trainLinearRanker(questions: readonly PoolQuestion[], options: T
     loss = nextLoss;
     if (improvement < 1e-9) break;
   }
-  return { features: [...RANKING_FEATURES], mean: featureMean, scale, weights: [...weights] };
+  return { mean: featureMean, scale, weights: [...weights] };
 }
 
 const softplus = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
@@ -221,31 +265,20 @@ function solve(matrix: readonly Float64Array[], vector: Float64Array): Float64Ar
   return x;
 }
 
-/** Scores of a pool under a model. */
-export const modelScores = (model: LearnedRanker, question: PoolQuestion): number[] =>
-  question.features.map((features) => learnedScore(model, features));
-
-/** The L2 penalties inner cross-validation chooses from. */
-export const LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1] as const;
-
-/**
- * The penalty with the best mean R@10 when each of the training conversations is held out in turn from the rest
- * (inner leave-one-group-out over `folds` groups of conversations, so the outer test conversation is never seen).
- */
-export function chooseLambda(questions: readonly PoolQuestion[], folds = 3): number {
-  const conversations = [...new Set(questions.map((question) => question.conversation))].sort((a, b) => a - b);
-  const groupOf = new Map(conversations.map((conversation, index) => [conversation, index % folds]));
-  let best: { lambda: number; recall: number } | undefined;
-  for (const lambda of LAMBDAS) {
-    const recalls: number[] = [];
-    for (let fold = 0; fold < folds; fold++) {
-      const train = questions.filter((question) => groupOf.get(question.conversation) !== fold);
-      const test = questions.filter((question) => groupOf.get(question.conversation) === fold);
-      const model = trainLinearRanker(train, { lambda, iterations: 12 });
-      for (const question of test) recalls.push(recallsOf(question, modelScores(model, question))[1]!);
-    }
-    const recall = mean(recalls);
-    if (!best || recall > best.recall) best = { lambda, recall };
-  }
-  return best!.lambda;
+/** A linear model over standardised features: the baseline the shipped trees are measured against. */
+export interface LinearModel {
+  /** Mean of each feature on the training pool, subtracted before weighting. */
+  readonly mean: readonly number[];
+  /** Standard deviation of each feature on the training pool (1 where constant). */
+  readonly scale: readonly number[];
+  readonly weights: readonly number[];
 }
+
+/** Scores of a pool under a linear model. */
+export const linearScores = (model: LinearModel, question: PoolQuestion): number[] =>
+  question.features.map((features) => {
+    let total = 0;
+    for (let i = 0; i < model.weights.length; i++)
+      total += model.weights[i]! * ((features[i]! - model.mean[i]!) / model.scale[i]!);
+    return total;
+  });

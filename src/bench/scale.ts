@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Backend, Embedder } from '../../memory/index.js';
 import { type EpisodeInput, userScope } from '../../memory/index.js';
 import { openStore } from '../storage.js';
+import { usesLearnedRanker } from './baselines.js';
 import { latencySummary, seededRandom } from './stats.js';
 
 export interface ScaleReport {
@@ -33,7 +34,7 @@ export interface ScaleBenchOptions {
    * file that is deleted afterwards.
    */
   path?: string | undefined;
-  /** Search with the shipped learned ranker (off by default). @default false */
+  /** Search with the shipped learned ranker, as search does by default; `false`: the hand-weighted sum. @default true when the build ships a ranker */
   learned?: boolean | undefined;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
@@ -76,6 +77,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
   const vocabulary = options.vocabulary && options.vocabulary.length > 100 ? options.vocabulary : FALLBACK_VOCABULARY;
   const directory = options.path ? undefined : mkdtempSync(join(tmpdir(), 'mnemo-scale-'));
   const path = options.path ?? join(directory!, 'scale.db');
+  const learned = usesLearnedRanker(options.learned);
   const store = await openStore(path, { embedder: options.embedder });
   const next = seededRandom(42);
   const start = Date.parse('2024-01-01T00:00:00Z');
@@ -125,7 +127,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       const began = performance.now();
       await store.search([userScope('measured-user')], query, {
         k: 10,
-        weights: { learned: options.learned === true ? 1 : 0 },
+        weights: { learned: learned ? 1 : 0 },
       });
       latencies.push(performance.now() - began);
       options.onProgress?.({ phase: 'search', done: i + 1, total: queries });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/index.js';
 import {
   loadPersonalSet,
+  type PersonalFigures,
   type PersonalQuestionResult,
   type PersonalUser,
   personalFigures,
@@ -55,7 +56,9 @@ const toy: PersonalUser = {
 
 describe('runPersonalBench', () => {
   it('counts a question found at k only when all its evidence is in the top k', async () => {
-    const report = await runPersonalBench({ users: [toy], embedder: new FakeEmbedder({ dims: 256 }) });
+    // The hand-weighted sum, whose ranking of this toy history the cases below were written for.
+    const report = await runPersonalBench({ users: [toy], embedder: new FakeEmbedder({ dims: 256 }), learned: false });
+    expect(report.handWeighted).toBeUndefined();
     expect(report).toMatchObject({ users: 1, sessions: 2, turns: 16, questions: 4 });
     const ranks = report.results.map((result) => result.ranks);
     expect(ranks[0]).toEqual([1]);
@@ -72,6 +75,23 @@ describe('runPersonalBench', () => {
     // BM25 alone finds the verbatim question too, from the same run.
     expect(report.results[0]!.baselineRanks).toEqual([1]);
   });
+
+  it('ranks with the learned ranker by default and reports the hand-weighted sum from the same run', async () => {
+    const embedder = new FakeEmbedder({ dims: 256 });
+    const learned = await runPersonalBench({ users: [toy], embedder });
+    const hand = await runPersonalBench({ users: [toy], embedder, learned: false });
+    expect(learned.handWeighted).toEqual(pickFigures(hand));
+    expect(learned.results.map((result) => result.handWeightedRanks)).toEqual(hand.results.map((r) => r.ranks));
+  });
+});
+
+const pickFigures = ({ recallAt1, recallAt5, recallAt10, anyAt10, questions, byCategory }: PersonalFigures) => ({
+  recallAt1,
+  recallAt5,
+  recallAt10,
+  anyAt10,
+  questions,
+  byCategory,
 });
 
 describe('personalFigures', () => {

@@ -107,9 +107,16 @@ describe('mnemo bench prefeval', () => {
   it('finds the preference a question repeats at rank 1, loses the one it does not, and scores every topic', async () => {
     const directory = tempDir();
     writeDataSet(directory);
-    const report = await runPrefevalBench({ dataPath: directory, embedder: embedder(), fillerTurns: 12 });
+    // The hand-weighted sum, whose found and lost items these are.
+    const report = await runPrefevalBench({
+      dataPath: directory,
+      embedder: embedder(),
+      fillerTurns: 12,
+      learned: false,
+    });
 
     expect(report.topics).toBe(3);
+    expect(report.explicit.learnedRanker).toBeUndefined();
     expect(report.fillerTurns).toBe(12);
     const { explicit } = report;
     expect(explicit.items).toBe(6);
@@ -145,6 +152,16 @@ describe('mnemo bench prefeval', () => {
     // The preference is among the top hits and is the user turn about the question: its answer is the right one.
     expect(report.explicit.mcq.retrieved).toBe(1);
     expect(report.explicit.mcq.bm25Retrieved).toBe(1);
+  });
+
+  it('with the learned ranker (the default), splits the figures into held-out and trained-on topics', async () => {
+    const directory = tempDir();
+    writeDataSet(directory);
+    const report = await runPrefevalBench({ dataPath: directory, embedder: embedder(), fillerTurns: 12 });
+    // None of these synthetic topics is among the ones the shipped ranker was trained on.
+    expect(report.explicit.learnedRanker?.heldOut).toMatchObject({ topics: 3, items: 6, mnemo: report.explicit.mnemo });
+    expect(report.explicit.learnedRanker?.inSample).toMatchObject({ topics: 0, items: 0 });
+    expect(report.explicit.learnedRanker?.heldOut.bm25).toEqual(report.explicit.bm25);
   });
 
   it('refuses multiple-choice items that do not line up with the explicit ones', async () => {

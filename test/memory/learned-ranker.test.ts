@@ -5,7 +5,7 @@ import {
   RANKING_FEATURES,
   recordRankingFeatures,
   type SearchHit,
-  SHIPPED_RANKER,
+  shippedRanker,
   userScope,
 } from '../../memory/index.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
@@ -27,10 +27,37 @@ async function storeWithTurns(): Promise<SqliteMemoryStore> {
 }
 
 describe('the learned ranker', () => {
-  it('ships a model that matches the features the pipeline computes', () => {
-    expect(SHIPPED_RANKER).toBeDefined();
-    expect(SHIPPED_RANKER!.features).toEqual([...RANKING_FEATURES]);
-    expect(() => parseLearnedRanker({ ...SHIPPED_RANKER, features: ['bm25'] })).toThrow(/does not match/);
+  it('ships a model that matches the features the pipeline computes, with its protocol', () => {
+    const ranker = shippedRanker();
+    expect(ranker).toBeDefined();
+    expect(ranker!.features).toEqual([...RANKING_FEATURES]);
+    expect(ranker!.model.trees.length).toBeGreaterThan(0);
+    const protocol = ranker!.protocol as { prefevalTrainingTopics: string[]; prefevalHeldOutTopics: string[] };
+    expect(protocol.prefevalTrainingTopics.length).toBeGreaterThan(0);
+    expect(protocol.prefevalHeldOutTopics.filter((topic) => protocol.prefevalTrainingTopics.includes(topic))).toEqual(
+      [],
+    );
+    expect(() => parseLearnedRanker({ ...ranker, features: ['bm25'] })).toThrow(/does not match/);
+    const broken = { ...ranker!.model, trees: [{ feature: [0], threshold: [0], left: [0], right: [0], value: [0] }] };
+    expect(() => parseLearnedRanker({ ...ranker, model: broken })).toThrow(/malformed/);
+  });
+
+  it("re-ranks the user's own turns for a question about them, however others' turns score", async () => {
+    const store = SqliteMemoryStore.open(':memory:', { embedder: new FakeEmbedder({ dims: 32 }) });
+    const talk = Array.from({ length: 12 }, (_, index) => ({
+      text: `Cooking dinner tonight ideas number ${index}: cooking pasta, cooking curry, cooking dinner for friends`,
+      role: 'assistant',
+    }));
+    await store.addEpisodes(userScope('ada'), [{ text: 'I am vegan since May', role: 'user' }, ...talk]);
+    const search = (own: number) =>
+      store.search([userScope('ada')], 'what should I cook for dinner tonight?', {
+        k: 5,
+        weights: { learned: 0, context: 0 },
+        depth: { text: 20, vector: 20, rerank: 3, own },
+      });
+    expect((await search(0)).map((hit) => hit.memory.role)).not.toContain('user');
+    expect((await search(5)).map((hit) => hit.memory.role)).toContain('user');
+    await store.close();
   });
 
   it('explains every hit with its learned score when it ranks', async () => {
