@@ -4,6 +4,7 @@ import {
   parseLearnedRanker,
   RANKING_FEATURES,
   recordRankingFeatures,
+  ruleQueryGenerator,
   type SearchHit,
   shippedRanker,
   userScope,
@@ -69,6 +70,26 @@ describe('the learned ranker', () => {
       expect(hit.parts.learned).toBeLessThan(1);
       expect(hit.score).toBeCloseTo(hit.parts.learned!, 9);
     }
+    await store.close();
+  });
+
+  it('ranks by default, rewritten queries included', async () => {
+    const rewrites: string[] = [];
+    const store = SqliteMemoryStore.open(':memory:', {
+      embedder: new FakeEmbedder({ dims: 32 }),
+      queryGenerator: async (input) => {
+        rewrites.push(input.text);
+        return ruleQueryGenerator({ ...input, text: 'dog Pixel border collie' });
+      },
+    });
+    await store.addEpisodes(userScope('ada'), [
+      { text: 'My dog Pixel is a border collie', role: 'user' },
+      { text: 'I work night shifts as a nurse', role: 'user' },
+    ]);
+    const hits = await store.search([userScope('ada')], "what's my pup's name?", { k: 2 });
+    expect(rewrites).toEqual(["what's my pup's name?"]);
+    expect(hits[0]!.memory.text).toBe('My dog Pixel is a border collie');
+    for (const hit of hits) expect(hit.score).toBeCloseTo(hit.parts.learned!, 9);
     await store.close();
   });
 

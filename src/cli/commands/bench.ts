@@ -271,7 +271,11 @@ database's locomo:* users and adds only turns they lack (so a migrated copy is m
 is); scale replaces its own users.
 
 locomo, personal, prefeval and scale use the configured embedder (MNEMO_EMBEDDER; default: offline
-GloVe vectors); movielens needs none.`,
+GloVe vectors); movielens needs none. They rank with the learned ranker, as search does by default,
+or with the hand-weighted sum under --hand-weighted. The ranker was trained on LoCoMo and on half of
+PrefEval's topics: locomo's own figures are then in-sample (it prints the held-out ones recorded at
+training beside them), prefeval prints the held-out topics apart from the trained-on ones, and
+personal adds the hand-weighted sum from the same run.`,
   options: {
     data: {
       type: 'string',
