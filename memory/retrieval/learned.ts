@@ -95,39 +95,48 @@ export interface RankingVocabulary {
   readonly queryWords: Int32Array;
 }
 
-/** The weighted share of the query's words that `words` hold. */
-function coverage(vocabulary: RankingVocabulary, words: ReadonlySet<number>): number {
-  let covered = 0;
-  let total = 0;
-  for (const id of vocabulary.queryWords) {
-    const weight = vocabulary.wordWeight(id);
-    total += weight;
-    if (words.has(id)) covered += weight;
-  }
-  return total > 0 ? covered / total : 0;
+/** Which of the query's words a text holds, one flag per query word. */
+function queryWordsIn(queryWords: Int32Array, words: Int32Array | undefined): Uint8Array {
+  const present = new Uint8Array(queryWords.length);
+  if (!words) return present;
+  for (const id of words) for (let q = 0; q < queryWords.length; q++) if (queryWords[q] === id) present[q] = 1;
+  return present;
 }
 
 /**
  * How much of the query each candidate covers on its own, with its neighbours (the answer is often the turn after
- * the question that names the topic), and with all of its session's candidates (a session about the whole question).
+ * the question that names the topic), and with all of its session's candidates (a session about the whole question):
+ * each the weighted share of the query's words found there.
  */
 function coverageScores(pool: readonly RankingInput[], vocabulary: RankingVocabulary | undefined): number[][] {
-  if (!vocabulary || vocabulary.queryWords.length === 0) return pool.map(() => [0, 0, 0]);
-  const sessionWords = new Map<string, Set<number>>();
-  for (const entry of pool) {
+  const { queryWords } = vocabulary ?? { queryWords: new Int32Array(0) };
+  if (!vocabulary || queryWords.length === 0) return pool.map(() => [0, 0, 0]);
+  const weights = Array.from(queryWords, (id) => vocabulary.wordWeight(id));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const own = pool.map((entry) => queryWordsIn(queryWords, entry.words));
+  const session = new Map<string, Uint8Array>();
+  for (const [index, entry] of pool.entries()) {
     if (!entry.session) continue;
-    const words = sessionWords.get(entry.session) ?? new Set<number>();
-    for (const id of entry.words ?? []) words.add(id);
-    sessionWords.set(entry.session, words);
+    const found = session.get(entry.session) ?? new Uint8Array(queryWords.length);
+    for (let q = 0; q < found.length; q++) found[q]! |= own[index]![q]!;
+    session.set(entry.session, found);
   }
-  return pool.map((entry) => {
-    const own = new Set(entry.words ?? []);
-    const window = new Set([...own, ...(entry.previousWords ?? []), ...(entry.nextWords ?? [])]);
-    const session = entry.session ? sessionWords.get(entry.session) : undefined;
+  const share = (...present: Array<Uint8Array | undefined>): number => {
+    if (total <= 0) return 0;
+    let covered = 0;
+    for (let q = 0; q < weights.length; q++) if (present.some((flags) => flags?.[q])) covered += weights[q]!;
+    return covered / total;
+  };
+  return pool.map((entry, index) => {
+    const window = [
+      own[index]!,
+      queryWordsIn(queryWords, entry.previousWords),
+      queryWordsIn(queryWords, entry.nextWords),
+    ];
     return [
-      coverage(vocabulary, own),
-      coverage(vocabulary, window),
-      coverage(vocabulary, session ? new Set([...session, ...window]) : window),
+      share(own[index]),
+      share(...window),
+      share(...window, entry.session ? session.get(entry.session) : undefined),
     ];
   });
 }
@@ -147,7 +156,7 @@ function feedbackScores(pool: readonly RankingInput[], vocabulary: RankingVocabu
     .sort((a, b) => b.score - a.score)
     .slice(0, FEEDBACK_DOCUMENTS)
     .map(({ index }) => index);
-  const unique = pool.map((entry) => new Set(entry.words ?? []));
+  const unique = pool.map((entry) => distinct(entry.words));
   const documents = new Map<number, number>();
   for (const index of top) for (const id of unique[index]!) documents.set(id, (documents.get(id) ?? 0) + 1);
   return pool.map((_, index) => {
@@ -162,6 +171,13 @@ function feedbackScores(pool: readonly RankingInput[], vocabulary: RankingVocabu
     }
     return total > 0 ? shared / total : 0;
   });
+}
+
+/** A text's word ids, each once (sorted: cheaper than a Set for the few dozen words of a turn). */
+function distinct(words: Int32Array | undefined): Int32Array {
+  if (!words || words.length === 0) return new Int32Array(0);
+  const sorted = Int32Array.from(words).sort();
+  return sorted.filter((id, index) => index === 0 || id !== sorted[index - 1]);
 }
 
 const FIRST_PERSON = /\b(i|me|my|mine|myself)\b/i;

@@ -50,8 +50,11 @@ export interface RankedRow {
 export interface NamespaceSource<Row extends RankedRow> {
   /** The best full-text matches of the plan's terms, best first, with FTS5-style BM25 (negative: lower is better). */
   textHits(limit: number): Promise<Array<{ id: number; bm25: number }>>;
-  /** The nearest vectors to the query, nearest first, as cosine similarities. */
-  vectorHits(limit: number): Promise<Array<{ id: number; cosine: number }>>;
+  /**
+   * The nearest vectors to the query, nearest first, as cosine similarities. A backend that searches partitions of
+   * the vectors (SQLite's clustered index) may take only `perPartition` from each.
+   */
+  vectorHits(limit: number, perPartition: number): Promise<Array<{ id: number; cosine: number }>>;
   /** The rows of these ids that belong to the namespace (provenance may be left null). */
   rows(ids: readonly number[]): Promise<Row[]>;
   /** Cosine of the query with the stored vector of each id, for candidates only full text found. */
@@ -110,7 +113,10 @@ export async function rankNamespace<Row extends RankedRow>(
   /** Vector hits only the user's own turns may come from. */
   const deep = new Set<number>();
   if (weights.vector > 0 || weights.lateInteraction > 0) {
-    const vectorHits = await source.vectorHits(own > 0 ? Math.max(depth.vector, depth.ownVector) : depth.vector);
+    const vectorHits = await source.vectorHits(
+      own > 0 ? Math.max(depth.vector, depth.ownVector) : depth.vector,
+      depth.vector,
+    );
     let vectorRank = 0;
     for (const [index, hit] of vectorHits.entries()) {
       const cosine = agreedCosine(hit.cosine);

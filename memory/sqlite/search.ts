@@ -38,8 +38,8 @@ export function searchNamespace(
           'SELECT rowid AS id, bm25(memories_fts) AS bm25 FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25 LIMIT ?',
         ).all(match, limit) as Array<{ id: number; bm25: number }>;
       },
-      async vectorHits(limit) {
-        return vectors.nearest(namespaceId, search.queryVector, limit);
+      async vectorHits(limit, perPartition) {
+        return vectors.nearest(namespaceId, search.queryVector, limit, perPartition);
       },
       async rows(ids) {
         // `+m.namespace_id` keeps SQLite on the primary key: otherwise it scans the whole namespace with a bloom

@@ -62,8 +62,12 @@ export class VectorIndex {
     this.cells.delete(namespaceId);
   }
 
-  /** The `k` nearest vectors of a namespace, as cosine similarities (vectors are unit length: cos = 1 − d²/2). */
-  nearest(namespaceId: number, query: Float32Array, k: number): Array<{ id: number; cosine: number }> {
+  /**
+   * The `k` nearest vectors of a namespace, as cosine similarities (vectors are unit length: cos = 1 − d²/2). A
+   * clustered namespace takes at most `perCell` from each cell it scans: vec0's cost grows with k, and the deeper
+   * hits are wanted only as a wider net (a question's own turns), not in exact order.
+   */
+  nearest(namespaceId: number, query: Float32Array, k: number, perCell = k): Array<{ id: number; cosine: number }> {
     const cells = this.cellsOf(namespaceId);
     const keys = cells
       ? [
@@ -77,7 +81,8 @@ export class VectorIndex {
       `SELECT rowid AS id, distance FROM ${this.info.table} WHERE embedding MATCH ? AND k = ? AND cell_key = CAST(? AS INTEGER)`,
     );
     const bytes = vectorBytes(query);
-    const hits = keys.flatMap((key) => knn.all(bytes, k, key) as Array<{ id: number; distance: number }>);
+    const each = cells ? Math.min(k, perCell) : k;
+    const hits = keys.flatMap((key) => knn.all(bytes, each, key) as Array<{ id: number; distance: number }>);
     return hits
       .sort((a, b) => a.distance - b.distance)
       .slice(0, k)
