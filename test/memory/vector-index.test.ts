@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
-import { IVF_MIN_VECTORS, sphericalKMeans } from '../../memory/sqlite/vector-index.js';
+import { IVF_MIN_VECTORS, sphericalKMeans, VectorIndex } from '../../memory/sqlite/vector-index.js';
 import { userScope } from '../../memory/types.js';
 
 describe('vector index', () => {
@@ -30,6 +30,16 @@ describe('vector index', () => {
     expect(vectors).toBe(turns.length + 2);
     const hits = await store.search([big], 'zebra lighthouse', { k: 5, weights: { text: 0 } });
     expect(hits[0]!.memory.id).toBe(fresh!.id);
+
+    // A wider net that takes only 25 from each scanned cell keeps the exact top 25 and adds the cells' next ones.
+    const index = new VectorIndex((sql) => store.db.prepare(sql), (await store.vectorIndex())!);
+    const namespace = store.db.prepare('SELECT DISTINCT namespace_id FROM vector_cells').pluck().get() as number;
+    const [query] = await new FakeEmbedder({ dims: 256 }).embed(['piano note word3']);
+    const top = index.nearest(namespace, query!, 25);
+    const net = index.nearest(namespace, query!, 100, 25);
+    expect(net.slice(0, 25)).toEqual(top);
+    expect(net.length).toBeGreaterThan(25);
+    expect(net.length).toBeLessThanOrEqual(100);
     expect((await store.search([small], 'piano')).map((hit) => hit.memory.text)).toEqual(['piano lessons on tuesday']);
 
     await store.forget(big);
