@@ -85,6 +85,17 @@ export interface RankedSearch {
  */
 const agreedCosine = (cosine: number): number => Math.round(cosine * 1e6) / 1e6;
 
+/**
+ * The 1-based rank of each hit of a list ordered best first, tied values sharing the first one's rank: the order a
+ * backend returns ties in is its own, and the learned ranker reads ranks.
+ */
+function sharedRanks(values: readonly number[]): number[] {
+  const ranks: number[] = [];
+  for (const [index, value] of values.entries())
+    ranks.push(index > 0 && value === values[index - 1] ? ranks[index - 1]! : index + 1);
+  return ranks;
+}
+
 /** How many of the best candidates bring their session neighbours in. */
 const CONTEXT_ANCHORS = 15;
 
@@ -100,29 +111,24 @@ export async function rankNamespace<Row extends RankedRow>(
   const found = new Map<number, Partial<Candidate>>();
 
   const textHits = await source.textHits(depth.text);
-  // Tied hits share a rank: the order a backend returns ties in is its own, and the learned ranker reads ranks.
-  let textRank = 0;
-  for (const [index, hit] of textHits.entries()) {
-    if (index === 0 || hit.bm25 !== textHits[index - 1]!.bm25) textRank = index + 1;
-    found.set(hit.id, { textRank, bm25: hit.bm25 });
-  }
+  const textRanks = sharedRanks(textHits.map((hit) => hit.bm25));
+  for (const [index, hit] of textHits.entries()) found.set(hit.id, { textRank: textRanks[index]!, bm25: hit.bm25 });
   // A question about the asker ("what should I cook?") is about what the user said: their own turns get re-ranked
   // even when longer turns of others (an assistant's answers, a group chat) outscore them, and are looked for deeper
   // in the vector ranking, since what a person says of themselves is rarely worded like the question.
-  const own = depth.own > 0 && isFirstPerson(search.plan) ? depth.own : 0;
+  const ownDepth = depth.own > 0 && isFirstPerson(search.plan) ? depth.own : 0;
   /** Vector hits only the user's own turns may come from. */
   const deep = new Set<number>();
   if (weights.vector > 0 || weights.lateInteraction > 0) {
     const vectorHits = await source.vectorHits(
-      own > 0 ? Math.max(depth.vector, depth.ownVector) : depth.vector,
+      ownDepth > 0 ? Math.max(depth.vector, depth.ownVector) : depth.vector,
       depth.vector,
     );
-    let vectorRank = 0;
+    const cosines = vectorHits.map((hit) => agreedCosine(hit.cosine));
+    const vectorRanks = sharedRanks(cosines);
     for (const [index, hit] of vectorHits.entries()) {
-      const cosine = agreedCosine(hit.cosine);
-      if (index === 0 || cosine !== agreedCosine(vectorHits[index - 1]!.cosine)) vectorRank = index + 1;
       if (index >= depth.vector && !found.has(hit.id)) deep.add(hit.id);
-      found.set(hit.id, { ...found.get(hit.id), vectorRank, cosine });
+      found.set(hit.id, { ...found.get(hit.id), vectorRank: vectorRanks[index]!, cosine: cosines[index]! });
     }
   }
   if (found.size === 0) return [];
@@ -172,10 +178,10 @@ export async function rankNamespace<Row extends RankedRow>(
   });
   const ranked = firstStage.sort((a, b) => b.score - a.score).map((scored) => scored.candidate as Entry<Row>);
   const shortlist = ranked.filter((entry) => !deep.has(entry.id)).slice(0, depth.rerank);
-  if (own > 0) {
+  if (ownDepth > 0) {
     const listed = new Set(shortlist);
     shortlist.push(
-      ...ranked.filter((entry) => !listed.has(entry) && entry.role?.toLowerCase() === USER_ROLE).slice(0, own),
+      ...ranked.filter((entry) => !listed.has(entry) && entry.role?.toLowerCase() === USER_ROLE).slice(0, ownDepth),
     );
   }
   rerank(shortlist);

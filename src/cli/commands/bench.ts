@@ -336,6 +336,8 @@ personal adds the hand-weighted sum from the same run.`,
   database: false,
   async run(context) {
     const which = context.positionals[0];
+    // The learned ranker unless asked for the hand-weighted sum (each bench then checks one ships).
+    const learned = context.values['hand-weighted'] ? false : undefined;
     if (which === 'locomo') {
       const dataPath = context.values.data;
       if (typeof dataPath !== 'string')
@@ -350,7 +352,7 @@ personal adds the hand-weighted sum from the same run.`,
             dataPath,
             embedder,
             db,
-            learned: context.values['hand-weighted'] ? false : undefined,
+            learned,
             ...(limit === undefined ? {} : { limit }),
             onProgress: ({ done, total }) => bar.update(done, total),
           });
@@ -371,7 +373,7 @@ personal adds the hand-weighted sum from the same run.`,
       const report = await runPersonalBench({
         users,
         embedder,
-        learned: context.values['hand-weighted'] ? false : undefined,
+        learned,
         onProgress: ({ done, total }) => bar.update(done, total),
       });
       bar.finish();
@@ -389,7 +391,7 @@ personal adds the hand-weighted sum from the same run.`,
         embedder,
         limit: context.values.limit,
         fillerTurns: context.values.turns,
-        learned: context.values['hand-weighted'] ? false : undefined,
+        learned,
         onProgress: ({ done, total }) => bar.update(done, total),
       });
       bar.finish();
@@ -419,7 +421,7 @@ personal adds the hand-weighted sum from the same run.`,
             userEpisodes,
             queries,
             path: db,
-            learned: context.values['hand-weighted'] ? false : undefined,
+            learned,
             ...(vocabulary ? { vocabulary } : {}),
             onProgress: ({ done, total }) => bar.update(done, total),
           });
