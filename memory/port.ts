@@ -225,8 +225,9 @@ export interface ForgetResult {
   /** What the storage modules' forget steps deleted with a user, by what it is (`{ ratings: 3, threads: 1 }`). */
   alsoDeleted: Record<string, number>;
   /**
-   * False when the backend could not yet drop every copy of the deleted bytes (SQLite: another process's open read
-   * kept the write-ahead log from being flushed); a later forget or checkpoint finishes it.
+   * False when the backend could not yet drop every copy of the deleted bytes (SQLite: another connection was
+   * writing, so the file could not be rewritten, or another process's open read kept the write-ahead log from being
+   * flushed); a later forget or checkpoint finishes it.
    */
   flushed: boolean;
 }

@@ -104,7 +104,7 @@ function quickCheck(db: Database.Database, path: string): void {
 
 /**
  * Opens (creating if needed) a mnemo database file: loads sqlite-vec, switches to WAL so the chat and the Slack
- * bot can share the file, zeroes deleted content (`secure_delete`) so forgetting leaves no residue, and
+ * bot can share the file, zeroes deleted content (`secure_delete`; forget also rewrites the file), and
  * migrates the schema. `:memory:` works for tests.
  *
  * A file that cannot be used is refused before anything is written, each with one line naming it and the cause:

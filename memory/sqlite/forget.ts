@@ -22,6 +22,35 @@ export function deleteMemories(prepare: Prepare, vectors: VectorIndex | undefine
   if (ids.length > 0) prepare("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')").run();
 }
 
+const REWRITE_PENDING = 'forget.rewrite_pending';
+
+/**
+ * Records, inside the forgetting transaction, that the file must be rewritten: `secure_delete` zeroes a row where it
+ * is deleted, but when SQLite once moved a row between pages (a page split or merge) it leaves the old copy in the
+ * page's unused space, and only a rewrite drops it. Recorded with the delete, a rewrite cut short (another writer,
+ * a crash) is finished by the next forget or checkpoint.
+ */
+export function markRewrite(prepare: Prepare): void {
+  prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(REWRITE_PENDING, '1');
+}
+
+/**
+ * Rewrites the whole file (`VACUUM`) when a forget marked it, so no stale copy of a deleted row survives in a live
+ * page. It copies the whole file (seconds for a gigabyte). Returns false when it could not run now (another connection is writing, a
+ * statement of this one is still open, or the disk is full); the mark stays for a later try.
+ */
+export function rewriteIfMarked(db: Database.Database, prepare: Prepare): boolean {
+  if (prepare('SELECT 1 FROM meta WHERE key = ?').get(REWRITE_PENDING) === undefined) return true;
+  try {
+    db.exec('VACUUM');
+  } catch (error) {
+    if (String((error as { code?: unknown }).code).startsWith('SQLITE_')) return false;
+    throw error;
+  }
+  prepare('DELETE FROM meta WHERE key = ?').run(REWRITE_PENDING);
+  return true;
+}
+
 /** Deletes what a (now empty) namespace owns beyond its memories: centroids and persona membership. */
 export function deleteNamespace(prepare: Prepare, vectors: VectorIndex | undefined, namespaceId: number): void {
   vectors?.dropNamespace(namespaceId);

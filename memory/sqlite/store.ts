@@ -32,7 +32,14 @@ import {
 import { validateScope, validateText } from '../validate.js';
 import { checkEpisodes, checkFactChanges, checkRestored } from '../write-input.js';
 import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
-import { checkpointKey, checkpointNamespace, deleteMemories, deleteNamespace } from './forget.js';
+import {
+  checkpointKey,
+  checkpointNamespace,
+  deleteMemories,
+  deleteNamespace,
+  markRewrite,
+  rewriteIfMarked,
+} from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
 import { reindex } from './reindex.js';
@@ -337,8 +344,9 @@ export class SqliteMemoryStore implements MemoryStore {
   /**
    * Deletes one memory, or every row of the scope when `id` is omitted: episodes, facts, provenance, full-text
    * and vector entries, persona membership, and with a user, every storage module's rows (threads, ratings) in the
-   * same transaction. Deleted bytes are zeroed and the WAL is checkpointed, so the files keep no copy (see
-   * {@link ForgetResult.flushed} for when another process prevents it).
+   * same transaction. Deleted bytes are zeroed, the file is rewritten (`VACUUM`, seconds for a gigabyte) and the WAL
+   * is checkpointed, so the files keep no copy (see {@link ForgetResult.flushed} for when another process prevents
+   * it).
    */
   async forget(scope: Scope, id?: string): Promise<ForgetResult> {
     validateScope(scope);
@@ -354,6 +362,7 @@ export class SqliteMemoryStore implements MemoryStore {
           const threadPrefix = namespaceId === undefined ? undefined : checkpointKey(namespaceId, '');
           this.runForgetSteps({ userId: scope.id, threadPrefix }, alsoDeleted);
         }
+        if (Object.values(alsoDeleted).some((n) => n > 0)) markRewrite(this.prepare);
         if (namespaceId === undefined) return { deleted: 0, alsoDeleted };
         const ids =
           parsed === undefined
@@ -366,6 +375,7 @@ export class SqliteMemoryStore implements MemoryStore {
         const vectors = this.currentVectors();
         deleteMemories(this.prepare, vectors, ids);
         if (id === undefined) deleteNamespace(this.prepare, vectors, namespaceId);
+        markRewrite(this.prepare);
         return { deleted: ids.length, alsoDeleted };
       })
       .immediate();
@@ -419,7 +429,12 @@ export class SqliteMemoryStore implements MemoryStore {
       forgotten: async () => this.namespaceGone(namespaceId),
       end: async () => {
         if (!this.namespaceGone(namespaceId)) return;
-        this.db.transaction(() => this.runForgetSteps({ userId: undefined, threadPrefix: threadKey }, {})).immediate();
+        this.db
+          .transaction(() => {
+            this.runForgetSteps({ userId: undefined, threadPrefix: threadKey }, {});
+            markRewrite(this.prepare);
+          })
+          .immediate();
         this.checkpoint();
       },
     };
@@ -514,12 +529,14 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   /**
-   * Flushes the WAL into the main file and truncates it. Returns false when another connection's open read kept it
-   * from finishing (after the busy timeout): the WAL then still holds pages until a later checkpoint.
+   * Finishes what a forget left: rewrites the file if a forget marked it (see {@link rewriteIfMarked}), then flushes
+   * the WAL into the main file and truncates it. Returns false when either could not finish now (another connection
+   * writing, or its open read holding the WAL, after the busy timeout); a later checkpoint or forget finishes it.
    */
   checkpoint(): boolean {
+    const rewritten = rewriteIfMarked(this.db, this.prepare);
     const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-    return result?.busy !== 1;
+    return rewritten && result?.busy !== 1;
   }
 
   async reindex(embedder: Embedder, options: ReindexOptions = {}): Promise<{ memories: number }> {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { InputError, StoreError } from '../../memory/errors.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
@@ -319,6 +319,39 @@ describe('SqliteMemoryStore files', () => {
       ).toBe(false);
     expect(await store.list(ada, { history: true })).toEqual([]);
     expect((await store.search([bob], 'weather')).length).toBe(1);
+    await store.close();
+  });
+
+  it('after a forget rewrites the file, the same connection still finds the kept memories by words and vector', async () => {
+    const path = join(directory(), 'm.db');
+    const store = SqliteMemoryStore.open(path, { embedder: embedder() });
+    const text = (index: number) => `ada note ${index} about plumbob${index}citadel and the garden`;
+    const episodes = await store.addEpisodes(
+      ada,
+      Array.from({ length: 30 }, (_, index) => ({ text: text(index) })),
+    );
+    for (const episode of episodes.filter((_, index) => index % 3 !== 0)) await store.forget(ada, episode.id);
+    expect(await store.list(ada)).toHaveLength(10);
+    const [hit] = await store.search([ada], text(15));
+    expect(hit!.memory.text).toBe(text(15));
+    expect(hit!.parts).toMatchObject({ textRank: 1, vectorRank: 1 });
+    await store.close();
+  });
+
+  it('says when the file could not be rewritten, and the next checkpoint rewrites it', async () => {
+    const path = join(directory(), 'm.db');
+    const store = SqliteMemoryStore.open(path, { embedder: embedder() });
+    const [episode] = await store.addEpisodes(ada, [{ text: 'forgotten' }, { text: 'kept' }]);
+    const exec = vi.spyOn(store.db, 'exec').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    });
+    expect(await store.forget(ada, episode!.id)).toMatchObject({ deleted: 1, flushed: false });
+    expect(store.checkpoint()).toBe(true);
+    expect(exec.mock.calls).toEqual([['VACUUM'], ['VACUUM']]);
+    // Done once, the rewrite is not repeated.
+    expect(store.checkpoint()).toBe(true);
+    expect(exec).toHaveBeenCalledTimes(2);
+    expect((await store.list(ada)).map((memory) => memory.text)).toEqual(['kept']);
     await store.close();
   });
 

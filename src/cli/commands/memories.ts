@@ -124,7 +124,7 @@ and the write-ahead log is truncated, so the database files keep no copy of the 
       );
       if (!removed.flushed) {
         context.io.stderr.write(
-          'mnemo forget: another process is reading the database, so the deleted text stays in its write-ahead log for now; run this again once it is idle\n',
+          'mnemo forget: another process is using the database, so a copy of the deleted text stays in the file for now; run this again once it is idle\n',
         );
       }
     } finally {
