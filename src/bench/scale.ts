@@ -16,6 +16,8 @@ export interface ScaleReport {
   queries: number;
   searchLatencyMs: { p50: number; p95: number };
   databaseMegabytes: number;
+  /** Forgetting one of the user's memories, with the file rewrite (SQLite) or the touched tables' (Postgres). */
+  forgetSeconds: number;
 }
 
 /** Options of {@link runScaleBench}. */
@@ -67,8 +69,8 @@ function sentence(next: () => number, vocabulary: readonly string[]): string {
 
 /**
  * Synthetic scale test: one file with `episodes` turns, `userEpisodes` of them one user's, the rest spread over
- * other users; reports ingest throughput with the given embedder and the user's search latency (query embedding
- * included).
+ * other users; reports ingest throughput with the given embedder, the user's search latency (query embedding
+ * included) and the time to forget one memory.
  */
 export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleReport> {
   const total = options.episodes ?? 1_000_000;
@@ -132,6 +134,11 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       latencies.push(performance.now() - began);
       options.onProgress?.({ phase: 'search', done: i + 1, total: queries });
     }
+    const databaseMegabytes = Math.round((await databaseBytes(store.backend)) / 1e6);
+    const [memory] = await store.list(userScope('measured-user'), { limit: 1 });
+    const forgetBegan = performance.now();
+    await store.forget(userScope('measured-user'), memory!.id);
+    const forgetSeconds = (performance.now() - forgetBegan) / 1000;
     return {
       embedder: options.embedder.id,
       episodes: total,
@@ -140,7 +147,8 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
       ingestPerSecond: Math.round(total / ingestSeconds),
       queries,
       searchLatencyMs: latencySummary(latencies),
-      databaseMegabytes: Math.round((await databaseBytes(store.backend)) / 1e6),
+      databaseMegabytes,
+      forgetSeconds: Math.round(forgetSeconds * 100) / 100,
     };
   } finally {
     await store.close();

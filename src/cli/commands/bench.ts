@@ -118,7 +118,7 @@ function printScale(report: ScaleReport): string {
     `scale: ${report.episodes.toLocaleString('en')} episodes, ${report.userEpisodes.toLocaleString('en')} of them one user's (embedder ${report.embedder})\n` +
     `ingest: ${report.ingestPerSecond.toLocaleString('en')} turns/s (${report.ingestSeconds} s)\n` +
     `search (that user, ${report.queries} queries, incl. query embedding): p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms\n` +
-    `database: ${report.databaseMegabytes} MB\n`
+    `database: ${report.databaseMegabytes} MB; forgetting one memory (file rewrite included): ${report.forgetSeconds} s\n`
   );
 }
 
@@ -253,8 +253,9 @@ prefeval  Stores each PrefEval preference as a fresh user's turn, followed by th
         choice-based set when the data has it (the turn where the user picks is the one to find).
         About 9 minutes of CPU for the 2,000 items.
 scale   Builds a synthetic database (default 1,000,000 episodes, 100,000 of them one user's)
-        in a temporary file and measures ingest throughput and that user's search latency,
-        including query embedding. Takes several minutes at the default size.
+        in a temporary file and measures ingest throughput, that user's search latency
+        (query embedding included), and forgetting one of their memories (the file rewrite
+        included). Takes several minutes at the default size.
 
 movielens  Rating prediction on the five canonical folds u1..u5 (RMSE, MAE, train time; global
         mean and user+item bias baselines), top-k by leaving each user's last rating out
