@@ -5,7 +5,7 @@
  *                                   [--pools /tmp/pools.json] [--dry-run]
  *
  * Training data: every LoCoMo conversation, and PrefEval's items of half of its topics (the even-numbered ones in
- * file-name order); the other half of the topics is held out, so `mnemo bench prefeval --learned` can report
+ * file-name order); the other half of the topics is held out, so `mnemo bench prefeval` can report
  * figures the shipped model never saw. The personal fixtures (test/fixtures/personal) are never read.
  *
  * It prints held-out figures only, the only ones to report, for the shipped trees and for a linear model over the

@@ -79,7 +79,8 @@ async function recordPool(
   const records: RankingRecord[] = [];
   const stop = recordRankingFeatures((record) => records.push(record));
   try {
-    await store.search([scope], query, { k, ...(depth ? { depth } : {}) });
+    // The features do not depend on the shipped model, and a model of other features cannot load.
+    await store.search([scope], query, { k, weights: { learned: 0 }, ...(depth ? { depth } : {}) });
   } finally {
     stop();
   }
