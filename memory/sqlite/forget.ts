@@ -34,13 +34,17 @@ export function markRewrite(prepare: Prepare): void {
   prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(REWRITE_PENDING, '1');
 }
 
+/** Whether a forget marked the file for a rewrite that has not run yet. */
+export const rewritePending = (prepare: Prepare): boolean =>
+  prepare('SELECT 1 FROM meta WHERE key = ?').get(REWRITE_PENDING) !== undefined;
+
 /**
  * Rewrites the whole file (`VACUUM`) when a forget marked it, so no stale copy of a deleted row survives in a live
  * page. It copies the whole file (seconds for a gigabyte). Returns false when it could not run now (another connection is writing, a
  * statement of this one is still open, or the disk is full); the mark stays for a later try.
  */
 export function rewriteIfMarked(db: Database.Database, prepare: Prepare): boolean {
-  if (prepare('SELECT 1 FROM meta WHERE key = ?').get(REWRITE_PENDING) === undefined) return true;
+  if (!rewritePending(prepare)) return true;
   try {
     db.exec('VACUUM');
   } catch (error) {

@@ -15,4 +15,11 @@ export interface SqliteMemoryStoreOptions {
   clock?: (() => Date) | undefined;
   /** Other modules' tables in the same file: their migrations run at open, their forget steps with a user's. */
   modules?: readonly StorageModule[] | undefined;
+  /**
+   * Rewrite the file after every forget, so no copy of a deleted row survives (see `SqliteMemoryStore.forget`).
+   * `false` for deleting many users at once: each forget then only marks the file and returns `flushed: false`,
+   * and one `checkpoint()` at the end (or the next forget that rewrites) does it. Postgres has no such switch: it
+   * rewrites the tables a forget touched every time. @default true
+   */
+  rewriteOnForget?: boolean | undefined;
 }

@@ -39,6 +39,7 @@ import {
   deleteNamespace,
   markRewrite,
   rewriteIfMarked,
+  rewritePending,
 } from './forget.js';
 import { indexedTerms } from './fts-terms.js';
 import { ensureNamespace, findNamespace, reserveIds } from './namespaces.js';
@@ -72,6 +73,7 @@ export class SqliteMemoryStore implements MemoryStore {
   private vectors: VectorIndex | undefined;
   /** Prepared statements, cached by SQL text. */
   private readonly prepare: (sql: string) => Database.Statement;
+  private readonly rewriteOnForget: boolean;
 
   constructor(db: Database.Database, options: SqliteMemoryStoreOptions) {
     this.db = db;
@@ -81,6 +83,7 @@ export class SqliteMemoryStore implements MemoryStore {
     this.configuredEmbedder = options.embedder;
     this.queryGenerator = options.queryGenerator ?? ruleQueryGenerator;
     this.clock = options.clock ?? (() => new Date());
+    this.rewriteOnForget = options.rewriteOnForget ?? true;
     const info = options.embedder && !db.readonly ? bindEmbedder(db, options.embedder) : readVectorIndexInfo(db);
     // A read-only file cannot take a vector index, so it is only checked: searches then use full text alone.
     if (db.readonly && info && options.embedder && info.embedderId !== options.embedder.id)
@@ -379,7 +382,8 @@ export class SqliteMemoryStore implements MemoryStore {
         return { deleted: ids.length, alsoDeleted };
       })
       .immediate();
-    return { ...removed, flushed: this.checkpoint() };
+    const deferred = !this.rewriteOnForget && rewritePending(this.prepare);
+    return { ...removed, flushed: !deferred && this.checkpoint() };
   }
 
   /** Runs every module's forget step, adding what each deleted to `counts`. Inside the caller's transaction. */

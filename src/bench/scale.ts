@@ -48,6 +48,19 @@ async function databaseBytes(backend: Backend): Promise<number> {
   return Number(rows[0]?.bytes ?? 0);
 }
 
+/**
+ * Forgets the bench's users of a kept database, so a run replaces the last one's. A SQLite file is not rewritten per
+ * user: the rewrite stays marked, and the timed forget at the end of the run does it once.
+ */
+async function forgetUsers(path: string, embedder: Embedder, users: Iterable<string>): Promise<void> {
+  const store = await openStore(path, { embedder, rewriteOnForget: false });
+  try {
+    for (const user of users) await store.forget(userScope(user));
+  } finally {
+    await store.close();
+  }
+}
+
 /** Turns written per transaction, as a chat or an importer would batch them. */
 const BATCH = 1000;
 
@@ -80,26 +93,26 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleRe
   const directory = options.path ? undefined : mkdtempSync(join(tmpdir(), 'mnemo-scale-'));
   const path = options.path ?? join(directory!, 'scale.db');
   const learned = usesLearnedRanker(options.learned);
-  const store = await openStore(path, { embedder: options.embedder });
   const next = seededRandom(42);
   const start = Date.parse('2024-01-01T00:00:00Z');
+  // Interleave the measured user's batches with everyone else's, as a shared file fills up in practice.
+  const plan: Array<{ user: string; count: number }> = [];
+  let remainingUser = userEpisodes;
+  let remainingOthers = total - userEpisodes;
+  let other = 0;
+  while (remainingUser > 0 || remainingOthers > 0) {
+    const takeUser = remainingUser > 0 && (remainingOthers === 0 || next() < userEpisodes / total);
+    const count = Math.min(BATCH, takeUser ? remainingUser : remainingOthers);
+    plan.push({
+      user: takeUser ? 'measured-user' : `user-${other++ % Math.max(1, Math.ceil((total - userEpisodes) / 1000))}`,
+      count,
+    });
+    if (takeUser) remainingUser -= count;
+    else remainingOthers -= count;
+  }
+  if (options.path) await forgetUsers(options.path, options.embedder, new Set(plan.map((batch) => batch.user)));
+  const store = await openStore(path, { embedder: options.embedder });
   try {
-    // Interleave the measured user's batches with everyone else's, as a shared file fills up in practice.
-    const plan: Array<{ user: string; count: number }> = [];
-    let remainingUser = userEpisodes;
-    let remainingOthers = total - userEpisodes;
-    let other = 0;
-    while (remainingUser > 0 || remainingOthers > 0) {
-      const takeUser = remainingUser > 0 && (remainingOthers === 0 || next() < userEpisodes / total);
-      const count = Math.min(BATCH, takeUser ? remainingUser : remainingOthers);
-      plan.push({
-        user: takeUser ? 'measured-user' : `user-${other++ % Math.max(1, Math.ceil((total - userEpisodes) / 1000))}`,
-        count,
-      });
-      if (takeUser) remainingUser -= count;
-      else remainingOthers -= count;
-    }
-    for (const user of new Set(plan.map((batch) => batch.user))) await store.forget(userScope(user));
     let done = 0;
     const began = performance.now();
     for (const batch of plan) {

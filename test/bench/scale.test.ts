@@ -26,4 +26,16 @@ describe('mnemo bench scale', () => {
     expect(await store.list(userScope('user-0'), { limit: 5000 })).toHaveLength(1000);
     await store.close();
   });
+
+  it('a second run on a kept file replaces the first run’s users', async () => {
+    const path = join(tempDir(), 'scale.db');
+    const run = () =>
+      runScaleBench({ embedder: new FakeEmbedder({ dims: 16 }), episodes: 1500, userEpisodes: 500, queries: 2, path });
+    await run();
+    await run();
+    const store = SqliteMemoryStore.open(path, { embedder: new FakeEmbedder({ dims: 16 }) });
+    expect(await store.list(userScope('measured-user'), { limit: 5000 })).toHaveLength(499);
+    expect(await store.list(userScope('user-0'), { limit: 5000 })).toHaveLength(1000);
+    await store.close();
+  });
 });

@@ -355,6 +355,22 @@ describe('SqliteMemoryStore files', () => {
     await store.close();
   });
 
+  it('with rewriteOnForget off, forgets only mark the file, and one checkpoint rewrites it', async () => {
+    const path = join(directory(), 'm.db');
+    const store = SqliteMemoryStore.open(path, { embedder: embedder(), rewriteOnForget: false });
+    await store.addEpisodes(ada, [{ text: 'ada one' }]);
+    await store.addEpisodes(bob, [{ text: 'bob one' }]);
+    const exec = vi.spyOn(store.db, 'exec');
+    expect(await store.forget(ada)).toMatchObject({ deleted: 1, flushed: false });
+    expect(await store.forget(bob)).toMatchObject({ deleted: 1, flushed: false });
+    expect(exec).not.toHaveBeenCalled();
+    expect(store.checkpoint()).toBe(true);
+    expect(exec.mock.calls).toEqual([['VACUUM']]);
+    // Nothing left to rewrite: a forget that deletes nothing is flushed at once.
+    expect(await store.forget(ada)).toEqual({ deleted: 0, alsoDeleted: {}, flushed: true });
+    await store.close();
+  });
+
   it("says when another process's open read keeps the deleted text in the write-ahead log, and forgetting again clears it", async () => {
     const path = join(directory(), 'm.db');
     const store = SqliteMemoryStore.open(path, { embedder: embedder(), busyTimeoutMs: 50 });
