@@ -135,25 +135,64 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   try {
     sqliteVec.load(db);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    // Checked before anything below writes (WAL switch, migrations).
-    if (size !== undefined && size <= (options.quickCheckMaxBytes ?? QUICK_CHECK_MAX_BYTES)) quickCheck(db, path);
-    checkSchemaVersion(db, { migrating: !options.readonly });
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-    }
-    db.pragma('foreign_keys = ON');
-    // sqlite-vec reads whole vector chunks per query; memory-mapped reads halve KNN time on a large namespace.
-    db.pragma(`mmap_size = ${MMAP_BYTES}`);
-    db.pragma('secure_delete = ON');
-    if (!options.readonly) {
-      migrate(db);
-      migrateModules(db, options.modules ?? []);
-    }
+    // Every step is safe to repeat: processes that open a new file at once meet each other's migrations.
+    retryOnSchemaChange(() => {
+      // Checked before anything below writes (WAL switch, migrations).
+      if (size !== undefined && size <= (options.quickCheckMaxBytes ?? QUICK_CHECK_MAX_BYTES)) quickCheck(db, path);
+      checkSchemaVersion(db, { migrating: !options.readonly });
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      // sqlite-vec reads whole vector chunks per query; memory-mapped reads halve KNN time on a large namespace.
+      db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      db.pragma('secure_delete = ON');
+      if (!options.readonly) {
+        migrate(db);
+        migrateModules(db, options.modules ?? []);
+      }
+    });
     return db;
   } catch (error) {
     db.close();
     throw fail(error, 'cannot use database');
+  }
+}
+
+/** Tries before a schema change is reported. */
+const SCHEMA_TRIES = 20;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * True for SQLite's SQLITE_SCHEMA: another connection changed the schema (a migration, a forget's `VACUUM`) while
+ * this one prepared a statement, and a virtual table's constructor (FTS5) read the new schema half way: "vtable
+ * constructor failed". Transient: the next try reads the schema whole.
+ */
+export const schemaChanged = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === 'SQLITE_SCHEMA';
+
+/** Runs `run`, again after a millisecond each time another connection's schema change made it fail. */
+export function retryOnSchemaChange<T>(run: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return run();
+    } catch (error) {
+      if (!schemaChanged(error) || attempt >= SCHEMA_TRIES) throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/** {@link retryOnSchemaChange} for work that awaits. */
+export async function retryOnSchemaChangeAsync<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!schemaChanged(error) || attempt >= SCHEMA_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 }
 

@@ -31,7 +31,13 @@ import {
 } from '../types.js';
 import { validateScope, validateText } from '../validate.js';
 import { checkEpisodes, checkFactChanges, checkRestored } from '../write-input.js';
-import { type OpenDatabaseOptions, openWith, statementCache } from './database.js';
+import {
+  type OpenDatabaseOptions,
+  openWith,
+  retryOnSchemaChange,
+  retryOnSchemaChangeAsync,
+  statementCache,
+} from './database.js';
 import {
   checkpointKey,
   checkpointNamespace,
@@ -168,40 +174,43 @@ export class SqliteMemoryStore implements MemoryStore {
       rows.map((row) => row.text),
       options,
     );
-    const insert = this.prepare(
-      `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
+    // Tried again whole (nothing is kept of a failed try) when another process's schema change breaks a statement.
+    const stored = retryOnSchemaChange(() => {
+      const insert = this.prepare(
+        `INSERT INTO memories (id, namespace_id, kind, text, role, session, at, source_id, created_at, word_ids)
        VALUES (?, ?, 'episode', ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
-    const stored = this.db
-      .transaction(() => {
-        if (this.turnForgotten(options.turn)) return [];
-        const namespaceId = this.namespaceId(scope, true)!;
-        const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
-        let next = reserveIds(this.prepare, 'memories', rows.length);
-        const index = this.boundVectors;
-        rows.forEach((row, position) => {
-          if (known(namespaceId, row.sourceId)) return;
-          const id = next++;
-          insert.run(
-            id,
-            namespaceId,
-            row.text,
-            row.role,
-            row.session,
-            row.at,
-            row.sourceId,
-            now.getTime(),
-            wordIdBytes(this.embedder, row.text),
-          );
-          index.insert(id, namespaceId, vectors[position]!);
-          indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
-          stored.push({ id, row });
-        });
-        index.maintain(namespaceId);
-        return stored;
-      })
-      .immediate();
+      );
+      const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
+      return this.db
+        .transaction(() => {
+          if (this.turnForgotten(options.turn)) return [];
+          const namespaceId = this.namespaceId(scope, true)!;
+          const stored: Array<{ id: number; row: (typeof rows)[number] }> = [];
+          let next = reserveIds(this.prepare, 'memories', rows.length);
+          const index = this.boundVectors;
+          rows.forEach((row, position) => {
+            if (known(namespaceId, row.sourceId)) return;
+            const id = next++;
+            insert.run(
+              id,
+              namespaceId,
+              row.text,
+              row.role,
+              row.session,
+              row.at,
+              row.sourceId,
+              now.getTime(),
+              wordIdBytes(this.embedder, row.text),
+            );
+            index.insert(id, namespaceId, vectors[position]!);
+            indexText.run(BigInt(id), indexedTerms(namespaceId, row.text));
+            stored.push({ id, row });
+          });
+          index.maintain(namespaceId);
+          return stored;
+        })
+        .immediate();
+    });
     return stored.map(
       ({ id, row }): Memory => ({
         id: memoryId('episode', id),
@@ -231,50 +240,52 @@ export class SqliteMemoryStore implements MemoryStore {
     const prepared = checkFactChanges(changes, now);
     const texts = prepared.flatMap((item) => ('text' in item && item.text !== undefined ? [item.text] : []));
     const vectors = await embedInBatches(this.embedder, texts, options);
-    const insert = this.prepare(
-      `INSERT INTO memories (id, namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const close = this.prepare('UPDATE memories SET valid_to = ? WHERE id = ? AND valid_to IS NULL');
-    const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
-    const link = this.prepare(
-      `INSERT OR IGNORE INTO fact_sources (fact_id, episode_id)
+    const written = retryOnSchemaChange(() => {
+      const insert = this.prepare(
+        `INSERT INTO memories (id, namespace_id, kind, text, at, supersedes, created_at, word_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const close = this.prepare('UPDATE memories SET valid_to = ? WHERE id = ? AND valid_to IS NULL');
+      const indexText = this.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
+      const link = this.prepare(
+        `INSERT OR IGNORE INTO fact_sources (fact_id, episode_id)
        SELECT ?, id FROM memories WHERE id = ? AND namespace_id = ? AND kind = 'episode'`,
-    );
-    const written = this.db
-      .transaction(() => {
-        if (this.turnForgotten(options.turn)) return [];
-        const namespaceId = this.namespaceId(scope, true)!;
-        const ids: number[] = [];
-        let vectorIndex = 0;
-        let next = reserveIds(this.prepare, 'memories', texts.length);
-        for (const item of prepared) {
-          const { change } = item;
-          const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
-          if (item.text === undefined) {
-            close.run(item.at, closed!);
-            continue;
+      );
+      return this.db
+        .transaction(() => {
+          if (this.turnForgotten(options.turn)) return [];
+          const namespaceId = this.namespaceId(scope, true)!;
+          const ids: number[] = [];
+          let vectorIndex = 0;
+          let next = reserveIds(this.prepare, 'memories', texts.length);
+          for (const item of prepared) {
+            const { change } = item;
+            const closed = change.op === 'add' ? undefined : this.requireFact(scope, namespaceId, change.id);
+            if (item.text === undefined) {
+              close.run(item.at, closed!);
+              continue;
+            }
+            const fact = item;
+            const id = next++;
+            insert.run(
+              id,
+              namespaceId,
+              fact.kind,
+              fact.text,
+              fact.validFrom,
+              closed ?? null,
+              now.getTime(),
+              wordIdBytes(this.embedder, fact.text),
+            );
+            this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
+            indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
+            for (const episode of fact.provenance) link.run(id, episode, namespaceId);
+            if (closed !== undefined) close.run(fact.validFrom, closed);
+            ids.push(id);
           }
-          const fact = item;
-          const id = next++;
-          insert.run(
-            id,
-            namespaceId,
-            fact.kind,
-            fact.text,
-            fact.validFrom,
-            closed ?? null,
-            now.getTime(),
-            wordIdBytes(this.embedder, fact.text),
-          );
-          this.boundVectors.insert(id, namespaceId, vectors[vectorIndex++]!);
-          indexText.run(BigInt(id), indexedTerms(namespaceId, fact.text));
-          for (const episode of fact.provenance) link.run(id, episode, namespaceId);
-          if (closed !== undefined) close.run(fact.validFrom, closed);
-          ids.push(id);
-        }
-        return ids;
-      })
-      .immediate();
+          return ids;
+        })
+        .immediate();
+    });
     return written.map((id) => this.read(scope, memoryId('fact', id))!);
   }
 
@@ -332,16 +343,19 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async search(scopes: readonly Scope[], query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     const search = { scopes, query, options, embedder: this.embedder, queryGenerator: this.queryGenerator };
-    return searchScopes({ ...search, now: this.clock() }, async (scope, ranked) => {
-      const namespaceId = this.namespaceId(scope, false);
-      if (namespaceId === undefined) return undefined;
-      const found = await searchNamespace(this.prepare, { ...ranked, namespaceId, vectors: this.boundVectors });
-      const ids = found.map((hit) => hit.row.id);
-      return {
-        found,
-        context: options.context ? neighbourRows(this.prepare, namespaceId, ids, options.context) : undefined,
-      };
-    });
+    // Reads only: tried again whole when another process's schema change (a forget's VACUUM) breaks a statement.
+    return searchScopes({ ...search, now: this.clock() }, (scope, ranked) =>
+      retryOnSchemaChangeAsync(async () => {
+        const namespaceId = this.namespaceId(scope, false);
+        if (namespaceId === undefined) return undefined;
+        const found = await searchNamespace(this.prepare, { ...ranked, namespaceId, vectors: this.boundVectors });
+        const ids = found.map((hit) => hit.row.id);
+        return {
+          found,
+          context: options.context ? neighbourRows(this.prepare, namespaceId, ids, options.context) : undefined,
+        };
+      }),
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -369,6 +370,37 @@ describe('SqliteMemoryStore files', () => {
     // Nothing left to rewrite: a forget that deletes nothing is flushed at once.
     expect(await store.forget(ada)).toEqual({ deleted: 0, alsoDeleted: {}, flushed: true });
     await store.close();
+  });
+
+  it('opens and searches while another process keeps changing the schema', async () => {
+    const path = join(directory(), 'm.db');
+    const setup = SqliteMemoryStore.open(path, { embedder: embedder() });
+    await setup.addEpisodes(ada, [{ text: 'ada likes quiet cafes' }]);
+    await setup.close();
+    // As a forget's VACUUM or another process's migrations do: every commit changes the schema.
+    const churn = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.env.DB); db.pragma('busy_timeout = 5000');
+         console.log('ready'); for (;;) { db.exec('CREATE TABLE churn (a)'); db.exec('DROP TABLE churn'); }`,
+      ],
+      { env: { ...process.env, DB: path }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise((resolve) => churn.stdout.once('data', resolve));
+      let rounds = 0;
+      for (const started = Date.now(); Date.now() - started < 1500; rounds++) {
+        const store = SqliteMemoryStore.open(path, { embedder: embedder() });
+        expect((await store.search([ada], 'quiet cafes')).map((hit) => hit.memory.text)).toEqual([
+          'ada likes quiet cafes',
+        ]);
+        await store.close();
+      }
+      expect(rounds).toBeGreaterThan(10);
+    } finally {
+      churn.kill();
+    }
   });
 
   it("says when another process's open read keeps the deleted text in the write-ahead log, and forgetting again clears it", async () => {
