@@ -14,7 +14,9 @@ export class PostgresTurn implements Turn {
   ) {}
 
   async forgotten(): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM namespaces WHERE id = $1', [
+    // A locking read waits for a forget in flight (it holds the row FOR UPDATE) and then finds the row gone. A plain
+    // read would see the row and let end() keep a checkpoint that committed after the forget's delete had run.
+    const { rowCount } = await this.pool.query('SELECT 1 FROM namespaces WHERE id = $1 FOR KEY SHARE', [
       threadNamespace(this.threadKey),
     ]);
     return rowCount === 0;

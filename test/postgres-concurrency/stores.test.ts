@@ -133,6 +133,39 @@ describeWithConcurrencyServer('replicas racing on one PostgreSQL database', (ser
     }
   });
 
+  it('a turn ending while another pool forgets its user waits for the forget, then drops its late checkpoint', async () => {
+    const [a, b] = await replicas(2);
+    const ada = userScope('ada');
+    await a!.addEpisodes(ada, [{ text: 'ada said something' }]);
+    const turn = await a!.beginTurn(ada, 'chat');
+    const namespace = Number(turn.threadKey.slice(0, turn.threadKey.indexOf('/')));
+    // Another pool's forget, held open: it has locked the user and deleted their threads, and not committed yet.
+    const forget = await b!.backend.pool.connect();
+    try {
+      await forget.query('BEGIN');
+      await forget.query('SELECT 1 FROM namespaces WHERE id = $1 FOR UPDATE', [namespace]);
+      await forget.query('DELETE FROM checkpoints WHERE starts_with(thread_id, $1)', [`${namespace}/`]);
+      // The turn's checkpoint commits after that delete ran, so the delete never saw it.
+      await a!.backend.pool.query(
+        `INSERT INTO checkpoints (thread_id, checkpoint_id, checkpoint) VALUES ($1, 'late', '{}')`,
+        [turn.threadKey],
+      );
+      await forget.query('DELETE FROM memories WHERE namespace_id = $1', [namespace]);
+      await forget.query('DELETE FROM namespaces WHERE id = $1', [namespace]);
+      const ending = turn.end();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await forget.query('COMMIT');
+      await ending;
+    } finally {
+      forget.release();
+    }
+    const { rows } = await a!.backend.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM checkpoints WHERE starts_with(thread_id, $1)',
+      [`${namespace}/`],
+    );
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it('a reindex on one pool is followed by a store on another: its next search uses the new index', async () => {
     /** The replicas' embedder, slowed down so the other pool writes while the reindex runs. */
     const slow = (): Embedder => {
