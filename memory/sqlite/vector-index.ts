@@ -30,7 +30,10 @@ interface Cells {
 }
 
 export class VectorIndex {
+  /** Each namespace's centroids as this connection last read or trained them. */
   private readonly cells = new Map<number, Cells | null>();
+  /** `PRAGMA data_version` when {@link cells} was last known current: it changes when another connection commits. */
+  private seenVersion: number | undefined;
 
   constructor(
     private readonly prepare: Prepare,
@@ -153,6 +156,12 @@ export class VectorIndex {
   }
 
   private cellsOf(namespaceId: number): Cells | null {
+    // Another process (the chat beside the Slack bot) may have clustered or re-clustered the namespace since.
+    const version = this.prepare('PRAGMA data_version').pluck().get() as number;
+    if (version !== this.seenVersion) {
+      this.cells.clear();
+      this.seenVersion = version;
+    }
     let cells = this.cells.get(namespaceId);
     if (cells === undefined) {
       const rows = this.prepare(

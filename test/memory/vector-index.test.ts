@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeEmbedder } from '../../memory/embedders/fake.js';
 import { SqliteMemoryStore } from '../../memory/sqlite/store.js';
 import { IVF_MIN_VECTORS, sphericalKMeans, VectorIndex } from '../../memory/sqlite/vector-index.js';
 import { userScope } from '../../memory/types.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('vector index', () => {
   it('clusters a namespace that outgrows brute force and still finds its memories', async () => {
@@ -51,6 +53,34 @@ describe('vector index', () => {
         .get(),
     ).toBe(1);
     await store.close();
+  });
+
+  it('a connection sharing the file finds vectors another one clustered after it had looked', async () => {
+    const path = join(tempDir(), 'shared.db');
+    const embedder = new FakeEmbedder({ dims: 256 });
+    const bot = SqliteMemoryStore.open(path, { embedder });
+    const chat = SqliteMemoryStore.open(path, { embedder });
+    const big = userScope('big');
+    // Three words each, no two turns the same three.
+    const text = (index: number) => `alpha${index % 97} beta${index % 89} gamma${index % 83}`;
+    const turns = Array.from({ length: IVF_MIN_VECTORS + 100 }, (_, index) => ({ text: text(index) }));
+    const [first] = await bot.addEpisodes(big, turns.slice(0, 100));
+    const namespace = bot.db.prepare('SELECT namespace_id FROM memories LIMIT 1').pluck().get() as number;
+    // The bot's nearest-vector search (the KNN alone, no full text) reads the namespace while it is one partition...
+    const index = new VectorIndex((sql) => bot.db.prepare(sql), (await bot.vectorIndex())!);
+    const [query] = await embedder.embed([first!.text]);
+    expect(index.nearest(namespace, query!, 1)[0]?.cosine).toBeCloseTo(1, 5);
+    // ...then the chat's writes make it big enough to cluster, which moves the vectors to cells.
+    await chat.addEpisodes(big, turns.slice(100));
+    const table = (await chat.vectorIndex())!.table;
+    const moved = chat.db
+      .prepare(`SELECT m.id, m.text FROM memories m JOIN ${table} v ON v.rowid = m.id WHERE v.cell_key % 1024 != 0`)
+      .get() as { id: number; text: string };
+    const [movedQuery] = await embedder.embed([moved.text]);
+    const [hit] = index.nearest(namespace, movedQuery!, 1);
+    expect(hit?.cosine).toBeCloseTo(1, 5);
+    await bot.close();
+    await chat.close();
   });
 
   it('spherical k-means separates clear clusters', () => {
