@@ -169,8 +169,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * this one prepared a statement, and a virtual table's constructor (FTS5) read the new schema half way: "vtable
  * constructor failed". Transient: the next try reads the schema whole.
  */
-export const schemaChanged = (error: unknown): boolean =>
-  (error as { code?: unknown } | null)?.code === 'SQLITE_SCHEMA';
+const schemaChanged = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'SQLITE_SCHEMA';
 
 /** Runs `run`, again after a millisecond each time another connection's schema change made it fail. */
 export function retryOnSchemaChange<T>(run: () => T): T {

@@ -40,8 +40,8 @@ export const rewritePending = (prepare: Prepare): boolean =>
 
 /**
  * Rewrites the whole file (`VACUUM`) when a forget marked it, so no stale copy of a deleted row survives in a live
- * page. It copies the whole file (seconds for a gigabyte). Returns false when it could not run now (another connection is writing, a
- * statement of this one is still open, or the disk is full); the mark stays for a later try.
+ * page: seconds for a gigabyte. Returns false when it could not run now (another connection is writing, a statement
+ * of this one is still open, or the disk is full); the mark stays for a later try.
  */
 export function rewriteIfMarked(db: Database.Database, prepare: Prepare): boolean {
   if (!rewritePending(prepare)) return true;

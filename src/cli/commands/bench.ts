@@ -118,7 +118,7 @@ function printScale(report: ScaleReport): string {
     `scale: ${report.episodes.toLocaleString('en')} episodes, ${report.userEpisodes.toLocaleString('en')} of them one user's (embedder ${report.embedder})\n` +
     `ingest: ${report.ingestPerSecond.toLocaleString('en')} turns/s (${report.ingestSeconds} s)\n` +
     `search (that user, ${report.queries} queries, incl. query embedding): p50 ${report.searchLatencyMs.p50} ms, p95 ${report.searchLatencyMs.p95} ms\n` +
-    `database: ${report.databaseMegabytes} MB; forgetting one memory (file rewrite included): ${report.forgetSeconds} s\n`
+    `database: ${report.databaseMegabytes} MB; forgetting one memory (rewrite included): ${report.forgetSeconds} s\n`
   );
 }
 
