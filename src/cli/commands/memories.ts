@@ -94,8 +94,9 @@ export const forgetCommand = defineCommand({
   description: `
 With --id, deletes that one memory. Without it, deletes everything stored about the user:
 episodes, facts, their history, full-text and vector entries (with --persona or --global,
-every memory of that scope; users and their own memories are kept). Deleted bytes are zeroed
-and the write-ahead log is truncated, so the database files keep no copy of the text.`,
+every memory of that scope; users and their own memories are kept). Deleted bytes are zeroed,
+the file is rewritten and the write-ahead log is truncated, so the database files keep no copy
+of the text. The rewrite copies the whole file: seconds on a file of a gigabyte.`,
   options: {
     ...SCOPE_OPTIONS,
     id: {
